@@ -1,0 +1,55 @@
+// sessiond: the session service. See README.md for flags and guarantees.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstring>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "service/clock.h"
+#include "service/config.h"
+#include "service/log.h"
+#include "service/server.h"
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "sessiond: create, validate and revoke user sessions over gRPC.\n"
+      "Runs with no flags on 127.0.0.1:50051 with ./sessiond.db.");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the shutdown signals before any thread exists, so every thread
+  // inherits the mask and only sigwait below ever sees them.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+
+  absl::StatusOr<sessiond::Config> config = sessiond::ConfigFromFlags();
+  if (!config.ok()) {
+    sessiond::LogError("bad flags: %s", config.status().message());
+    return 2;
+  }
+  absl::StatusOr<sessiond::SessionStorePtr> store =
+      sessiond::OpenStore(config->store);
+  if (!store.ok()) {
+    sessiond::LogError("cannot open the session store: %s",
+                       store.status().ToString());
+    return 1;
+  }
+  sessiond::SystemClock clock;
+  absl::StatusOr<std::unique_ptr<sessiond::SessionServer>> server =
+      sessiond::SessionServer::Start(config->server, config->manager,
+                                     std::move(*store), clock);
+  if (!server.ok()) {
+    sessiond::LogError("cannot start: %s", server.status().ToString());
+    return 1;
+  }
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  sessiond::LogInfo("received %s; draining", strsignal(signal_number));
+  (*server)->Shutdown();
+  return 0;
+}

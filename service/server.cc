@@ -1,0 +1,166 @@
+#include "service/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpc/health/v1/health.pb.h"
+#include "service/log.h"
+
+namespace sessiond {
+namespace {
+
+constexpr char kServiceName[] = "session.v1.SessionService";
+
+// Adds or removes the reflection plugin for one server. Linking gRPC's
+// reflection library registers the plugin for every server in the process,
+// so turning reflection off has to take it out again.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
+
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    auto is_reflection =
+        [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+          return p->name() == kPluginName;
+        };
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(), is_reflection),
+        plugins->end());
+    if (enabled_) {
+      plugins->push_back(
+          std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    }
+  }
+
+ private:
+  static constexpr char kPluginName[] = "proto_server_reflection";
+  const bool enabled_;
+};
+
+}  // namespace
+
+SessionServer::SessionServer(const ServerOptions& options,
+                             const ManagerOptions& manager_options,
+                             SessionStorePtr store, const Clock& clock)
+    : options_(options),
+      store_(std::move(store)),
+      manager_(*store_, clock, manager_options),
+      service_(manager_, options.cookie) {}
+
+absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
+    const ServerOptions& options, const ManagerOptions& manager_options,
+    SessionStorePtr store, const Clock& clock) {
+  if (absl::Status s = SessionManager::ValidateOptions(manager_options);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateCookiePolicy(options.cookie); !s.ok()) return s;
+  std::unique_ptr<SessionServer> server(
+      new SessionServer(options, manager_options, std::move(store), clock));
+  if (absl::Status s = server->manager_.Load(); !s.ok()) {
+    server->Abandon();
+    return s;
+  }
+
+  // gRPC's built-in health service carries no protobuf descriptor; touching
+  // ours links it into the descriptor pool so reflection can describe it.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<ReflectionOption>(options.reflection));
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(&server->service_);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    server->Abandon();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use or not valid?)"));
+  }
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, true);
+  server->sweeper_ = std::thread([s = server.get()] { s->SweeperLoop(); });
+  LogInfo("serving on %s (port %d) with %d live sessions; reflection %s",
+          options.listen, server->port_, server->manager_.live_count(),
+          options.reflection ? "on" : "off");
+  return server;
+}
+
+SessionServer::~SessionServer() { Shutdown(); }
+
+void SessionServer::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+  }
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    const auto deadline = std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(absl::ToInt64Milliseconds(
+                              options_.drain_timeout));
+    server_->Shutdown(deadline);
+  }
+  if (sweeper_.joinable()) sweeper_.join();
+  // Every call has finished; keep the idle timers of active sessions.
+  SweepUntilDone();
+  store_->Shutdown();
+  LogInfo("stopped; store closed");
+}
+
+void SessionServer::SweeperLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                           options_.sweep_interval);
+      if (stopping_) return;
+    }
+    SweepUntilDone();
+  }
+}
+
+void SessionServer::Abandon() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+  store_->Shutdown();
+}
+
+bool SessionServer::SweepUntilDone() {
+  while (true) {
+    absl::Notification done;
+    absl::StatusOr<SweepResult> result;
+    manager_.Sweep([&](absl::StatusOr<SweepResult> r) {
+      result = std::move(r);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    if (!result.ok()) {
+      LogWarning("sweep failed: %s", result.status().ToString());
+      return false;
+    }
+    if (result->expired_removed > 0) {
+      LogInfo("sweep removed %d expired sessions", result->expired_removed);
+    }
+    if (!result->more) return true;
+  }
+}
+
+}  // namespace sessiond

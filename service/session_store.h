@@ -1,0 +1,78 @@
+// SessionStore: the durable home of sessions, behind one small interface.
+//
+// The in-memory index serves every read; the store exists so that sessions
+// survive a restart. Writes are asynchronous: Write queues a group of
+// operations and calls `done` once they are durable (or have failed), so a
+// gRPC handler can wait for its commit without holding a thread. The SQLite
+// implementation commits many queued writes in one transaction (group commit);
+// other backends (Redis, for replicas sharing sessions) fit the same shape.
+//
+// Example:
+//   std::vector<StoreOp> ops;
+//   ops.push_back(InsertSession{record});
+//   store.Write(std::move(ops), [](absl::Status status) {
+//     if (status.ok()) { /* on disk: safe to answer OK */ }
+//   });
+
+#ifndef SESSIOND_SERVICE_SESSION_STORE_H_
+#define SESSIOND_SERVICE_SESSION_STORE_H_
+
+#include <memory>
+#include <variant>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/session_record.h"
+
+namespace sessiond {
+
+// Adds a new session.
+struct InsertSession {
+  std::shared_ptr<const SessionRecord> record;
+};
+
+// Removes a session (no-op if it is not stored).
+struct DeleteSession {
+  Selector selector;
+};
+
+// Records activity: moves the stored last-active time forward to `time`.
+struct TouchSession {
+  Selector selector;
+  absl::Time time;
+};
+
+using StoreOp = std::variant<InsertSession, DeleteSession, TouchSession>;
+
+// Called exactly once per Write: OK once every op of the write is durable;
+// otherwise none of them is (UNAVAILABLE or RESOURCE_EXHAUSTED, retryable).
+// It may run on a store thread, so it must be quick and must not block on
+// another Write.
+using WriteCallback = absl::AnyInvocable<void(absl::Status) &&>;
+
+// Thread-safe.
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  // LoadLive returns every session still live at `now` and deletes the
+  // expired (or idle-expired) ones. Called once, before serving.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<SessionRecord>> LoadLive(
+      absl::Time now) = 0;
+
+  // Write applies `ops` atomically (all or none) and then calls `done`.
+  virtual void Write(std::vector<StoreOp> ops, WriteCallback done) = 0;
+
+  // Shutdown completes every queued write, answers its callback, and
+  // releases the backend. Writes after Shutdown fail with UNAVAILABLE.
+  virtual void Shutdown() = 0;
+};
+
+using SessionStorePtr = std::unique_ptr<SessionStore>;
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_SESSION_STORE_H_

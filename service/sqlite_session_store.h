@@ -1,0 +1,126 @@
+// SqliteSessionStore: the embedded durable SessionStore
+// (`--store=sqlite:PATH`).
+//
+// One writer thread owns the connection and commits with group commit: it
+// takes every write queued so far (up to `max_batch_ops` operations), applies
+// them in one `BEGIN IMMEDIATE` transaction, commits, and only then calls each
+// write's callback. With WAL and `synchronous=FULL` a commit is fsynced, so an
+// OK callback means the write survives kill -9 and power loss; one fsync is
+// shared by the whole batch. On any error the transaction is rolled back
+// explicitly and every write in the batch fails with UNAVAILABLE (or
+// RESOURCE_EXHAUSTED when the disk is full).
+//
+// Example:
+//   SqliteStoreOptions options;
+//   options.path = "/var/lib/sessiond/sessions.db";
+//   absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
+//       SqliteSessionStore::Open(options);
+
+#ifndef SESSIOND_SERVICE_SQLITE_SESSION_STORE_H_
+#define SESSIOND_SERVICE_SQLITE_SESSION_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/session_store.h"
+#include "service/sqlite.h"
+
+namespace sessiond {
+
+struct SqliteStoreOptions {
+  // Database file; created (mode 0600) if missing.
+  std::string path = "sessiond.db";
+  // FULL fsyncs every commit: an acknowledged write survives power loss.
+  // NORMAL syncs only at checkpoints: it survives a process crash but a power
+  // loss may drop the most recent acknowledged writes.
+  enum class Synchronous { kFull, kNormal };
+  Synchronous synchronous = Synchronous::kFull;
+  // How long a write waits for a database locked by another process before
+  // failing with UNAVAILABLE.
+  absl::Duration busy_timeout = absl::Seconds(2);
+  // Most operations committed in one transaction.
+  size_t max_batch_ops = 4096;
+  // Run `PRAGMA quick_check` when opening, so a damaged file stops startup.
+  bool verify_on_open = true;
+};
+
+// Counters for observing group commit.
+struct SqliteStoreStats {
+  int64_t transactions = 0;  // committed or failed
+  int64_t writes = 0;        // Write calls answered
+};
+
+// Thread-safe.
+class SqliteSessionStore final : public SessionStore {
+ public:
+  // Open creates or opens the database, checks its schema version and (when
+  // asked) its integrity, and starts the writer thread. Errors name the file:
+  // DATA_LOSS for a damaged or foreign file, FAILED_PRECONDITION for a schema
+  // from a newer sessiond, UNAVAILABLE when it cannot be opened.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SqliteSessionStore>> Open(
+      const SqliteStoreOptions& options);
+
+  ~SqliteSessionStore() override;
+
+  absl::StatusOr<std::vector<SessionRecord>> LoadLive(absl::Time now) override;
+  void Write(std::vector<StoreOp> ops, WriteCallback done) override;
+  void Shutdown() override;
+
+  SqliteStoreStats stats() const;
+
+  // The schema version this build writes (`PRAGMA user_version`).
+  static constexpr int64_t kSchemaVersion = 1;
+
+ private:
+  struct PendingWrite {
+    std::vector<StoreOp> ops;
+    WriteCallback done;
+  };
+
+  // The connection and its prepared statements; used by one thread at a time
+  // under db_mu_.
+  struct Connection {
+    SqliteDb db;
+    SqliteStatement insert;
+    SqliteStatement remove;
+    SqliteStatement touch;
+  };
+
+  SqliteSessionStore(const SqliteStoreOptions& options, Connection connection);
+
+  void WriterLoop();
+  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  absl::Status CommitBatch(const std::vector<PendingWrite>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status ApplyOp(const StoreOp& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Runs BEGIN IMMEDIATE, `body`, COMMIT; rolls back explicitly on error.
+  template <typename Body>
+  absl::Status InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+
+  const SqliteStoreOptions options_;
+
+  // Never held together with queue_mu_.
+  absl::Mutex db_mu_;
+  Connection connection_ ABSL_GUARDED_BY(db_mu_);
+
+  mutable absl::Mutex queue_mu_;
+  std::vector<PendingWrite> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  SqliteStoreStats stats_ ABSL_GUARDED_BY(queue_mu_);
+
+  std::thread writer_;
+};
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_SQLITE_SESSION_STORE_H_
