@@ -1,0 +1,426 @@
+#include "service/session_manager.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/fake_clock.h"
+#include "tests/fake_session_store.h"
+#include "tests/test_util.h"
+
+namespace sessiond {
+namespace {
+
+class SessionManagerTest : public ::testing::Test {
+ protected:
+  SessionManagerTest() { Reset(ManagerOptions()); }
+
+  void Reset(const ManagerOptions& options) {
+    ASSERT_THAT(SessionManager::ValidateOptions(options), IsOk());
+    manager_ = std::make_unique<SessionManager>(store_, clock_, options);
+  }
+
+  // Creates synchronously (the fake store answers at once unless held).
+  absl::StatusOr<IssuedSession> Create(NewSession request) {
+    std::optional<absl::StatusOr<IssuedSession>> result;
+    manager_->Create(std::move(request), [&](absl::StatusOr<IssuedSession> r) {
+      result = std::move(r);
+    });
+    EXPECT_TRUE(result.has_value()) << "create did not answer";
+    return result.value_or(absl::InternalError("no answer"));
+  }
+
+  absl::StatusOr<IssuedSession> Create(
+      const std::string& subject, absl::Duration ttl = absl::ZeroDuration(),
+      absl::Duration idle = absl::ZeroDuration()) {
+    NewSession request;
+    request.subject = subject;
+    request.ttl = ttl;
+    request.idle_timeout = idle;
+    return Create(std::move(request));
+  }
+
+  absl::StatusOr<bool> RevokeToken(const std::string& token) {
+    std::optional<absl::StatusOr<bool>> result;
+    manager_->RevokeByToken(token, [&](absl::StatusOr<bool> r) { result = r; });
+    EXPECT_TRUE(result.has_value()) << "revoke did not answer";
+    return result.value_or(absl::InternalError("no answer"));
+  }
+
+  absl::StatusOr<bool> RevokeId(const std::string& id) {
+    std::optional<absl::StatusOr<bool>> result;
+    manager_->RevokeById(id, [&](absl::StatusOr<bool> r) { result = r; });
+    EXPECT_TRUE(result.has_value()) << "revoke did not answer";
+    return result.value_or(absl::InternalError("no answer"));
+  }
+
+  absl::StatusOr<SweepResult> Sweep() {
+    std::optional<absl::StatusOr<SweepResult>> result;
+    manager_->Sweep([&](absl::StatusOr<SweepResult> r) { result = r; });
+    EXPECT_TRUE(result.has_value()) << "sweep did not answer";
+    return result.value_or(absl::InternalError("no answer"));
+  }
+
+  InvalidReason Check(const std::string& token) {
+    return manager_->Validate(token).reason;
+  }
+
+  FakeClock clock_;
+  FakeSessionStore store_;
+  std::unique_ptr<SessionManager> manager_;
+};
+
+TEST_F(SessionManagerTest, CreateThenValidate) {
+  NewSession request;
+  request.subject = "alice";
+  request.attributes = {{"role", "admin"}};
+  request.client = {"198.51.100.4", "Firefox"};
+  absl::StatusOr<IssuedSession> issued = Create(std::move(request));
+  ASSERT_THAT(issued, IsOk());
+  EXPECT_EQ(issued->token.substr(0, 5), "sess_");
+
+  Validation verdict = manager_->Validate(issued->token);
+  ASSERT_TRUE(verdict.valid());
+  const SessionRecord& record = verdict.session->record();
+  EXPECT_EQ(record.subject, "alice");
+  EXPECT_EQ(record.attributes.at("role"), "admin");
+  EXPECT_EQ(record.client.ip_address, "198.51.100.4");
+  EXPECT_EQ(record.create_time, clock_.Now());
+  EXPECT_EQ(record.expire_time, clock_.Now() + absl::Hours(24));
+  // The store got the digest, never the verifier.
+  std::vector<StoreOp> committed = store_.committed();
+  ASSERT_EQ(committed.size(), 1u);
+  const auto& insert = std::get<InsertSession>(committed[0]);
+  Token token = *manager_->codec().Parse(issued->token);
+  EXPECT_EQ(insert.record->verifier_digest, HashVerifier(token.verifier));
+}
+
+TEST_F(SessionManagerTest, TtlDefaultsAndIsClampedToMax) {
+  ManagerOptions options;
+  options.default_ttl = absl::Hours(2);
+  options.max_ttl = absl::Hours(8);
+  Reset(options);
+  const absl::Time now = clock_.Now();
+  EXPECT_EQ(Create("a")->session->record().expire_time, now + absl::Hours(2));
+  EXPECT_EQ(Create("a", absl::Hours(5))->session->record().expire_time,
+            now + absl::Hours(5));
+  EXPECT_EQ(Create("a", absl::Hours(9))->session->record().expire_time,
+            now + absl::Hours(8));
+  EXPECT_THAT(Create("a", -absl::Seconds(1)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Create("a", absl::Milliseconds(500)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Create("a", absl::ZeroDuration(), -absl::Seconds(1)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(SessionManagerTest, AbsoluteExpiryEdge) {
+  std::string token = Create("alice", absl::Minutes(30))->token;
+  clock_.Advance(absl::Minutes(30) - absl::Seconds(1));
+  EXPECT_EQ(Check(token), InvalidReason::kNone);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Check(token), InvalidReason::kExpired);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Check(token), InvalidReason::kExpired);
+}
+
+TEST_F(SessionManagerTest, IdleTimeoutEdgeAndActivityResetsIt) {
+  std::string token = Create("alice", absl::Hours(1), absl::Minutes(10))->token;
+  clock_.Advance(absl::Minutes(10) - absl::Seconds(1));
+  EXPECT_EQ(Check(token), InvalidReason::kNone);  // activity: timer restarts
+  clock_.Advance(absl::Minutes(10) - absl::Seconds(1));
+  EXPECT_EQ(Check(token), InvalidReason::kNone);
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Check(token), InvalidReason::kIdleExpired);
+  // A failed check is not activity: still idle-expired later.
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Check(token), InvalidReason::kIdleExpired);
+}
+
+TEST_F(SessionManagerTest, ActivityNeverExtendsTheAbsoluteExpiry) {
+  std::string token =
+      Create("alice", absl::Minutes(30), absl::Minutes(10))->token;
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(absl::Minutes(5));
+    EXPECT_EQ(Check(token), InvalidReason::kNone) << i;
+  }
+  // 25 minutes in, last activity just now; the absolute expiry still wins.
+  clock_.Advance(absl::Minutes(5));
+  EXPECT_EQ(Check(token), InvalidReason::kExpired);
+}
+
+TEST_F(SessionManagerTest, JunkUnknownAndWrongSecretAreAnswers) {
+  EXPECT_EQ(Check(""), InvalidReason::kMalformed);
+  EXPECT_EQ(Check("hello"), InvalidReason::kMalformed);
+  std::string token = Create("alice")->token;
+  Token parsed = *manager_->codec().Parse(token);
+
+  Token unknown = *GenerateToken();
+  EXPECT_EQ(Check(manager_->codec().Encode(unknown)), InvalidReason::kUnknown);
+
+  Token wrong_secret = parsed;
+  wrong_secret.verifier[0] ^= 1;
+  EXPECT_EQ(Check(manager_->codec().Encode(wrong_secret)),
+            InvalidReason::kUnknown);
+  EXPECT_EQ(Check(token), InvalidReason::kNone);
+}
+
+TEST_F(SessionManagerTest, RequestLimitsAtAndBeyondTheLimit) {
+  ManagerOptions options;
+  options.max_subject_bytes = 8;
+  options.max_attributes = 2;
+  options.max_attribute_key_bytes = 4;
+  options.max_attribute_value_bytes = 6;
+  options.max_client_field_bytes = 5;
+  Reset(options);
+
+  struct Case {
+    const char* name;
+    NewSession request;
+    bool ok;
+  };
+  auto with = [](auto change) {
+    NewSession request;
+    request.subject = "subject";
+    change(request);
+    return request;
+  };
+  const Case cases[] = {
+      {"subject at limit", with([](NewSession& r) { r.subject = "12345678"; }),
+       true},
+      {"subject over", with([](NewSession& r) { r.subject = "123456789"; }),
+       false},
+      {"subject empty", with([](NewSession& r) { r.subject = ""; }), false},
+      {"subject newline", with([](NewSession& r) { r.subject = "a\nb"; }),
+       false},
+      {"subject nul",
+       with([](NewSession& r) { r.subject = std::string("a\0b", 3); }), false},
+      {"two attributes", with([](NewSession& r) {
+         r.attributes = {{"a", "1"}, {"b", "2"}};
+       }),
+       true},
+      {"three attributes", with([](NewSession& r) {
+         r.attributes = {{"a", "1"}, {"b", "2"}, {"c", "3"}};
+       }),
+       false},
+      {"empty key", with([](NewSession& r) {
+         r.attributes = {{"", "1"}};
+       }),
+       false},
+      {"key at limit", with([](NewSession& r) {
+         r.attributes = {{"abcd", ""}};
+       }),
+       true},
+      {"key over", with([](NewSession& r) {
+         r.attributes = {{"abcde", ""}};
+       }),
+       false},
+      {"value at limit", with([](NewSession& r) {
+         r.attributes = {{"k", "123456"}};
+       }),
+       true},
+      {"value over", with([](NewSession& r) {
+         r.attributes = {{"k", "1234567"}};
+       }),
+       false},
+      {"ip at limit",
+       with([](NewSession& r) { r.client.ip_address = "1.2.3"; }), true},
+      {"ip over", with([](NewSession& r) { r.client.ip_address = "1.2.3.4"; }),
+       false},
+      {"agent over",
+       with([](NewSession& r) { r.client.user_agent = "agentx"; }), false},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<IssuedSession> result = Create(c.request);
+    if (c.ok) {
+      EXPECT_THAT(result, IsOk()) << c.name;
+    } else {
+      EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument))
+          << c.name;
+    }
+  }
+}
+
+TEST_F(SessionManagerTest, MaxSessionsIsEnforcedAndFreedByRevoke) {
+  ManagerOptions options;
+  options.max_sessions = 2;
+  Reset(options);
+  std::string first = Create("a")->token;
+  ASSERT_THAT(Create("b"), IsOk());
+  EXPECT_THAT(Create("c"), StatusIs(absl::StatusCode::kResourceExhausted));
+  ASSERT_THAT(RevokeToken(first), IsOk());
+  EXPECT_THAT(Create("c"), IsOk());
+}
+
+TEST_F(SessionManagerTest, RevokeByTokenAndById) {
+  IssuedSession a = *Create("alice");
+  IssuedSession b = *Create("alice");
+  EXPECT_EQ(*RevokeToken(a.token), true);
+  EXPECT_EQ(Check(a.token), InvalidReason::kUnknown);
+  EXPECT_EQ(*RevokeToken(a.token), false);  // nothing live any more
+
+  std::string id = EncodeSessionId(b.session->record().selector);
+  EXPECT_EQ(*RevokeId(id), true);
+  EXPECT_EQ(Check(b.token), InvalidReason::kUnknown);
+  EXPECT_EQ(*RevokeId(id), false);
+}
+
+TEST_F(SessionManagerTest, RevokeWithWrongSecretLeavesTheSessionAlone) {
+  IssuedSession a = *Create("alice");
+  Token forged = *manager_->codec().Parse(a.token);
+  forged.verifier[5] ^= 0x10;
+  EXPECT_EQ(*RevokeToken(manager_->codec().Encode(forged)), false);
+  EXPECT_EQ(Check(a.token), InvalidReason::kNone);
+}
+
+TEST_F(SessionManagerTest, RevokeRejectsMalformedInput) {
+  EXPECT_THAT(RevokeToken("junk"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RevokeId("not-an-id"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(SessionManagerTest, RevokingAnExpiredSessionReportsNothingLive) {
+  IssuedSession a = *Create("alice", absl::Minutes(1));
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_EQ(*RevokeToken(a.token), false);
+  EXPECT_EQ(manager_->live_count(), 0u);  // but it is gone
+}
+
+TEST_F(SessionManagerTest, FailedCreateLeavesNothingBehind) {
+  store_.FailWritesWith(absl::UnavailableError("disk on fire"));
+  EXPECT_THAT(Create("alice"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(manager_->live_count(), 0u);
+  store_.FailWritesWith(absl::OkStatus());
+  EXPECT_THAT(Create("alice"), IsOk());
+}
+
+TEST_F(SessionManagerTest, FailedRevokeKeepsTheSessionValid) {
+  IssuedSession a = *Create("alice");
+  store_.FailWritesWith(absl::UnavailableError("disk on fire"));
+  EXPECT_THAT(RevokeToken(a.token), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Check(a.token), InvalidReason::kNone);
+  store_.FailWritesWith(absl::OkStatus());
+  EXPECT_EQ(*RevokeToken(a.token), true);
+}
+
+TEST_F(SessionManagerTest, RevokeTakesEffectAtCommitNotBefore) {
+  IssuedSession a = *Create("alice");
+  store_.Hold();
+  std::optional<absl::StatusOr<bool>> answer;
+  manager_->RevokeByToken(a.token, [&](absl::StatusOr<bool> r) { answer = r; });
+  EXPECT_FALSE(answer.has_value());
+  // Not yet durable, not yet answered: still the old state everywhere.
+  EXPECT_EQ(Check(a.token), InvalidReason::kNone);
+  store_.Release();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(**answer, true);
+  EXPECT_EQ(Check(a.token), InvalidReason::kUnknown);
+}
+
+TEST_F(SessionManagerTest, CreateIsAnsweredOnlyAfterCommit) {
+  store_.Hold();
+  std::optional<absl::StatusOr<IssuedSession>> answer;
+  NewSession request;
+  request.subject = "alice";
+  manager_->Create(std::move(request), [&](absl::StatusOr<IssuedSession> r) {
+    answer = std::move(r);
+  });
+  EXPECT_FALSE(answer.has_value());
+  EXPECT_EQ(manager_->live_count(), 0u);
+  store_.Release();
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_THAT(*answer, IsOk());
+  EXPECT_EQ(Check((*answer)->token), InvalidReason::kNone);
+}
+
+TEST_F(SessionManagerTest, SweepRemovesExpiredAndPersistsActivity) {
+  std::string short_lived = Create("a", absl::Minutes(1))->token;
+  std::string active = Create("b", absl::Hours(1))->token;
+  std::string idle = Create("c", absl::Hours(1), absl::Minutes(2))->token;
+  const size_t writes_before = store_.committed().size();
+  clock_.Advance(absl::Minutes(3));
+  ASSERT_EQ(Check(active), InvalidReason::kNone);
+
+  absl::StatusOr<SweepResult> result = Sweep();
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->expired_removed, 2u);  // short_lived and idle
+  EXPECT_EQ(result->activity_persisted, 1u);
+  EXPECT_FALSE(result->more);
+  EXPECT_EQ(manager_->live_count(), 1u);
+  std::vector<StoreOp> ops = store_.committed();
+  ASSERT_EQ(ops.size(), writes_before + 3);
+  int deletes = 0;
+  for (size_t i = writes_before; i < ops.size(); ++i) {
+    if (std::holds_alternative<DeleteSession>(ops[i])) ++deletes;
+    if (const auto* touch = std::get_if<TouchSession>(&ops[i])) {
+      EXPECT_EQ(touch->time, clock_.Now());
+    }
+  }
+  EXPECT_EQ(deletes, 2);
+
+  // Nothing new to do: a second sweep writes nothing.
+  ASSERT_THAT(Sweep(), IsOk());
+  EXPECT_EQ(store_.committed().size(), ops.size());
+}
+
+TEST_F(SessionManagerTest, SweepBatchesAndReportsMore) {
+  ManagerOptions options;
+  options.sweep_batch = 2;
+  Reset(options);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_THAT(Create("a", absl::Minutes(1)), IsOk());
+  clock_.Advance(absl::Minutes(2));
+  absl::StatusOr<SweepResult> first = Sweep();
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->expired_removed, 2u);
+  EXPECT_TRUE(first->more);
+  ASSERT_THAT(Sweep(), IsOk());
+  absl::StatusOr<SweepResult> last = Sweep();
+  EXPECT_EQ(last->expired_removed, 1u);
+  EXPECT_FALSE(last->more);
+  EXPECT_EQ(manager_->live_count(), 0u);
+}
+
+TEST_F(SessionManagerTest, FailedSweepKeepsEverythingForNextTime) {
+  ASSERT_THAT(Create("a", absl::Minutes(1)), IsOk());
+  clock_.Advance(absl::Minutes(2));
+  store_.FailWritesWith(absl::UnavailableError("disk on fire"));
+  EXPECT_THAT(Sweep(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(manager_->live_count(), 1u);
+  store_.FailWritesWith(absl::OkStatus());
+  EXPECT_EQ(Sweep()->expired_removed, 1u);
+}
+
+TEST_F(SessionManagerTest, LoadServesStoredSessions) {
+  Token token = *GenerateToken();
+  SessionRecord record;
+  record.selector = token.selector;
+  record.verifier_digest = HashVerifier(token.verifier);
+  record.subject = "restored";
+  record.create_time = clock_.Now() - absl::Hours(1);
+  record.expire_time = clock_.Now() + absl::Hours(1);
+  record.last_active_time = clock_.Now() - absl::Minutes(1);
+  store_.SetLoadable({record});
+  ASSERT_THAT(manager_->Load(), IsOk());
+  Validation verdict = manager_->Validate(manager_->codec().Encode(token));
+  ASSERT_TRUE(verdict.valid());
+  EXPECT_EQ(verdict.session->record().subject, "restored");
+}
+
+TEST(SessionManagerOptionsTest, RejectsInconsistentOptions) {
+  ManagerOptions options;
+  options.default_ttl = absl::Hours(48);
+  options.max_ttl = absl::Hours(24);
+  EXPECT_THAT(SessionManager::ValidateOptions(options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  options = ManagerOptions();
+  options.token_prefix = "bad prefix";
+  EXPECT_THAT(SessionManager::ValidateOptions(options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(SessionManager::ValidateOptions(ManagerOptions()), IsOk());
+}
+
+}  // namespace
+}  // namespace sessiond
