@@ -7,6 +7,8 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "service/clock.h"
 #include "service/config.h"
 #include "service/log.h"
@@ -14,8 +16,15 @@
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "sessiond: create, validate and revoke user sessions over gRPC.\n"
+      "create, validate and revoke user sessions over gRPC.\n"
       "Runs with no flags on 127.0.0.1:50051 with ./sessiond.db.");
+  // sessiond's flags live in config.cc; make --help show them.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "service/config.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
 
   // Block the shutdown signals before any thread exists, so every thread
