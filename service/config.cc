@@ -30,6 +30,29 @@ ABSL_FLAG(absl::Duration, default_ttl, absl::Hours(24),
           "Lifetime of a session created without a ttl.");
 ABSL_FLAG(absl::Duration, max_ttl, absl::Hours(24 * 30),
           "Longest session lifetime; longer requests are clamped to it.");
+ABSL_FLAG(absl::Duration, default_idle_timeout, absl::ZeroDuration(),
+          "Idle timeout of a session created without one; 0 means none.");
+ABSL_FLAG(absl::Duration, max_idle_timeout, absl::Hours(24 * 30),
+          "Longest idle timeout; longer requests are clamped to it.");
+ABSL_FLAG(int64_t, max_sessions_per_subject, 100,
+          "Most live sessions one subject may have.");
+ABSL_FLAG(std::string, subject_cap_policy, "evict_oldest",
+          "At --max_sessions_per_subject: evict_oldest (revoke the subject's "
+          "oldest session to make room) or refuse (RESOURCE_EXHAUSTED).");
+ABSL_FLAG(int64_t, rotation_history, 4,
+          "How many rotated-out tokens per session are remembered, so that "
+          "presenting one again is reported as a reuse.");
+ABSL_FLAG(bool, revoke_on_reuse, false,
+          "Revoke a session when one of its rotated-out tokens is presented "
+          "again (theft detection).");
+ABSL_FLAG(absl::Duration, idempotency_window, absl::Minutes(10),
+          "How long a CreateSession request_id is remembered.");
+ABSL_FLAG(int64_t, max_request_id_bytes, 128,
+          "Longest CreateSession request_id, in bytes.");
+ABSL_FLAG(int64_t, default_page_size, 50,
+          "ListSessions page size when the request asks for 0.");
+ABSL_FLAG(int64_t, max_page_size, 1000,
+          "Largest ListSessions page; larger requests are clamped.");
 ABSL_FLAG(int64_t, max_subject_bytes, 256, "Longest subject, in bytes.");
 ABSL_FLAG(int64_t, max_attributes, 32, "Most attributes on one session.");
 ABSL_FLAG(int64_t, max_attribute_key_bytes, 128,
@@ -130,6 +153,19 @@ absl::StatusOr<Config> ConfigFromFlags() {
   ManagerOptions& manager = config.manager;
   manager.default_ttl = absl::GetFlag(FLAGS_default_ttl);
   manager.max_ttl = absl::GetFlag(FLAGS_max_ttl);
+  manager.default_idle_timeout = absl::GetFlag(FLAGS_default_idle_timeout);
+  manager.max_idle_timeout = absl::GetFlag(FLAGS_max_idle_timeout);
+  manager.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
+  manager.revoke_on_reuse = absl::GetFlag(FLAGS_revoke_on_reuse);
+  const std::string cap_policy = absl::GetFlag(FLAGS_subject_cap_policy);
+  if (cap_policy == "evict_oldest") {
+    manager.subject_cap_policy = ManagerOptions::SubjectCapPolicy::kEvictOldest;
+  } else if (cap_policy == "refuse") {
+    manager.subject_cap_policy = ManagerOptions::SubjectCapPolicy::kRefuse;
+  } else {
+    return absl::InvalidArgumentError(
+        "--subject_cap_policy must be evict_oldest or refuse");
+  }
   struct SizeFlag {
     const absl::Flag<int64_t>& flag;
     absl::string_view name;
@@ -146,6 +182,14 @@ absl::StatusOr<Config> ConfigFromFlags() {
       {FLAGS_max_client_field_bytes, "max_client_field_bytes",
        &manager.max_client_field_bytes},
       {FLAGS_sweep_batch, "sweep_batch", &manager.sweep_batch},
+      {FLAGS_max_sessions_per_subject, "max_sessions_per_subject",
+       &manager.max_sessions_per_subject},
+      {FLAGS_rotation_history, "rotation_history", &manager.rotation_history},
+      {FLAGS_max_request_id_bytes, "max_request_id_bytes",
+       &manager.max_request_id_bytes},
+      {FLAGS_default_page_size, "default_page_size",
+       &manager.default_page_size},
+      {FLAGS_max_page_size, "max_page_size", &manager.max_page_size},
   };
   for (const SizeFlag& size : sizes) {
     absl::StatusOr<size_t> value = PositiveSize(size.flag, size.name);

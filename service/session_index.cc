@@ -54,6 +54,16 @@ LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
   return removed;
 }
 
+bool SessionIndex::Replace(const LiveSessionPtr& expected,
+                           LiveSessionPtr replacement) {
+  Shard& shard = ShardFor(expected->record().selector);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.sessions.find(expected->record().selector);
+  if (it == shard.sessions.end() || it->second != expected) return false;
+  it->second = std::move(replacement);
+  return true;
+}
+
 std::vector<LiveSessionPtr> SessionIndex::FindBySubject(
     absl::string_view subject) const {
   std::vector<LiveSessionPtr> found;

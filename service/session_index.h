@@ -51,6 +51,11 @@ class SessionIndex {
   // was not present.
   LiveSessionPtr Remove(const Selector& selector);
 
+  // Replace swaps `expected` for `replacement` (same selector and subject) if
+  // `expected` is still the indexed session; returns false otherwise and
+  // changes nothing.
+  bool Replace(const LiveSessionPtr& expected, LiveSessionPtr replacement);
+
   // FindBySubject returns the sessions of `subject`, in no particular order.
   std::vector<LiveSessionPtr> FindBySubject(absl::string_view subject) const;
 

@@ -23,16 +23,24 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/clock.h"
+#include "service/idempotency_cache.h"
 #include "service/live_session.h"
 #include "service/session_index.h"
+#include "service/session_listing.h"
 #include "service/session_record.h"
 #include "service/session_store.h"
 #include "service/token.h"
@@ -45,6 +53,10 @@ struct ManagerOptions {
   absl::Duration default_ttl = absl::Hours(24);
   // Longest allowed lifetime; longer requests are clamped to it.
   absl::Duration max_ttl = absl::Hours(24 * 30);
+  // Idle timeout of a session created without one; zero means none.
+  absl::Duration default_idle_timeout = absl::ZeroDuration();
+  // Longest allowed idle timeout; longer requests are clamped to it.
+  absl::Duration max_idle_timeout = absl::Hours(24 * 30);
   // Size limits on one request, in bytes.
   size_t max_subject_bytes = 256;
   size_t max_attributes = 32;
@@ -53,6 +65,20 @@ struct ManagerOptions {
   size_t max_client_field_bytes = 512;  // ip_address, user_agent each
   // Most sessions held at once (live plus being created).
   size_t max_sessions = 10'000'000;
+  // Most live sessions one subject may have, and what a create beyond it does.
+  size_t max_sessions_per_subject = 100;
+  enum class SubjectCapPolicy { kEvictOldest, kRefuse };
+  SubjectCapPolicy subject_cap_policy = SubjectCapPolicy::kEvictOldest;
+  // How many replaced tokens per session are remembered to detect reuse.
+  size_t rotation_history = 4;
+  // Revoke a session when one of its rotated-out tokens is presented again.
+  bool revoke_on_reuse = false;
+  // How long a CreateSession request_id is remembered, and its size limit.
+  absl::Duration idempotency_window = absl::Minutes(10);
+  size_t max_request_id_bytes = 128;
+  // ListSessions page sizes: used when the request says 0, and the most.
+  size_t default_page_size = 50;
+  size_t max_page_size = 1000;
   // Text every token starts with, so secret scanners can spot leaked tokens.
   std::string token_prefix = "sess_";
   // Most expired sessions removed, and most activity times persisted, in one
@@ -65,8 +91,9 @@ struct NewSession {
   std::string subject;
   Attributes attributes;
   absl::Duration ttl = absl::ZeroDuration();           // zero: default_ttl
-  absl::Duration idle_timeout = absl::ZeroDuration();  // zero: none
+  absl::Duration idle_timeout = absl::ZeroDuration();  // zero: default
   ClientInfo client;
+  std::string request_id;  // empty: not idempotent
 };
 
 // A created session and its secret token (shown to the caller once).
@@ -80,7 +107,8 @@ enum class InvalidReason {
   kMalformed,
   kUnknown,
   kExpired,
-  kIdleExpired
+  kIdleExpired,
+  kReused,  // a token replaced by RotateSession
 };
 
 // The verdict of Validate. `session` is set only when valid.
@@ -98,11 +126,14 @@ struct SweepResult {
   bool more = false;
 };
 
+// Create and Rotate answer with the session and its (new) token.
 using CreateCallback =
     absl::AnyInvocable<void(absl::StatusOr<IssuedSession>) &&>;
 // OK(true): a live session was ended; OK(false): nothing live matched.
 using RevokeCallback = absl::AnyInvocable<void(absl::StatusOr<bool>) &&>;
 using SweepCallback = absl::AnyInvocable<void(absl::StatusOr<SweepResult>) &&>;
+// OK(n): n live sessions were ended.
+using CountCallback = absl::AnyInvocable<void(absl::StatusOr<int>) &&>;
 
 // Thread-safe. Callbacks may run on the caller's thread or a store thread.
 class SessionManager {
@@ -122,8 +153,19 @@ class SessionManager {
   [[nodiscard]] absl::Status Load();
 
   // Create starts a session. INVALID_ARGUMENT for a broken request,
-  // RESOURCE_EXHAUSTED at max_sessions, UNAVAILABLE if the store cannot write.
+  // RESOURCE_EXHAUSTED at max_sessions (or at max_sessions_per_subject with
+  // the refuse policy), UNAVAILABLE if the store cannot write. With the
+  // evict policy, the subject's oldest sessions are revoked in the same
+  // transaction to make room. With a request_id, a retry within the window
+  // answers the first session again.
   void Create(NewSession request, CreateCallback done);
+
+  // Rotate gives the live session of `token` a new token (same id) and kills
+  // the old one at once. `attributes`, when set, replace the session's.
+  // INVALID_ARGUMENT if malformed, NOT_FOUND if no live session has this
+  // token (a rotated-out token also counts as a reuse).
+  void Rotate(absl::string_view token, std::optional<Attributes> attributes,
+              CreateCallback done);
 
   // Validate checks a token using memory only. An invalid session is a
   // verdict, not an error. A valid check marks the session active.
@@ -137,16 +179,52 @@ class SessionManager {
   // RevokeById ends the session with public id `session_id`.
   void RevokeById(absl::string_view session_id, RevokeCallback done);
 
+  // RevokeSubject ends every session of `subject` except `except_session_id`
+  // (empty: none) in one transaction.
+  void RevokeSubject(absl::string_view subject,
+                     absl::string_view except_session_id, CountCallback done);
+
+  // List returns one page of the live sessions of `subject`, newest first.
+  // A zero page_size means default_page_size; larger than max_page_size is
+  // clamped.
+  [[nodiscard]] absl::StatusOr<SessionPage> List(absl::string_view subject,
+                                                 int64_t page_size,
+                                                 absl::string_view page_token);
+
   // Sweep removes up to sweep_batch expired sessions from store and index, and
   // persists up to sweep_batch activity times, in one write.
   void Sweep(SweepCallback done);
 
   size_t live_count() const { return index_.size(); }
+  // Rotated-out tokens presented again since start.
+  int64_t reuse_count() const { return reuse_count_.load(); }
   const TokenCodec& codec() const { return codec_; }
 
  private:
+  // Room made for one create under the per-subject cap.
+  struct SubjectSlot {
+    std::vector<LiveSessionPtr> evicted;  // revoked by the same transaction
+  };
+  struct PendingSubject {
+    int creates = 0;                                   // reserved slots
+    absl::flat_hash_set<const LiveSession*> evicting;  // chosen victims
+  };
+
   absl::Status CheckRequest(const NewSession& request) const;
+  absl::Status CheckAttributes(const Attributes& attributes) const;
   absl::Duration EffectiveTtl(absl::Duration requested) const;
+  absl::Duration EffectiveIdle(absl::Duration requested) const;
+  // Reserves a place for one more session of `subject`, choosing victims
+  // under the evict policy; ReleaseSlot undoes the bookkeeping.
+  absl::StatusOr<SubjectSlot> ReserveSlot(const std::string& subject,
+                                          absl::Time now);
+  void ReleaseSlot(const std::string& subject, const SubjectSlot& slot);
+  // Creates after idempotency and limits are settled; `replaced` is a
+  // session the same write removes (an idempotent replacement).
+  void Commit(NewSession request, std::optional<Selector> replaced,
+              CreateCallback done);
+  // Handles a token whose digest matched a rotated-out one.
+  void OnReuse(const LiveSessionPtr& session);
   void Revoke(LiveSessionPtr session, RevokeCallback done);
 
   SessionStore& store_;
@@ -156,6 +234,12 @@ class SessionManager {
   SessionIndex index_;
   // Creates accepted but not yet committed, counted against max_sessions.
   std::atomic<size_t> pending_creates_{0};
+  std::atomic<int64_t> reuse_count_{0};
+  IdempotencyCache idempotency_;
+
+  absl::Mutex subjects_mu_;
+  absl::flat_hash_map<std::string, PendingSubject> pending_subjects_
+      ABSL_GUARDED_BY(subjects_mu_);
 };
 
 }  // namespace sessiond

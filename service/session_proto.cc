@@ -78,6 +78,8 @@ session::v1::InvalidReason ToProto(InvalidReason reason) {
       return session::v1::INVALID_REASON_EXPIRED;
     case InvalidReason::kIdleExpired:
       return session::v1::INVALID_REASON_IDLE_EXPIRED;
+    case InvalidReason::kReused:
+      return session::v1::INVALID_REASON_REUSED;
   }
   return session::v1::INVALID_REASON_UNSPECIFIED;
 }
@@ -101,6 +103,7 @@ absl::StatusOr<NewSession> FromProto(
   }
   session.client.ip_address = request.client().ip_address();
   session.client.user_agent = request.client().user_agent();
+  session.request_id = request.request_id();
   return session;
 }
 

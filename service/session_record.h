@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "service/token.h"
@@ -34,6 +35,11 @@ struct SessionRecord {
   absl::Time expire_time;  // absolute expiry; never moves
   absl::Duration idle_timeout = absl::ZeroDuration();  // zero: none
   absl::Time last_active_time;  // as of when the record was written
+  // Digests of tokens replaced by RotateSession, newest first (bounded), so a
+  // rotated-out token presented again is recognised as a reuse.
+  std::vector<VerifierDigest> rotated_digests;
+  // Idempotency key given at creation; empty if none.
+  std::string request_id;
 };
 
 // Why a session is (or is not) usable at a given instant.

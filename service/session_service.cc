@@ -1,5 +1,6 @@
 #include "service/session_service.h"
 
+#include <optional>
 #include <utility>
 
 #include "service/grpc_status.h"
@@ -15,19 +16,26 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-grpc::ServerUnaryReactor* NotYet(grpc::CallbackServerContext* context,
-                                 const char* rpc) {
-  return FinishNow(
-      context,
-      grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                   std::string(rpc) + " is not implemented by this sessiond"));
-}
-
 }  // namespace
 
 SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
                                        CookiePolicy cookie_policy)
     : manager_(manager), cookie_policy_(std::move(cookie_policy)) {}
+
+template <typename Response>
+void SessionServiceImpl::FillIssued(IssuedSession issued,
+                                    Response* response) const {
+  ToProto(*issued.session, response->mutable_session());
+  // The browser should keep the cookie exactly as long as the session lives.
+  const absl::Duration lifetime =
+      issued.session->record().expire_time - issued.session->last_active();
+  session::v1::Cookie* cookie = response->mutable_cookie();
+  cookie->set_name(cookie_policy_.name);
+  cookie->set_value(issued.token);
+  cookie->set_set_cookie_header(
+      SetCookieHeader(cookie_policy_, issued.token, lifetime));
+  response->set_token(std::move(issued.token));
+}
 
 grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
     grpc::CallbackServerContext* context,
@@ -45,15 +53,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
           reactor->Finish(ToGrpcStatus(issued.status()));
           return;
         }
-        ToProto(*issued->session, response->mutable_session());
-        const SessionRecord& record = issued->session->record();
-        const absl::Duration lifetime = record.expire_time - record.create_time;
-        session::v1::Cookie* cookie = response->mutable_cookie();
-        cookie->set_name(cookie_policy_.name);
-        cookie->set_value(issued->token);
-        cookie->set_set_cookie_header(
-            SetCookieHeader(cookie_policy_, issued->token, lifetime));
-        response->set_token(std::move(issued->token));
+        FillIssued(std::move(*issued), response);
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
@@ -101,23 +101,60 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
 
 grpc::ServerUnaryReactor* SessionServiceImpl::RotateSession(
     grpc::CallbackServerContext* context,
-    const session::v1::RotateSessionRequest*,
-    session::v1::RotateSessionResponse*) {
-  return NotYet(context, "RotateSession");
+    const session::v1::RotateSessionRequest* request,
+    session::v1::RotateSessionResponse* response) {
+  std::optional<Attributes> attributes;
+  if (request->replace_attributes()) {
+    attributes.emplace(request->attributes().begin(),
+                       request->attributes().end());
+  } else if (!request->attributes().empty()) {
+    return FinishNow(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                           "attributes are only used with "
+                                           "replace_attributes=true"));
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  manager_.Rotate(
+      request->token(), std::move(attributes),
+      [this, reactor, response](absl::StatusOr<IssuedSession> issued) {
+        if (!issued.ok()) {
+          reactor->Finish(ToGrpcStatus(issued.status()));
+          return;
+        }
+        FillIssued(std::move(*issued), response);
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSubjectSessions(
     grpc::CallbackServerContext* context,
-    const session::v1::RevokeSubjectSessionsRequest*,
-    session::v1::RevokeSubjectSessionsResponse*) {
-  return NotYet(context, "RevokeSubjectSessions");
+    const session::v1::RevokeSubjectSessionsRequest* request,
+    session::v1::RevokeSubjectSessionsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  manager_.RevokeSubject(request->subject(), request->except_session_id(),
+                         [reactor, response](absl::StatusOr<int> count) {
+                           if (!count.ok()) {
+                             reactor->Finish(ToGrpcStatus(count.status()));
+                             return;
+                           }
+                           response->set_revoked_count(*count);
+                           reactor->Finish(grpc::Status::OK);
+                         });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
     grpc::CallbackServerContext* context,
-    const session::v1::ListSessionsRequest*,
-    session::v1::ListSessionsResponse*) {
-  return NotYet(context, "ListSessions");
+    const session::v1::ListSessionsRequest* request,
+    session::v1::ListSessionsResponse* response) {
+  absl::StatusOr<SessionPage> page = manager_.List(
+      request->subject(), request->page_size(), request->page_token());
+  if (!page.ok()) return FinishNow(context, ToGrpcStatus(page.status()));
+  for (const LiveSessionPtr& session : page->sessions) {
+    ToProto(*session, response->add_sessions());
+  }
+  response->set_next_page_token(std::move(page->next_page_token));
+  return FinishNow(context, grpc::Status::OK);
 }
 
 }  // namespace sessiond

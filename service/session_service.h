@@ -53,6 +53,10 @@ class SessionServiceImpl final
       session::v1::ListSessionsResponse* response) override;
 
  private:
+  // Fills the session, token and cookie of a Create or Rotate response.
+  template <typename Response>
+  void FillIssued(IssuedSession issued, Response* response) const;
+
   SessionManager& manager_;
   const CookiePolicy cookie_policy_;
 };

@@ -34,6 +34,15 @@ struct InsertSession {
   std::shared_ptr<const SessionRecord> record;
 };
 
+// Rewrites the token digest, rotation history, attributes and activity of a
+// stored session (RotateSession). Applies only if the stored digest is still
+// `expected_digest`, so it can never resurrect a revoked session or undo a
+// concurrent rotation.
+struct UpdateSession {
+  std::shared_ptr<const SessionRecord> record;
+  VerifierDigest expected_digest;
+};
+
 // Removes a session (no-op if it is not stored).
 struct DeleteSession {
   Selector selector;
@@ -45,7 +54,8 @@ struct TouchSession {
   absl::Time time;
 };
 
-using StoreOp = std::variant<InsertSession, DeleteSession, TouchSession>;
+using StoreOp =
+    std::variant<InsertSession, UpdateSession, DeleteSession, TouchSession>;
 
 // Called exactly once per Write: OK once every op of the write is durable;
 // otherwise none of them is (UNAVAILABLE or RESOURCE_EXHAUSTED, retryable).

@@ -22,15 +22,21 @@ CREATE TABLE sessions (
   expire_us INTEGER NOT NULL,
   idle_timeout_us INTEGER NOT NULL,
   last_active_us INTEGER NOT NULL,
-  data BLOB NOT NULL
+  data BLOB NOT NULL,
+  rotated_sha256 BLOB NOT NULL,
+  request_id TEXT
 ) WITHOUT ROWID;
 PRAGMA user_version = 1;
 )sql";
 
 constexpr absl::string_view kInsertSql =
     "INSERT INTO sessions (selector, verifier_sha256, subject, create_us, "
-    "expire_us, idle_timeout_us, last_active_us, data) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "expire_us, idle_timeout_us, last_active_us, data, rotated_sha256, "
+    "request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr absl::string_view kUpdateSql =
+    "UPDATE sessions SET verifier_sha256 = ?2, last_active_us = "
+    "max(last_active_us, ?7), data = ?8, rotated_sha256 = ?9 "
+    "WHERE selector = ?1 AND verifier_sha256 = ?11";
 constexpr absl::string_view kDeleteSql =
     "DELETE FROM sessions WHERE selector = ?1";
 constexpr absl::string_view kTouchSql =
@@ -38,7 +44,8 @@ constexpr absl::string_view kTouchSql =
     "WHERE selector = ?1";
 constexpr absl::string_view kSelectSql =
     "SELECT selector, verifier_sha256, subject, create_us, expire_us, "
-    "idle_timeout_us, last_active_us, data FROM sessions";
+    "idle_timeout_us, last_active_us, data, rotated_sha256, request_id "
+    "FROM sessions";
 
 absl::string_view Bytes(const uint8_t* data, size_t size) {
   return absl::string_view(reinterpret_cast<const char*>(data), size);
@@ -78,7 +85,47 @@ absl::StatusOr<SessionRecord> DecodeRow(const SqliteStatement& row) {
   record.attributes.insert(data.attributes().begin(), data.attributes().end());
   record.client.ip_address = data.client_ip_address();
   record.client.user_agent = data.client_user_agent();
+  absl::string_view rotated = row.ColumnBlob(8);
+  if (rotated.size() % kDigestSize != 0) {
+    return absl::DataLossError(
+        absl::StrCat("session ", EncodeSessionId(record.selector),
+                     " has a malformed rotation history"));
+  }
+  for (size_t i = 0; i < rotated.size(); i += kDigestSize) {
+    VerifierDigest& digest = record.rotated_digests.emplace_back();
+    std::memcpy(digest.data(), rotated.data() + i, kDigestSize);
+  }
+  record.request_id = std::string(row.ColumnText(9));
   return record;
+}
+
+std::string EncodeRotated(const SessionRecord& record) {
+  std::string out;
+  out.reserve(record.rotated_digests.size() * kDigestSize);
+  for (const VerifierDigest& digest : record.rotated_digests) {
+    out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  }
+  return out;
+}
+
+// Binds the record's columns to the parameter numbers kInsertSql and
+// kUpdateSql share (?1..?10).
+absl::Status BindRecord(const SessionRecord& r, SqliteStatement& stmt) {
+  absl::Status s =
+      stmt.BindBlob(1, Bytes(r.selector.data(), r.selector.size()));
+  if (s.ok()) {
+    s = stmt.BindBlob(
+        2, Bytes(r.verifier_digest.data(), r.verifier_digest.size()));
+  }
+  if (s.ok()) s = stmt.BindText(3, r.subject);
+  if (s.ok()) s = stmt.BindInt64(4, absl::ToUnixMicros(r.create_time));
+  if (s.ok()) s = stmt.BindInt64(5, absl::ToUnixMicros(r.expire_time));
+  if (s.ok()) s = stmt.BindInt64(6, absl::ToInt64Microseconds(r.idle_timeout));
+  if (s.ok()) s = stmt.BindInt64(7, absl::ToUnixMicros(r.last_active_time));
+  if (s.ok()) s = stmt.BindBlob(8, EncodeData(r));
+  if (s.ok()) s = stmt.BindBlob(9, EncodeRotated(r));
+  if (s.ok() && !r.request_id.empty()) s = stmt.BindText(10, r.request_id);
+  return s;
 }
 
 // A failed write is retryable unless the disk is full, which needs an
@@ -160,13 +207,15 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
 
   absl::StatusOr<SqliteStatement> insert = db->Prepare(kInsertSql);
   if (!insert.ok()) return Annotate(insert.status(), options.path);
+  absl::StatusOr<SqliteStatement> update = db->Prepare(kUpdateSql);
+  if (!update.ok()) return Annotate(update.status(), options.path);
   absl::StatusOr<SqliteStatement> remove = db->Prepare(kDeleteSql);
   if (!remove.ok()) return Annotate(remove.status(), options.path);
   absl::StatusOr<SqliteStatement> touch = db->Prepare(kTouchSql);
   if (!touch.ok()) return Annotate(touch.status(), options.path);
 
-  Connection connection{std::move(*db), std::move(*insert), std::move(*remove),
-                        std::move(*touch)};
+  Connection connection{std::move(*db), std::move(*insert), std::move(*update),
+                        std::move(*remove), std::move(*touch)};
   return std::unique_ptr<SqliteSessionStore>(
       new SqliteSessionStore(options, std::move(connection)));
 }
@@ -315,48 +364,34 @@ absl::Status SqliteSessionStore::InTransaction(Body body) {
 }
 
 absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
+  SqliteStatement* stmt = nullptr;
+  absl::Status s;
   if (const auto* insert = std::get_if<InsertSession>(&op)) {
-    const SessionRecord& r = *insert->record;
-    SqliteStatement& stmt = connection_.insert;
-    absl::Status s =
-        stmt.BindBlob(1, Bytes(r.selector.data(), r.selector.size()));
+    stmt = &connection_.insert;
+    s = BindRecord(*insert->record, *stmt);
+  } else if (const auto* update = std::get_if<UpdateSession>(&op)) {
+    stmt = &connection_.update;
+    // kUpdateSql ignores the columns a rotation never changes (?3..?6, ?10).
+    s = BindRecord(*update->record, *stmt);
     if (s.ok()) {
-      s = stmt.BindBlob(
-          2, Bytes(r.verifier_digest.data(), r.verifier_digest.size()));
+      s = stmt->BindBlob(11, Bytes(update->expected_digest.data(),
+                                   update->expected_digest.size()));
     }
-    if (s.ok()) s = stmt.BindText(3, r.subject);
-    if (s.ok()) s = stmt.BindInt64(4, absl::ToUnixMicros(r.create_time));
-    if (s.ok()) s = stmt.BindInt64(5, absl::ToUnixMicros(r.expire_time));
-    if (s.ok())
-      s = stmt.BindInt64(6, absl::ToInt64Microseconds(r.idle_timeout));
-    if (s.ok()) s = stmt.BindInt64(7, absl::ToUnixMicros(r.last_active_time));
-    if (s.ok()) s = stmt.BindBlob(8, EncodeData(r));
-    if (!s.ok()) {
-      stmt.Reset();
-      return s;
-    }
-    return stmt.Run();
+  } else if (const auto* remove = std::get_if<DeleteSession>(&op)) {
+    stmt = &connection_.remove;
+    s = stmt->BindBlob(1,
+                       Bytes(remove->selector.data(), remove->selector.size()));
+  } else {
+    const auto& touch = std::get<TouchSession>(op);
+    stmt = &connection_.touch;
+    s = stmt->BindBlob(1, Bytes(touch.selector.data(), touch.selector.size()));
+    if (s.ok()) s = stmt->BindInt64(2, absl::ToUnixMicros(touch.time));
   }
-  if (const auto* remove = std::get_if<DeleteSession>(&op)) {
-    SqliteStatement& stmt = connection_.remove;
-    absl::Status s = stmt.BindBlob(
-        1, Bytes(remove->selector.data(), remove->selector.size()));
-    if (!s.ok()) {
-      stmt.Reset();
-      return s;
-    }
-    return stmt.Run();
-  }
-  const auto& touch = std::get<TouchSession>(op);
-  SqliteStatement& stmt = connection_.touch;
-  absl::Status s =
-      stmt.BindBlob(1, Bytes(touch.selector.data(), touch.selector.size()));
-  if (s.ok()) s = stmt.BindInt64(2, absl::ToUnixMicros(touch.time));
   if (!s.ok()) {
-    stmt.Reset();
+    stmt->Reset();
     return s;
   }
-  return stmt.Run();
+  return stmt->Run();
 }
 
 }  // namespace sessiond

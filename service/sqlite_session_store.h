@@ -92,6 +92,7 @@ class SqliteSessionStore final : public SessionStore {
   struct Connection {
     SqliteDb db;
     SqliteStatement insert;
+    SqliteStatement update;
     SqliteStatement remove;
     SqliteStatement touch;
   };

@@ -57,12 +57,27 @@ valid=$(call "$port" session.v1.SessionService/ValidateSession "{\"token\":\"$to
 grep -q '"valid": true' <<<"$valid" || fail "not valid: $valid"
 grep -q '"role": "admin"' <<<"$valid" || fail "attributes lost: $valid"
 
+rotated=$(call "$port" session.v1.SessionService/RotateSession "{\"token\":\"$token\"}")
+old_token=$token
+token=$(sed -n 's/^  "token": "\(sess_[A-Za-z0-9_-]*\)",\{0,1\}$/\1/p' <<<"$rotated")
+[ -n "$token" ] && [ "$token" != "$old_token" ] || fail "rotate gave no new token: $rotated"
+reused=$(call "$port" session.v1.SessionService/ValidateSession "{\"token\":\"$old_token\"}")
+grep -q '"reason": "INVALID_REASON_REUSED"' <<<"$reused" || fail "old token: $reused"
+
+call "$port" session.v1.SessionService/CreateSession '{"subject":"alice"}' >/dev/null
+listed=$(call "$port" session.v1.SessionService/ListSessions '{"subject":"alice","pageSize":1}')
+[ "$(grep -c '"id":' <<<"$listed")" = 1 ] || fail "page of 1 expected: $listed"
+grep -q '"nextPageToken"' <<<"$listed" || fail "no next page: $listed"
+
 revoked=$(call "$port" session.v1.SessionService/RevokeSession "{\"token\":\"$token\"}")
 grep -q '"revoked": true' <<<"$revoked" || fail "not revoked: $revoked"
 
 after=$(call "$port" session.v1.SessionService/ValidateSession "{\"token\":\"$token\"}")
 grep -q '"reason": "INVALID_REASON_UNKNOWN"' <<<"$after" || fail "still valid: $after"
 grep -q '"valid": true' <<<"$after" && fail "still valid: $after"
+
+all=$(call "$port" session.v1.SessionService/RevokeSubjectSessions '{"subject":"alice"}')
+grep -q '"revokedCount": 1' <<<"$all" || fail "revoke-all: $all"
 
 health=$(call "$port" grpc.health.v1.Health/Check '{}')
 grep -q '"status": "SERVING"' <<<"$health" || fail "health: $health"
@@ -79,5 +94,5 @@ if out=$("$buf" curl --protocol grpc --http2-prior-knowledge --list-methods \
   fail "reflection still served with --reflection=false: $out"
 fi
 
-grep -q "$token" "$work"/*.log && fail "a token reached the log"
+grep -q -e "$token" -e "$old_token" "$work"/*.log && fail "a token reached the log"
 echo "PASS"

@@ -14,98 +14,13 @@
 #include "session/v1/session.grpc.pb.h"
 #include "tests/fake_clock.h"
 #include "tests/fake_session_store.h"
+#include "tests/loopback_fixture.h"
 #include "tests/test_util.h"
 
 namespace sessiond {
 namespace {
 
-using session::v1::CreateSessionRequest;
-using session::v1::CreateSessionResponse;
-using session::v1::RevokeSessionRequest;
-using session::v1::RevokeSessionResponse;
-using session::v1::SessionService;
-using session::v1::ValidateSessionRequest;
-using session::v1::ValidateSessionResponse;
-
-class EndToEndTest : public ::testing::Test {
- protected:
-  void Start(SessionStorePtr store, ServerOptions options = ServerOptions()) {
-    options.listen = "127.0.0.1:0";
-    options.sweep_interval = absl::Hours(1);  // tests sweep by hand
-    absl::StatusOr<std::unique_ptr<SessionServer>> server =
-        SessionServer::Start(options, ManagerOptions(), std::move(store),
-                             clock_);
-    ASSERT_THAT(server, IsOk());
-    server_ = std::move(*server);
-    channel_ =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                            grpc::InsecureChannelCredentials());
-    stub_ = SessionService::NewStub(channel_);
-  }
-
-  void StartSqlite() {
-    SqliteStoreOptions options;
-    options.path = dir_.File("sessions.db");
-    absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
-        SqliteSessionStore::Open(options);
-    ASSERT_THAT(store, IsOk());
-    Start(std::move(*store));
-  }
-
-  void Stop() {
-    stub_.reset();
-    channel_.reset();
-    server_.reset();
-  }
-
-  grpc::Status Create(const CreateSessionRequest& request,
-                      CreateSessionResponse* response) {
-    grpc::ClientContext context;
-    return stub_->CreateSession(&context, request, response);
-  }
-
-  // Creates a session for `subject` and returns its token ("" on failure).
-  std::string CreateToken(const std::string& subject) {
-    CreateSessionRequest request;
-    request.set_subject(subject);
-    CreateSessionResponse response;
-    grpc::Status status = Create(request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response.token();
-  }
-
-  ValidateSessionResponse Validate(const std::string& token) {
-    ValidateSessionRequest request;
-    request.set_token(token);
-    ValidateSessionResponse response;
-    grpc::ClientContext context;
-    grpc::Status status = stub_->ValidateSession(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response;
-  }
-
-  grpc::Status Revoke(const RevokeSessionRequest& request,
-                      RevokeSessionResponse* response) {
-    grpc::ClientContext context;
-    return stub_->RevokeSession(&context, request, response);
-  }
-
-  grpc::StatusCode CreateCode(const CreateSessionRequest& request) {
-    CreateSessionResponse response;
-    return Create(request, &response).error_code();
-  }
-
-  grpc::StatusCode RevokeCode(const RevokeSessionRequest& request) {
-    RevokeSessionResponse response;
-    return Revoke(request, &response).error_code();
-  }
-
-  TempDir dir_;
-  FakeClock clock_;
-  std::unique_ptr<SessionServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<SessionService::Stub> stub_;
-};
+using EndToEndTest = LoopbackTest;
 
 TEST_F(EndToEndTest, CreateValidateRevokeValidate) {
   StartSqlite();
@@ -270,13 +185,18 @@ TEST_F(EndToEndTest, BrokenRequestsGetCanonicalCodes) {
   junk_id.set_session_id("junk");
   EXPECT_EQ(RevokeCode(junk_id), grpc::StatusCode::INVALID_ARGUMENT);
 
-  grpc::ClientContext context;
-  session::v1::RotateSessionResponse rotated;
-  EXPECT_EQ(stub_
-                ->RotateSession(&context, session::v1::RotateSessionRequest(),
-                                &rotated)
-                .error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  session::v1::RotateSessionRequest no_token;
+  EXPECT_EQ(RotateCode(no_token), grpc::StatusCode::INVALID_ARGUMENT);
+  session::v1::RotateSessionRequest stray_attributes;
+  stray_attributes.set_token(CreateToken("h"));
+  (*stray_attributes.mutable_attributes())["role"] = "admin";
+  EXPECT_EQ(RotateCode(stray_attributes), grpc::StatusCode::INVALID_ARGUMENT);
+  session::v1::ListSessionsRequest no_subject;
+  EXPECT_EQ(List(no_subject).first.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  session::v1::RevokeSubjectSessionsRequest no_subject_revoke;
+  EXPECT_EQ(RevokeSubject(no_subject_revoke).first.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   // Still serving after all of that.
   EXPECT_TRUE(Validate(CreateToken("still-here")).valid());
 }

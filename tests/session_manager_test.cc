@@ -66,6 +66,38 @@ class SessionManagerTest : public ::testing::Test {
     return manager_->Validate(token).reason;
   }
 
+  absl::StatusOr<IssuedSession> Rotate(
+      const std::string& token,
+      std::optional<Attributes> attributes = std::nullopt) {
+    std::optional<absl::StatusOr<IssuedSession>> result;
+    manager_->Rotate(
+        token, std::move(attributes),
+        [&](absl::StatusOr<IssuedSession> r) { result = std::move(r); });
+    EXPECT_TRUE(result.has_value()) << "rotate did not answer";
+    return result.value_or(absl::InternalError("no answer"));
+  }
+
+  absl::StatusOr<int> RevokeSubject(const std::string& subject,
+                                    const std::string& except = "") {
+    std::optional<absl::StatusOr<int>> result;
+    manager_->RevokeSubject(subject, except,
+                            [&](absl::StatusOr<int> r) { result = r; });
+    EXPECT_TRUE(result.has_value()) << "revoke-subject did not answer";
+    return result.value_or(absl::InternalError("no answer"));
+  }
+
+  absl::StatusOr<IssuedSession> CreateWithId(const std::string& subject,
+                                             const std::string& request_id) {
+    NewSession request;
+    request.subject = subject;
+    request.request_id = request_id;
+    return Create(std::move(request));
+  }
+
+  static std::string IdOf(const IssuedSession& issued) {
+    return EncodeSessionId(issued.session->record().selector);
+  }
+
   FakeClock clock_;
   FakeSessionStore store_;
   std::unique_ptr<SessionManager> manager_;
@@ -407,6 +439,334 @@ TEST_F(SessionManagerTest, LoadServesStoredSessions) {
   Validation verdict = manager_->Validate(manager_->codec().Encode(token));
   ASSERT_TRUE(verdict.valid());
   EXPECT_EQ(verdict.session->record().subject, "restored");
+}
+
+TEST_F(SessionManagerTest, IdleTimeoutDefaultsAndIsClamped) {
+  ManagerOptions options;
+  options.default_idle_timeout = absl::Minutes(15);
+  options.max_idle_timeout = absl::Hours(1);
+  Reset(options);
+  EXPECT_EQ(Create("a")->session->record().idle_timeout, absl::Minutes(15));
+  EXPECT_EQ(Create("a", absl::ZeroDuration(), absl::Minutes(5))
+                ->session->record()
+                .idle_timeout,
+            absl::Minutes(5));
+  EXPECT_EQ(Create("a", absl::ZeroDuration(), absl::Hours(3))
+                ->session->record()
+                .idle_timeout,
+            absl::Hours(1));
+}
+
+TEST_F(SessionManagerTest, RotateIssuesNewTokenForTheSameSession) {
+  IssuedSession first = *Create("alice", absl::Hours(1), absl::Minutes(10));
+  clock_.Advance(absl::Minutes(9));
+  absl::StatusOr<IssuedSession> rotated = Rotate(first.token);
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_NE(rotated->token, first.token);
+  EXPECT_EQ(IdOf(*rotated), IdOf(first));
+  // Same absolute expiry; the idle timer restarts at the rotation.
+  EXPECT_EQ(rotated->session->record().expire_time,
+            first.session->record().expire_time);
+  clock_.Advance(absl::Minutes(9));
+  EXPECT_EQ(Check(rotated->token), InvalidReason::kNone);
+  EXPECT_EQ(Check(first.token), InvalidReason::kReused);
+  EXPECT_EQ(manager_->reuse_count(), 1);
+  // The store got a conditional update, not a second row.
+  EXPECT_TRUE(std::holds_alternative<UpdateSession>(store_.committed().back()));
+  EXPECT_EQ(manager_->live_count(), 1u);
+}
+
+TEST_F(SessionManagerTest, RotateCanReplaceAttributes) {
+  NewSession request;
+  request.subject = "alice";
+  request.attributes = {{"role", "user"}, {"tenant", "t1"}};
+  IssuedSession first = *Create(std::move(request));
+  IssuedSession kept = *Rotate(first.token);
+  EXPECT_EQ(kept.session->record().attributes.at("role"), "user");
+  IssuedSession promoted = *Rotate(kept.token, Attributes{{"role", "admin"}});
+  EXPECT_EQ(promoted.session->record().attributes,
+            (Attributes{{"role", "admin"}}));
+  IssuedSession cleared = *Rotate(promoted.token, Attributes{});
+  EXPECT_TRUE(cleared.session->record().attributes.empty());
+  EXPECT_THAT(Rotate(cleared.token, Attributes{{"", "x"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(SessionManagerTest, RotateRefusesWhatIsNotLive) {
+  EXPECT_THAT(Rotate("junk"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Rotate(manager_->codec().Encode(*GenerateToken())),
+              StatusIs(absl::StatusCode::kNotFound));
+  IssuedSession short_lived = *Create("a", absl::Minutes(1));
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_THAT(Rotate(short_lived.token), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(SessionManagerTest, RotatingARotatedOutTokenIsAReuse) {
+  IssuedSession first = *Create("alice");
+  IssuedSession second = *Rotate(first.token);
+  EXPECT_THAT(Rotate(first.token), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(manager_->reuse_count(), 1);
+  EXPECT_EQ(Check(second.token), InvalidReason::kNone);
+}
+
+TEST_F(SessionManagerTest, RevokeOnReuseKillsTheSession) {
+  ManagerOptions options;
+  options.revoke_on_reuse = true;
+  Reset(options);
+  IssuedSession first = *Create("alice");
+  IssuedSession second = *Rotate(first.token);
+  EXPECT_EQ(Check(first.token), InvalidReason::kReused);
+  // Theft assumed: the legitimate new token dies too.
+  EXPECT_EQ(Check(second.token), InvalidReason::kUnknown);
+  EXPECT_EQ(manager_->live_count(), 0u);
+}
+
+TEST_F(SessionManagerTest, RotationHistoryIsBounded) {
+  ManagerOptions options;
+  options.rotation_history = 2;
+  Reset(options);
+  std::vector<std::string> tokens = {Create("alice")->token};
+  for (int i = 0; i < 3; ++i) tokens.push_back(Rotate(tokens.back())->token);
+  EXPECT_EQ(Check(tokens[3]), InvalidReason::kNone);
+  EXPECT_EQ(Check(tokens[2]), InvalidReason::kReused);
+  EXPECT_EQ(Check(tokens[1]), InvalidReason::kReused);
+  EXPECT_EQ(Check(tokens[0]), InvalidReason::kUnknown);  // forgotten
+}
+
+TEST_F(SessionManagerTest, RotateLosesToAnEarlierRevoke) {
+  IssuedSession first = *Create("alice");
+  store_.Hold();
+  std::optional<absl::StatusOr<bool>> revoked;
+  manager_->RevokeByToken(first.token,
+                          [&](absl::StatusOr<bool> r) { revoked = r; });
+  std::optional<absl::StatusOr<IssuedSession>> rotated;
+  manager_->Rotate(
+      first.token, std::nullopt,
+      [&](absl::StatusOr<IssuedSession> r) { rotated = std::move(r); });
+  store_.Release();  // commits the revoke, then the rotate
+  ASSERT_TRUE(revoked.has_value() && rotated.has_value());
+  EXPECT_EQ(**revoked, true);
+  EXPECT_THAT(*rotated, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(manager_->live_count(), 0u);
+}
+
+TEST_F(SessionManagerTest, ConcurrentRotationsLeaveExactlyOneToken) {
+  IssuedSession first = *Create("alice");
+  store_.Hold();
+  std::optional<absl::StatusOr<IssuedSession>> a, b;
+  manager_->Rotate(first.token, std::nullopt,
+                   [&](absl::StatusOr<IssuedSession> r) { a = std::move(r); });
+  manager_->Rotate(first.token, std::nullopt,
+                   [&](absl::StatusOr<IssuedSession> r) { b = std::move(r); });
+  store_.Release();
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  ASSERT_THAT(*a, IsOk());
+  EXPECT_THAT(*b, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Check((*a)->token), InvalidReason::kNone);
+}
+
+TEST_F(SessionManagerTest, RevokeSubjectEndsAllButTheKeptOneInOneWrite) {
+  IssuedSession a1 = *Create("alice");
+  IssuedSession a2 = *Create("alice");
+  IssuedSession a3 = *Create("alice");
+  IssuedSession b1 = *Create("bob");
+  const size_t ops_before = store_.committed().size();
+  EXPECT_EQ(*RevokeSubject("alice", IdOf(a2)), 2);
+  EXPECT_EQ(store_.committed().size(), ops_before + 2);
+  EXPECT_EQ(Check(a1.token), InvalidReason::kUnknown);
+  EXPECT_EQ(Check(a2.token), InvalidReason::kNone);
+  EXPECT_EQ(Check(a3.token), InvalidReason::kUnknown);
+  EXPECT_EQ(Check(b1.token), InvalidReason::kNone);
+  EXPECT_EQ(*RevokeSubject("alice"), 1);
+  EXPECT_EQ(*RevokeSubject("alice"), 0);
+  EXPECT_THAT(RevokeSubject(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RevokeSubject("bob", "junk"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(SessionManagerTest, FailedRevokeSubjectChangesNothing) {
+  IssuedSession a1 = *Create("alice");
+  store_.FailWritesWith(absl::UnavailableError("disk on fire"));
+  EXPECT_THAT(RevokeSubject("alice"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Check(a1.token), InvalidReason::kNone);
+}
+
+TEST_F(SessionManagerTest, ListPagesNewestFirst) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(IdOf(*Create("alice")));
+    clock_.Advance(absl::Seconds(1));
+  }
+  ASSERT_THAT(Create("bob"), IsOk());
+  std::vector<std::string> listed;
+  std::string page_token;
+  int pages = 0;
+  do {
+    absl::StatusOr<SessionPage> page = manager_->List("alice", 2, page_token);
+    ASSERT_THAT(page, IsOk());
+    EXPECT_LE(page->sessions.size(), 2u);
+    for (const LiveSessionPtr& s : page->sessions) {
+      listed.push_back(EncodeSessionId(s->record().selector));
+    }
+    page_token = page->next_page_token;
+    ++pages;
+  } while (!page_token.empty());
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(listed,
+            (std::vector<std::string>{ids[4], ids[3], ids[2], ids[1], ids[0]}));
+}
+
+TEST_F(SessionManagerTest, ListSkipsExpiredAndChecksArguments) {
+  ASSERT_THAT(Create("alice", absl::Minutes(1)), IsOk());
+  IssuedSession lasting = *Create("alice", absl::Hours(1));
+  clock_.Advance(absl::Minutes(2));
+  absl::StatusOr<SessionPage> page = manager_->List("alice", 0, "");
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->sessions.size(), 1u);
+  EXPECT_EQ(page->sessions[0], lasting.session);
+  EXPECT_TRUE(page->next_page_token.empty());
+  EXPECT_THAT(manager_->List("", 10, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(manager_->List("alice", -1, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(manager_->List("alice", 10, "not a page token"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(manager_->List("nobody", 10, "")->sessions.empty());
+}
+
+TEST_F(SessionManagerTest, ListPageSizeIsClamped) {
+  ManagerOptions options;
+  options.default_page_size = 2;
+  options.max_page_size = 3;
+  Reset(options);
+  for (int i = 0; i < 5; ++i) ASSERT_THAT(Create("alice"), IsOk());
+  EXPECT_EQ(manager_->List("alice", 0, "")->sessions.size(), 2u);
+  EXPECT_EQ(manager_->List("alice", 100, "")->sessions.size(), 3u);
+}
+
+TEST_F(SessionManagerTest, SubjectCapEvictsTheOldestAtomically) {
+  ManagerOptions options;
+  options.max_sessions_per_subject = 3;
+  Reset(options);
+  std::vector<IssuedSession> sessions;
+  for (int i = 0; i < 3; ++i) {
+    sessions.push_back(*Create("alice"));
+    clock_.Advance(absl::Seconds(1));
+  }
+  const size_t ops_before = store_.committed().size();
+  IssuedSession fourth = *Create("alice");
+  // One write: the insert and the eviction.
+  std::vector<StoreOp> ops = store_.committed();
+  ASSERT_EQ(ops.size(), ops_before + 2);
+  EXPECT_TRUE(std::holds_alternative<InsertSession>(ops[ops_before]));
+  EXPECT_TRUE(std::holds_alternative<DeleteSession>(ops[ops_before + 1]));
+  EXPECT_EQ(Check(sessions[0].token), InvalidReason::kUnknown);
+  EXPECT_EQ(Check(sessions[1].token), InvalidReason::kNone);
+  EXPECT_EQ(Check(fourth.token), InvalidReason::kNone);
+  EXPECT_EQ(manager_->List("alice", 0, "")->sessions.size(), 3u);
+  ASSERT_THAT(Create("bob"), IsOk());  // other subjects are not affected
+  EXPECT_EQ(Check(sessions[2].token), InvalidReason::kNone);
+}
+
+TEST_F(SessionManagerTest, SubjectCapRefusePolicy) {
+  ManagerOptions options;
+  options.max_sessions_per_subject = 2;
+  options.subject_cap_policy = ManagerOptions::SubjectCapPolicy::kRefuse;
+  Reset(options);
+  IssuedSession first = *Create("alice", absl::Minutes(1));
+  ASSERT_THAT(Create("alice", absl::Hours(1)), IsOk());
+  EXPECT_THAT(Create("alice"), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(Check(first.token), InvalidReason::kNone);  // nothing evicted
+  // An expired session does not count.
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_THAT(Create("alice"), IsOk());
+}
+
+TEST_F(SessionManagerTest, SubjectCapHoldsUnderConcurrentCreates) {
+  ManagerOptions options;
+  options.max_sessions_per_subject = 2;
+  options.subject_cap_policy = ManagerOptions::SubjectCapPolicy::kRefuse;
+  Reset(options);
+  store_.Hold();
+  int refused = 0;
+  int answered = 0;
+  for (int i = 0; i < 3; ++i) {
+    NewSession request;
+    request.subject = "alice";
+    manager_->Create(std::move(request), [&](absl::StatusOr<IssuedSession> r) {
+      ++answered;
+      if (r.status().code() == absl::StatusCode::kResourceExhausted) ++refused;
+    });
+  }
+  EXPECT_EQ(refused, 1);  // the third is refused before reaching the store
+  store_.Release();
+  EXPECT_EQ(answered, 3);
+  EXPECT_EQ(manager_->live_count(), 2u);
+}
+
+TEST_F(SessionManagerTest, RequestIdMakesCreateIdempotent) {
+  IssuedSession first = *CreateWithId("alice", "req-1");
+  IssuedSession retry = *CreateWithId("alice", "req-1");
+  EXPECT_EQ(retry.token, first.token);
+  EXPECT_EQ(IdOf(retry), IdOf(first));
+  EXPECT_EQ(manager_->live_count(), 1u);
+  EXPECT_THAT(CreateWithId("mallory", "req-1"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  // Another key, another session.
+  EXPECT_NE(CreateWithId("alice", "req-2")->token, first.token);
+  // After the window the key is free again.
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_NE(CreateWithId("alice", "req-1")->token, first.token);
+}
+
+TEST_F(SessionManagerTest, RequestIdRetryWhileInFlightIsUnavailable) {
+  store_.Hold();
+  std::optional<absl::StatusOr<IssuedSession>> first;
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  manager_->Create(
+      request, [&](absl::StatusOr<IssuedSession> r) { first = std::move(r); });
+  EXPECT_THAT(CreateWithId("alice", "req-1"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  store_.Release(absl::UnavailableError("disk on fire"));
+  EXPECT_THAT(*first, StatusIs(absl::StatusCode::kUnavailable));
+  // The failed attempt left nothing: a retry creates the session.
+  absl::StatusOr<IssuedSession> retry = CreateWithId("alice", "req-1");
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(CreateWithId("alice", "req-1")->token, retry->token);
+}
+
+TEST_F(SessionManagerTest, RequestIdOfARevokedSessionIsNotRevived) {
+  IssuedSession first = *CreateWithId("alice", "req-1");
+  ASSERT_EQ(*RevokeToken(first.token), true);
+  EXPECT_THAT(CreateWithId("alice", "req-1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(SessionManagerTest, RequestIdAfterRestartReplacesTheOrphanedSession) {
+  // A session made by request "req-1" just before a restart: its token was
+  // never stored, so a retry cannot be answered with it.
+  SessionRecord orphan;
+  orphan.selector = GenerateToken()->selector;
+  orphan.verifier_digest = HashVerifier(GenerateToken()->verifier);
+  orphan.subject = "alice";
+  orphan.create_time = clock_.Now() - absl::Minutes(1);
+  orphan.expire_time = clock_.Now() + absl::Hours(1);
+  orphan.last_active_time = orphan.create_time;
+  orphan.request_id = "req-1";
+  store_.SetLoadable({orphan});
+  ASSERT_THAT(manager_->Load(), IsOk());
+
+  const size_t ops_before = store_.committed().size();
+  IssuedSession replacement = *CreateWithId("alice", "req-1");
+  EXPECT_NE(replacement.session->record().selector, orphan.selector);
+  EXPECT_EQ(manager_->live_count(), 1u);  // still one session for req-1
+  std::vector<StoreOp> ops = store_.committed();
+  ASSERT_EQ(ops.size(), ops_before + 2);  // insert + delete, one write
+  EXPECT_EQ(std::get<DeleteSession>(ops.back()).selector, orphan.selector);
+  // And from now on retries get the replacement.
+  EXPECT_EQ(CreateWithId("alice", "req-1")->token, replacement.token);
 }
 
 TEST(SessionManagerOptionsTest, RejectsInconsistentOptions) {
