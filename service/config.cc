@@ -24,6 +24,12 @@ ABSL_FLAG(std::string, sqlite_synchronous, "FULL",
 ABSL_FLAG(absl::Duration, sqlite_busy_timeout, absl::Seconds(2),
           "How long a write waits for a database locked by another process "
           "before failing with UNAVAILABLE.");
+ABSL_FLAG(int64_t, sqlite_max_db_bytes, 0,
+          "Largest the database file may grow, in bytes; 0 means only the "
+          "disk limits it. Creates past it fail with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, sqlite_probe_interval, absl::Seconds(1),
+          "While writes fail, how often a probe write checks whether the "
+          "store can write again (health turns SERVING when it can).");
 ABSL_FLAG(int64_t, sqlite_max_batch_ops, 4096,
           "Most operations committed in one transaction (group commit).");
 ABSL_FLAG(absl::Duration, default_ttl, absl::Hours(24),
@@ -144,6 +150,16 @@ absl::StatusOr<Config> ConfigFromFlags() {
   if (sqlite.busy_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "--sqlite_busy_timeout must not be negative");
+  }
+  sqlite.max_db_bytes = absl::GetFlag(FLAGS_sqlite_max_db_bytes);
+  if (sqlite.max_db_bytes < 0) {
+    return absl::InvalidArgumentError(
+        "--sqlite_max_db_bytes must not be negative");
+  }
+  sqlite.probe_interval = absl::GetFlag(FLAGS_sqlite_probe_interval);
+  if (sqlite.probe_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--sqlite_probe_interval must be positive");
   }
   absl::StatusOr<size_t> batch =
       PositiveSize(FLAGS_sqlite_max_batch_ops, "sqlite_max_batch_ops");

@@ -93,6 +93,15 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
       server->server_->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
+  // Mesh sidecars route away while the store cannot write; Validate keeps
+  // answering from memory meanwhile.
+  server->store_->SetWritableListener(
+      [s = server.get(), health](bool writable) {
+        absl::MutexLock lock(&s->mu_);
+        if (s->stopping_) return;  // shutdown owns the status now
+        health->SetServingStatus(writable);
+        health->SetServingStatus(kServiceName, writable);
+      });
   server->sweeper_ = std::thread([s = server.get()] { s->SweeperLoop(); });
   LogInfo("serving on %s (port %d) with %d live sessions; reflection %s",
           options.listen, server->port_, server->manager_.live_count(),
@@ -110,6 +119,7 @@ void SessionServer::Shutdown() {
     stopping_ = true;
   }
   if (server_ != nullptr) {
+    // stopping_ is set, so the store's listener can no longer flip it back.
     server_->GetHealthCheckService()->SetServingStatus(false);
     const auto deadline = std::chrono::system_clock::now() +
                           std::chrono::milliseconds(absl::ToInt64Milliseconds(

@@ -79,6 +79,13 @@ class SessionStore {
   // Shutdown completes every queued write, answers its callback, and
   // releases the backend. Writes after Shutdown fail with UNAVAILABLE.
   virtual void Shutdown() = 0;
+
+  // SetWritableListener registers `listener` (replacing any other), called
+  // with false when the store stops being able to write and with true when
+  // it can again. It runs on a store thread. A store that cannot fail never
+  // calls it.
+  virtual void SetWritableListener(
+      absl::AnyInvocable<void(bool)> /*listener*/) {}
 };
 
 using SessionStorePtr = std::unique_ptr<SessionStore>;

@@ -104,7 +104,8 @@ absl::string_view SqliteStatement::ColumnBlob(int column) const {
   return absl::string_view(static_cast<const char*>(blob), size);
 }
 
-absl::StatusOr<SqliteDb> SqliteDb::Open(const std::string& path) {
+absl::StatusOr<SqliteDb> SqliteDb::Open(const std::string& path,
+                                        const std::string& vfs) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) {
     ::close(fd);
@@ -113,8 +114,9 @@ absl::StatusOr<SqliteDb> SqliteDb::Open(const std::string& path) {
         "cannot create database file ", path, ": ", std::strerror(errno)));
   }
   sqlite3* raw = nullptr;
-  int result = sqlite3_open_v2(
-      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int result = sqlite3_open_v2(path.c_str(), &raw,
+                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                               vfs.empty() ? nullptr : vfs.c_str());
   SqliteDb db(raw);  // owns the handle even when open failed
   if (result != SQLITE_OK) {
     return MakeError(raw, result, absl::StrCat("cannot open database ", path));

@@ -78,7 +78,10 @@ class SqliteDb {
   // Opens the database at `path` in read-write mode. A missing file is
   // created with mode 0600 first; SQLite gives its -wal and -shm files the
   // same mode, so no other user can read any of them.
-  [[nodiscard]] static absl::StatusOr<SqliteDb> Open(const std::string& path);
+  // `vfs` names a registered SQLite VFS (empty: the default); tests use it to
+  // inject I/O faults.
+  [[nodiscard]] static absl::StatusOr<SqliteDb> Open(
+      const std::string& path, const std::string& vfs = "");
 
   // Exec runs one or more statements that bind no values.
   [[nodiscard]] absl::Status Exec(absl::string_view sql);

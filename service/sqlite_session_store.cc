@@ -26,6 +26,7 @@ CREATE TABLE sessions (
   rotated_sha256 BLOB NOT NULL,
   request_id TEXT
 ) WITHOUT ROWID;
+CREATE TABLE write_probe (payload BLOB NOT NULL);
 PRAGMA user_version = 1;
 )sql";
 
@@ -42,6 +43,9 @@ constexpr absl::string_view kDeleteSql =
 constexpr absl::string_view kTouchSql =
     "UPDATE sessions SET last_active_us = max(last_active_us, ?2) "
     "WHERE selector = ?1";
+// Larger than a page, so the probe must allocate (and then free) pages.
+constexpr absl::string_view kProbeSql =
+    "INSERT INTO write_probe (payload) VALUES (zeroblob(8192))";
 constexpr absl::string_view kSelectSql =
     "SELECT selector, verifier_sha256, subject, create_us, expire_us, "
     "idle_timeout_us, last_active_us, data, rotated_sha256, request_id "
@@ -172,7 +176,7 @@ absl::Status PrepareSchema(SqliteDb& db) {
 
 absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
     const SqliteStoreOptions& options) {
-  absl::StatusOr<SqliteDb> db = SqliteDb::Open(options.path);
+  absl::StatusOr<SqliteDb> db = SqliteDb::Open(options.path, options.vfs);
   if (!db.ok()) return db.status();
   db->SetBusyTimeout(
       static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
@@ -204,6 +208,20 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
   if (absl::Status s = PrepareSchema(*db); !s.ok()) {
     return Annotate(s, options.path);
   }
+  if (options.max_db_bytes > 0) {
+    absl::StatusOr<int64_t> page_size = db->QueryInt64("PRAGMA page_size");
+    if (!page_size.ok()) return Annotate(page_size.status(), options.path);
+    const int64_t pages =
+        std::max<int64_t>(1, options.max_db_bytes / *page_size);
+    absl::StatusOr<int64_t> set =
+        db->QueryInt64(absl::StrCat("PRAGMA max_page_count = ", pages));
+    if (!set.ok()) return Annotate(set.status(), options.path);
+    if (*set != pages) {
+      // SQLite never sets the limit below the current size.
+      LogWarning("database %s is already %d pages, over the %d-page limit",
+                 options.path, *set, pages);
+    }
+  }
 
   absl::StatusOr<SqliteStatement> insert = db->Prepare(kInsertSql);
   if (!insert.ok()) return Annotate(insert.status(), options.path);
@@ -213,9 +231,12 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
   if (!remove.ok()) return Annotate(remove.status(), options.path);
   absl::StatusOr<SqliteStatement> touch = db->Prepare(kTouchSql);
   if (!touch.ok()) return Annotate(touch.status(), options.path);
+  absl::StatusOr<SqliteStatement> probe = db->Prepare(kProbeSql);
+  if (!probe.ok()) return Annotate(probe.status(), options.path);
 
-  Connection connection{std::move(*db), std::move(*insert), std::move(*update),
-                        std::move(*remove), std::move(*touch)};
+  Connection connection{std::move(*db),     std::move(*insert),
+                        std::move(*update), std::move(*remove),
+                        std::move(*touch),  std::move(*probe)};
   return std::unique_ptr<SqliteSessionStore>(
       new SqliteSessionStore(options, std::move(connection)));
 }
@@ -298,9 +319,17 @@ void SqliteSessionStore::WriterLoop() {
     std::vector<PendingWrite> batch;
     {
       absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(
-          absl::Condition(this, &SqliteSessionStore::WriterHasWork));
-      if (queue_.empty()) return;  // stopping, and every write is answered
+      // While unwritable, wake up now and then to probe even with no work.
+      const absl::Condition has_work(this, &SqliteSessionStore::WriterHasWork);
+      if (writable_) {
+        queue_mu_.Await(has_work);
+      } else {
+        queue_mu_.AwaitWithTimeout(has_work, options_.probe_interval);
+      }
+      if (queue_.empty()) {
+        if (stopping_) return;  // every write is answered
+        stats_.probes += 1;
+      }
       // Take whole writes, in order, until the op budget is spent; always at
       // least one, however large.
       size_t ops = 0;
@@ -318,12 +347,14 @@ void SqliteSessionStore::WriterLoop() {
     absl::Status status;
     {
       absl::MutexLock lock(&db_mu_);
-      status = CommitBatch(batch);
+      status = batch.empty() ? Probe() : CommitBatch(batch);
     }
-    if (!status.ok()) {
+    if (!status.ok() && !batch.empty()) {
       LogError("write of %d operations failed: %s", batch.size(),
                status.ToString());
     }
+    ReportWritable(status.ok());
+    if (batch.empty()) continue;
     {
       absl::MutexLock lock(&queue_mu_);
       stats_.transactions += 1;
@@ -331,6 +362,33 @@ void SqliteSessionStore::WriterLoop() {
     }
     for (PendingWrite& write : batch) std::move(write.done)(status);
   }
+}
+
+void SqliteSessionStore::ReportWritable(bool writable) {
+  if (writable == writable_) return;
+  writable_ = writable;
+  if (writable) {
+    LogInfo("session store %s can write again", options_.path);
+  } else {
+    LogWarning("session store %s cannot write; probing every %s", options_.path,
+               absl::FormatDuration(options_.probe_interval));
+  }
+  absl::MutexLock lock(&listener_mu_);
+  if (listener_) listener_(writable);
+}
+
+void SqliteSessionStore::SetWritableListener(
+    absl::AnyInvocable<void(bool)> listener) {
+  absl::MutexLock lock(&listener_mu_);
+  listener_ = std::move(listener);
+}
+
+absl::Status SqliteSessionStore::Probe() {
+  return InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
+    absl::Status s = connection_.probe.Run();
+    if (s.ok()) s = connection_.db.Exec("DELETE FROM write_probe");
+    return s;
+  });
 }
 
 absl::Status SqliteSessionStore::CommitBatch(

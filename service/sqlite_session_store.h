@@ -52,12 +52,22 @@ struct SqliteStoreOptions {
   size_t max_batch_ops = 4096;
   // Run `PRAGMA quick_check` when opening, so a damaged file stops startup.
   bool verify_on_open = true;
+  // Largest the database file may grow, in bytes (rounded down to whole
+  // pages); 0 means no limit beyond the disk. Writes past it fail with
+  // RESOURCE_EXHAUSTED, as on a full disk.
+  int64_t max_db_bytes = 0;
+  // While writes are failing, how often the writer tries a small probe write
+  // to learn that the store can write again.
+  absl::Duration probe_interval = absl::Seconds(1);
+  // SQLite VFS to use; empty means the default. For fault-injection tests.
+  std::string vfs;
 };
 
 // Counters for observing group commit.
 struct SqliteStoreStats {
   int64_t transactions = 0;  // committed or failed
   int64_t writes = 0;        // Write calls answered
+  int64_t probes = 0;        // probe writes tried while unwritable
 };
 
 // Thread-safe.
@@ -75,6 +85,7 @@ class SqliteSessionStore final : public SessionStore {
   absl::StatusOr<std::vector<SessionRecord>> LoadLive(absl::Time now) override;
   void Write(std::vector<StoreOp> ops, WriteCallback done) override;
   void Shutdown() override;
+  void SetWritableListener(absl::AnyInvocable<void(bool)> listener) override;
 
   SqliteStoreStats stats() const;
 
@@ -95,12 +106,18 @@ class SqliteSessionStore final : public SessionStore {
     SqliteStatement update;
     SqliteStatement remove;
     SqliteStatement touch;
+    SqliteStatement probe;
   };
 
   SqliteSessionStore(const SqliteStoreOptions& options, Connection connection);
 
   void WriterLoop();
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // Tells the listener when the outcome of the last write flips.
+  void ReportWritable(bool writable);
+  // A tiny transaction that must allocate a page: succeeds only when real
+  // writes would.
+  absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status CommitBatch(const std::vector<PendingWrite>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status ApplyOp(const StoreOp& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
@@ -118,6 +135,11 @@ class SqliteSessionStore final : public SessionStore {
   std::vector<PendingWrite> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   SqliteStoreStats stats_ ABSL_GUARDED_BY(queue_mu_);
+
+  // Only the writer thread reads or changes this.
+  bool writable_ = true;
+  absl::Mutex listener_mu_;
+  absl::AnyInvocable<void(bool)> listener_ ABSL_GUARDED_BY(listener_mu_);
 
   std::thread writer_;
 };

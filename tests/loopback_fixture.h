@@ -49,6 +49,11 @@ class LoopbackTest : public ::testing::Test {
   void StartSqlite(ManagerOptions manager_options = ManagerOptions()) {
     SqliteStoreOptions options;
     options.path = dir_.File("sessions.db");
+    StartSqliteWith(options, manager_options);
+  }
+
+  void StartSqliteWith(const SqliteStoreOptions& options,
+                       ManagerOptions manager_options = ManagerOptions()) {
     absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
         SqliteSessionStore::Open(options);
     ASSERT_THAT(store, IsOk());
