@@ -36,6 +36,7 @@ class SessiondProcess {
   absl::StatusOr<int> WaitForExit(absl::Duration timeout = absl::Seconds(30));
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string Log() const;
 

@@ -1,0 +1,172 @@
+// restart_bench: how long sessiond takes to start on a store of N sessions,
+// and how much memory each loaded session costs.
+//
+// It fills a fresh SQLite store with N realistic sessions (written through
+// SqliteSessionStore in large batches), then starts the real sessiond binary
+// on it and reports the time until it serves and its resident memory. The
+// difference from an empty store gives bytes per session.
+//
+// Usage: restart_bench [--sessions=1000000] [--sessiond=PATH] [--db=PATH]
+// Not a test: it asserts nothing about speed; it prints figures.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "service/sqlite_session_store.h"
+#include "service/token.h"
+#include "tests/sessiond_process.h"
+#include "tests/test_util.h"
+
+ABSL_FLAG(int64_t, sessions, 1'000'000, "sessions to load");
+ABSL_FLAG(std::string, sessiond, "",
+          "sessiond binary (default: the built one)");
+ABSL_FLAG(std::string, extra_flags, "", "one extra flag for sessiond");
+
+namespace sessiond {
+namespace {
+
+// Resident memory of a process, in bytes, from /proc.
+int64_t ResidentBytes(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::stoll(line.substr(6)) * 1024;  // reported in kB
+    }
+  }
+  return -1;
+}
+
+absl::Status Fill(const std::string& path, int64_t count) {
+  SqliteStoreOptions options;
+  options.path = path;
+  options.synchronous =
+      SqliteStoreOptions::Synchronous::kNormal;  // filling only
+  absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
+      SqliteSessionStore::Open(options);
+  if (!store.ok()) return store.status();
+  const absl::Time now = absl::Now();
+  constexpr int64_t kBatch = 20'000;
+  for (int64_t start = 0; start < count; start += kBatch) {
+    std::vector<StoreOp> ops;
+    for (int64_t n = start; n < std::min(count, start + kBatch); ++n) {
+      absl::StatusOr<Token> token = GenerateToken();
+      if (!token.ok()) return token.status();
+      auto record = std::make_shared<SessionRecord>();
+      record->selector = token->selector;
+      record->verifier_digest = HashVerifier(token->verifier);
+      record->subject = absl::StrCat("user-", n % (count / 3 + 1));
+      record->attributes = {{"role", n % 10 == 0 ? "admin" : "member"},
+                            {"tenant", absl::StrCat("t", n % 97)}};
+      record->client = {absl::StrCat("203.0.113.", n % 250),
+                        "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"};
+      record->create_time = now;
+      record->expire_time = now + absl::Hours(24);
+      record->idle_timeout = absl::Minutes(30);
+      record->last_active_time = now;
+      ops.push_back(InsertSession{std::move(record)});
+    }
+    absl::Notification done;
+    absl::Status result;
+    (*store)->Write(std::move(ops), [&](absl::Status s) {
+      result = s;
+      done.Notify();
+    });
+    done.WaitForNotification();
+    if (!result.ok()) return result;
+  }
+  (*store)->Shutdown();
+  return absl::OkStatus();
+}
+
+struct StartFigures {
+  absl::Duration time_to_serve;
+  int64_t resident_bytes = 0;
+};
+
+absl::StatusOr<StartFigures> StartAndMeasure(const std::string& binary,
+                                             const std::string& db,
+                                             const TempDir& dir) {
+  SessiondProcess process(binary, dir.File("sessiond.log"));
+  std::vector<std::string> flags = {"--store=sqlite:" + db};
+  if (!absl::GetFlag(FLAGS_extra_flags).empty()) {
+    flags.push_back(absl::GetFlag(FLAGS_extra_flags));
+  }
+  const absl::Time start = absl::Now();
+  if (absl::Status s = process.Start(flags, absl::Minutes(5)); !s.ok())
+    return s;
+  StartFigures figures;
+  figures.time_to_serve = absl::Now() - start;
+  figures.resident_bytes = ResidentBytes(process.pid());
+  if (absl::StatusOr<int> code = process.Stop(SIGTERM); !code.ok()) {
+    return code.status();
+  }
+  return figures;
+}
+
+int Run() {
+  const int64_t count = absl::GetFlag(FLAGS_sessions);
+  std::string binary = absl::GetFlag(FLAGS_sessiond);
+  if (binary.empty()) binary = SessiondBinary();
+  TempDir dir;
+  const std::string empty_db = dir.File("empty.db");
+  const std::string full_db = dir.File("full.db");
+
+  const absl::Time fill_start = absl::Now();
+  if (absl::Status s = Fill(empty_db, 0); !s.ok()) {
+    std::cerr << s << "\n";
+    return 1;
+  }
+  if (absl::Status s = Fill(full_db, count); !s.ok()) {
+    std::cerr << s << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat(
+      "filled %d sessions in %s; file %d MB\n", count,
+      absl::FormatDuration(
+          absl::Trunc(absl::Now() - fill_start, absl::Milliseconds(1))),
+      ReadFileOrEmpty(full_db).size() >> 20);
+
+  absl::StatusOr<StartFigures> empty = StartAndMeasure(binary, empty_db, dir);
+  absl::StatusOr<StartFigures> full = StartAndMeasure(binary, full_db, dir);
+  if (!empty.ok() || !full.ok()) {
+    std::cerr << (empty.ok() ? full.status() : empty.status()) << "\n";
+    return 1;
+  }
+  const double per_session =
+      static_cast<double>(full->resident_bytes - empty->resident_bytes) /
+      static_cast<double>(count);
+  std::cout << absl::StrFormat(
+      "empty store: serving after %s, RSS %.1f MB\n"
+      "%d sessions: serving after %s, RSS %.1f MB\n"
+      "=> startup load %.2f s; %.0f bytes of RSS per session\n",
+      absl::FormatDuration(
+          absl::Trunc(empty->time_to_serve, absl::Milliseconds(1))),
+      empty->resident_bytes / 1048576.0, count,
+      absl::FormatDuration(
+          absl::Trunc(full->time_to_serve, absl::Milliseconds(1))),
+      full->resident_bytes / 1048576.0,
+      absl::ToDoubleSeconds(full->time_to_serve - empty->time_to_serve),
+      per_session);
+  return 0;
+}
+
+}  // namespace
+}  // namespace sessiond
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return sessiond::Run();
+}
