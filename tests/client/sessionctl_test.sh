@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# sessionctl end to end: the real binary against a real sessiond. Every
+# command, tokens through stdin and --token_file, JSON output, and the exit
+# statuses scripts rely on (0 ok/valid, 1 invalid, 2 usage, 3 RPC error).
+#
+# Usage: sessionctl_test.sh SESSIOND_BINARY SESSIONCTL_BINARY
+set -euo pipefail
+
+sessiond=$1
+sessionctl=$2
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$sessiond" --listen=127.0.0.1:0 --store="sqlite:$work/sessions.db" \
+  2>"$work/sessiond.log" &
+pid=$!
+port=
+for _ in $(seq 1 300); do
+  port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/sessiond.log")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat "$work/sessiond.log" >&2; fail "sessiond did not start"; }
+
+# ctl ARGS...: runs sessionctl against the server; sets $out and $rc.
+ctl() {
+  set +e
+  out=$("$sessionctl" --target="127.0.0.1:$port" "$@" 2>"$work/stderr")
+  rc=$?
+  set -e
+}
+# expect RC WHAT: checks the exit status of the last ctl.
+expect() {
+  [ "$rc" = "$1" ] || fail "$2: exit $rc, want $1; out: $out; err: $(cat "$work/stderr")"
+}
+token_of() { sed -n 's/^ *"token": "\(sess_[A-Za-z0-9_-]*\)",\{0,1\}$/\1/p' <<<"$1"; }
+id_of() { sed -n '0,/"id"/s/^ *"id": "\([A-Za-z0-9_-]*\)",\{0,1\}$/\1/p' <<<"$1"; }
+
+ctl health
+expect 0 health
+grep -q '"status": "SERVING"' <<<"$out" || fail "health: $out"
+
+ctl create alice --attributes=role=admin,team=blue --ttl=1h \
+  --ip_address=203.0.113.7 --user_agent=sessionctl-test
+expect 0 create
+token=$(token_of "$out")
+[ -n "$token" ] || fail "no token in: $out"
+grep -q 'Max-Age=3600' <<<"$out" || fail "ttl not applied: $out"
+id=$(id_of "$out")
+
+ctl validate <<<"$token"
+expect 0 "validate from stdin"
+grep -q '"valid": true' <<<"$out" || fail "not valid: $out"
+grep -q '"team": "blue"' <<<"$out" || fail "attributes lost: $out"
+grep -q '"ipAddress": "203.0.113.7"' <<<"$out" || fail "client info lost: $out"
+
+(umask 077 && printf '%s\n' "$token" >"$work/token")
+ctl validate --token_file="$work/token"
+expect 0 "validate from --token_file"
+
+ctl validate <<<"sess_not-a-token"
+expect 1 "validate junk"
+grep -q '"valid": false' <<<"$out" || fail "junk: $out"
+grep -q 'INVALID_REASON_MALFORMED' <<<"$out" || fail "junk reason: $out"
+ctl validate </dev/null
+expect 2 "validate with no token"
+ctl validate --token_file="$work/missing"
+expect 2 "validate with a missing token file"
+
+ctl rotate --attributes=role=viewer --replace_attributes <<<"$token"
+expect 0 rotate
+old_token=$token
+token=$(token_of "$out")
+[ -n "$token" ] && [ "$token" != "$old_token" ] || fail "rotate: $out"
+grep -q '"role": "viewer"' <<<"$out" || fail "rotate attributes: $out"
+ctl validate <<<"$old_token"
+expect 1 "validate a rotated-out token"
+grep -q 'INVALID_REASON_REUSED' <<<"$out" || fail "reuse: $out"
+ctl rotate <<<"$old_token"
+expect 1 "rotate a rotated-out token"
+
+# Idempotent login: the same request id gives the same session back.
+ctl create alice --request_id=sessionctl-test-1
+expect 0 "create with request id"
+second_id=$(id_of "$out")
+second_token=$(token_of "$out")
+ctl create alice --request_id=sessionctl-test-1
+expect 0 "create retried with the same request id"
+[ "$(token_of "$out")" = "$second_token" ] || fail "request id ignored: $out"
+
+ctl list alice --page_size=1
+expect 0 list
+[ "$(grep -c '"id":' <<<"$out")" = 1 ] || fail "page of 1 expected: $out"
+grep -q '"nextPageToken": "[A-Za-z0-9_-]' <<<"$out" || fail "no next page: $out"
+grep -q 'sess_' <<<"$out" && fail "list shows a token: $out"
+
+ctl revoke --session_id="$second_id"
+expect 0 "revoke by id"
+grep -q '"revoked": true' <<<"$out" || fail "revoke: $out"
+grep -q 'Max-Age=0' <<<"$out" || fail "no clearing cookie: $out"
+ctl revoke --session_id="$second_id"
+expect 1 "revoke a revoked session"
+grep -q '"revoked": false' <<<"$out" || fail "revoke again: $out"
+
+ctl create alice
+expect 0 "third login"
+ctl revoke-subject alice --except_session_id="$id"
+expect 0 revoke-subject
+grep -q '"revokedCount": 1' <<<"$out" || fail "revoke-subject: $out"
+ctl validate <<<"$token"
+expect 0 "the kept session"
+
+ctl revoke <<<"$token"
+expect 0 "revoke by token"
+ctl validate <<<"$token"
+expect 1 "validate after revoke"
+grep -q 'INVALID_REASON_UNKNOWN' <<<"$out" || fail "after revoke: $out"
+
+# Usage errors: nothing is called.
+for args in "" "bogus" "create" "create a b" "validate extra" "--nope health" \
+            "--timeout=soon health" "create alice --attributes=novalue"; do
+  # shellcheck disable=SC2086  # word splitting is the point
+  ctl $args </dev/null
+  expect 2 "usage: '$args'"
+done
+ctl --help
+expect 0 "--help"
+grep -q '^usage: sessionctl' <<<"$out" || fail "help: $out"
+
+# RPC errors: refused by the server, or no server at all.
+ctl create ""
+expect 3 "create with an empty subject"
+grep -q 'INVALID_ARGUMENT: subject is required' "$work/stderr" || fail "message: $(cat "$work/stderr")"
+kill -TERM "$pid"
+wait "$pid" || true
+pid=
+ctl health --timeout=2s
+expect 3 "health with sessiond stopped"
+grep -q UNAVAILABLE "$work/stderr" || fail "unreachable: $(cat "$work/stderr")"
+
+grep -q -e "$token" -e "$old_token" "$work/sessiond.log" && fail "a token reached the log"
+echo PASS
