@@ -4,6 +4,8 @@
 
 #include <iostream>
 #include <memory>
+#include <random>
+#include <string>
 
 #include "client/client.h"
 
@@ -19,7 +21,11 @@ int main(int argc, char** argv) {
 
   session::v1::CreateSessionRequest login;
   login.set_subject("alice");
-  login.set_request_id("login-example-1");  // makes the call safe to retry
+  // An idempotency key per login attempt makes the call safe to retry (the
+  // client then retries it on UNAVAILABLE).
+  std::random_device random;
+  login.set_request_id("login-" + std::to_string(random()) + "-" +
+                       std::to_string(random()));
   absl::StatusOr<session::v1::CreateSessionResponse> created =
       (*client)->CreateSession(login);
   if (!created.ok()) {
