@@ -80,6 +80,28 @@ ABSL_FLAG(bool, allow_unprefixed_cookie, false,
           "browsers require Secure, Path=/ and no Domain).");
 ABSL_FLAG(std::string, cookie_same_site, "Lax",
           "SameSite attribute of the cookie: Strict, Lax or None.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve TLS (with --tls_key).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: require every caller to present a certificate it "
+          "signed (mTLS).");
+ABSL_FLAG(bool, insecure, false,
+          "Allow plaintext on an address that is not loopback.");
+ABSL_FLAG(std::string, policy_file, "",
+          "Access policy: which caller identities (mTLS certificate SAN or "
+          "CN) may call which RPCs. Needs mTLS.");
+ABSL_FLAG(int64_t, max_concurrent_streams, 100,
+          "Most concurrent calls on one client connection.");
+ABSL_FLAG(absl::Duration, min_ping_interval, absl::Minutes(5),
+          "Clients sending keepalive pings more often than this without "
+          "calls are disconnected.");
+ABSL_FLAG(int64_t, guess_alert_threshold, 100,
+          "Failed validations (malformed or unknown token) from one caller "
+          "within --guess_alert_window that are logged as suspected token "
+          "guessing.");
+ABSL_FLAG(absl::Duration, guess_alert_window, absl::Minutes(1),
+          "Window for --guess_alert_threshold.");
 ABSL_FLAG(bool, reflection, true,
           "Serve gRPC server reflection (for grpcurl and buf curl).");
 ABSL_FLAG(int64_t, max_receive_message_bytes, 64 * 1024,
@@ -235,6 +257,28 @@ absl::StatusOr<Config> ConfigFromFlags() {
     return absl::InvalidArgumentError(
         "--drain_timeout must not be negative and --sweep_interval must be "
         "positive");
+  }
+  server.tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  server.tls.key = absl::GetFlag(FLAGS_tls_key);
+  server.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  server.insecure = absl::GetFlag(FLAGS_insecure);
+  server.policy_file = absl::GetFlag(FLAGS_policy_file);
+  absl::StatusOr<size_t> streams =
+      PositiveSize(FLAGS_max_concurrent_streams, "max_concurrent_streams");
+  if (!streams.ok()) return streams.status();
+  server.max_concurrent_streams = static_cast<int>(*streams);
+  server.min_ping_interval = absl::GetFlag(FLAGS_min_ping_interval);
+  if (server.min_ping_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--min_ping_interval must not be negative");
+  }
+  absl::StatusOr<size_t> threshold =
+      PositiveSize(FLAGS_guess_alert_threshold, "guess_alert_threshold");
+  if (!threshold.ok()) return threshold.status();
+  server.guesses.threshold = static_cast<int64_t>(*threshold);
+  server.guesses.window = absl::GetFlag(FLAGS_guess_alert_window);
+  if (server.guesses.window <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--guess_alert_window must be positive");
   }
   server.cookie.name = absl::GetFlag(FLAGS_cookie_name);
   server.cookie.same_site = absl::GetFlag(FLAGS_cookie_same_site);

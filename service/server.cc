@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.pb.h"
+#include "service/access_policy.h"
 #include "service/log.h"
 
 namespace sessiond {
@@ -47,6 +48,37 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
   const bool enabled_;
 };
 
+// Checks the transport security options against the listen address and
+// builds the listening credentials, with the access policy when one is set.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (!options.tls.enabled() && !IsLoopback(options.listen)) {
+    if (!options.insecure) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "refusing plaintext on ", options.listen,
+          ", which is not loopback: give --tls_cert and --tls_key, or "
+          "--insecure to accept that anyone on the network can read tokens"));
+    }
+    LogWarning(
+        "--insecure: serving plaintext on %s; tokens cross the "
+        "network in clear",
+        options.listen);
+  }
+  std::shared_ptr<grpc::AuthMetadataProcessor> processor;
+  if (!options.policy_file.empty()) {
+    if (!options.tls.mutual()) {
+      return absl::InvalidArgumentError(
+          "--policy_file needs mTLS (--tls_cert, --tls_key, --tls_client_ca): "
+          "callers are identified by their certificates");
+    }
+    absl::StatusOr<AccessPolicy> policy =
+        AccessPolicy::Load(options.policy_file);
+    if (!policy.ok()) return policy.status();
+    processor = std::make_shared<PolicyProcessor>(std::move(*policy));
+  }
+  return MakeServerCredentials(options.tls, std::move(processor));
+}
+
 }  // namespace
 
 SessionServer::SessionServer(const ServerOptions& options,
@@ -55,7 +87,8 @@ SessionServer::SessionServer(const ServerOptions& options,
     : options_(options),
       store_(std::move(store)),
       manager_(*store_, clock, manager_options),
-      service_(manager_, options.cookie) {}
+      guesses_(clock, options.guesses),
+      service_(manager_, guesses_, options.cookie) {}
 
 absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     const ServerOptions& options, const ManagerOptions& manager_options,
@@ -65,6 +98,9 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     return s;
   }
   if (absl::Status s = ValidateCookiePolicy(options.cookie); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      Credentials(options);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SessionServer> server(
       new SessionServer(options, manager_options, std::move(store), clock));
   if (absl::Status s = server->manager_.Load(); !s.ok()) {
@@ -79,8 +115,12 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   grpc::ServerBuilder builder;
   builder.SetOption(std::make_unique<ReflectionOption>(options.reflection));
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.min_ping_interval)));
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
@@ -103,8 +143,11 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
         health->SetServingStatus(kServiceName, writable);
       });
   server->sweeper_ = std::thread([s = server.get()] { s->SweeperLoop(); });
-  LogInfo("serving on %s (port %d) with %d live sessions; reflection %s",
+  LogInfo("serving on %s (port %d) with %d live sessions; %s; reflection %s",
           options.listen, server->port_, server->manager_.live_count(),
+          !options.tls.enabled() ? "plaintext"
+          : options.tls.mutual() ? "mTLS"
+                                 : "TLS",
           options.reflection ? "on" : "off");
   return server;
 }

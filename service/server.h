@@ -31,9 +31,11 @@
 #include "absl/time/time.h"
 #include "service/clock.h"
 #include "service/cookie.h"
+#include "service/guess_detector.h"
 #include "service/session_manager.h"
 #include "service/session_service.h"
 #include "service/session_store.h"
+#include "service/tls.h"
 
 namespace sessiond {
 
@@ -49,6 +51,18 @@ struct ServerOptions {
   // How often expired sessions are removed and activity persisted.
   absl::Duration sweep_interval = absl::Seconds(30);
   CookiePolicy cookie;
+  // TLS / mTLS; empty means plaintext, allowed off loopback only with
+  // `insecure`.
+  TlsFiles tls;
+  bool insecure = false;
+  // Access policy file (needs mTLS); empty means every caller may call
+  // everything.
+  std::string policy_file;
+  // Most concurrent calls on one connection.
+  int max_concurrent_streams = 100;
+  // Clients pinging more often than this without sending calls are cut off.
+  absl::Duration min_ping_interval = absl::Minutes(5);
+  GuessDetectorOptions guesses;
 };
 
 // Thread-safe.
@@ -84,6 +98,7 @@ class SessionServer {
   const ServerOptions options_;
   SessionStorePtr store_;
   SessionManager manager_;
+  GuessDetector guesses_;
   SessionServiceImpl service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

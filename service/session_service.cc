@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "service/access_policy.h"
 #include "service/grpc_status.h"
 #include "service/session_proto.h"
 
@@ -16,11 +17,28 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// Who is calling: the certificate identity under mTLS, else the peer's
+// address without its port (so one host's connections count together).
+std::string CallerOf(grpc::CallbackServerContext* context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::vector<std::string> identities = CallerIdentity(*auth);
+    if (!identities.empty()) return identities.front();
+  }
+  std::string peer = context->peer();  // e.g. "ipv4:203.0.113.9:51234"
+  size_t port = peer.rfind(':');
+  if (port != std::string::npos && port > peer.find(':')) peer.resize(port);
+  return peer;
+}
+
 }  // namespace
 
 SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
+                                       GuessDetector& guesses,
                                        CookiePolicy cookie_policy)
-    : manager_(manager), cookie_policy_(std::move(cookie_policy)) {}
+    : manager_(manager),
+      guesses_(guesses),
+      cookie_policy_(std::move(cookie_policy)) {}
 
 template <typename Response>
 void SessionServiceImpl::FillIssued(IssuedSession issued,
@@ -64,6 +82,10 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
     const session::v1::ValidateSessionRequest* request,
     session::v1::ValidateSessionResponse* response) {
   Validation verdict = manager_.Validate(request->token());
+  if (verdict.reason == InvalidReason::kMalformed ||
+      verdict.reason == InvalidReason::kUnknown) {
+    guesses_.RecordFailure(CallerOf(context));
+  }
   response->set_valid(verdict.valid());
   response->set_reason(ToProto(verdict.reason));
   if (verdict.valid()) ToProto(*verdict.session, response->mutable_session());

@@ -11,16 +11,18 @@
 #include <grpcpp/grpcpp.h>
 
 #include "service/cookie.h"
+#include "service/guess_detector.h"
 #include "service/session_manager.h"
 #include "session/v1/session.grpc.pb.h"
 
 namespace sessiond {
 
-// Thread-safe. `manager` must outlive the service.
+// Thread-safe. `manager` and `guesses` must outlive the service.
 class SessionServiceImpl final
     : public session::v1::SessionService::CallbackService {
  public:
-  SessionServiceImpl(SessionManager& manager, CookiePolicy cookie_policy);
+  SessionServiceImpl(SessionManager& manager, GuessDetector& guesses,
+                     CookiePolicy cookie_policy);
 
   grpc::ServerUnaryReactor* CreateSession(
       grpc::CallbackServerContext* context,
@@ -58,6 +60,7 @@ class SessionServiceImpl final
   void FillIssued(IssuedSession issued, Response* response) const;
 
   SessionManager& manager_;
+  GuessDetector& guesses_;
   const CookiePolicy cookie_policy_;
 };
 

@@ -72,6 +72,12 @@ class FakeSessionStore final : public SessionStore {
     for (auto& write : held) std::move(write.second)(status);
   }
 
+  // Writes waiting for Release.
+  size_t held_count() const {
+    absl::MutexLock lock(&mu_);
+    return held_.size();
+  }
+
   // Operations committed so far, in order.
   std::vector<StoreOp> committed() const {
     absl::MutexLock lock(&mu_);

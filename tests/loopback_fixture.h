@@ -4,6 +4,7 @@
 #ifndef SESSIOND_TESTS_LOOPBACK_FIXTURE_H_
 #define SESSIOND_TESTS_LOOPBACK_FIXTURE_H_
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "service/memory_session_store.h"
 #include "service/server.h"

@@ -29,4 +29,12 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return bytes.str();
 }
 
+std::string SourcePath(const std::string& relative) {
+  const char* root = getenv("SESSIOND_SOURCE_DIR");
+#ifdef SESSIOND_SOURCE_DIR_PATH
+  if (root == nullptr) root = SESSIOND_SOURCE_DIR_PATH;
+#endif
+  return std::string(root != nullptr ? root : ".") + "/" + relative;
+}
+
 }  // namespace sessiond

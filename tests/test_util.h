@@ -56,6 +56,9 @@ class TempDir {
 // ReadFileOrEmpty returns a file's bytes, or "" if it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
 
+// SourcePath returns the path of `relative` in the source tree.
+std::string SourcePath(const std::string& relative);
+
 }  // namespace sessiond
 
 #endif  // SESSIOND_TESTS_TEST_UTIL_H_
