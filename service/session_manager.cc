@@ -199,6 +199,15 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
             "the session created for this request_id has ended"));
         return;
       }
+      // A rotation since then replaced the token the cache holds.
+      absl::StatusOr<Token> cached = codec_.Parse(claim.token);
+      if (!cached.ok() || !SameDigest(HashVerifier(cached->verifier),
+                                      session->record().verifier_digest)) {
+        std::move(done)(absl::FailedPreconditionError(
+            "the session created for this request_id was rotated since; its "
+            "first token is no longer valid"));
+        return;
+      }
       std::move(done)(
           IssuedSession{std::move(session), std::move(claim.token)});
       return;

@@ -744,6 +744,14 @@ TEST_F(SessionManagerTest, RequestIdOfARevokedSessionIsNotRevived) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+TEST_F(SessionManagerTest,
+       RequestIdRetryAfterRotationDoesNotHandOutADeadToken) {
+  IssuedSession first = *CreateWithId("alice", "req-1");
+  ASSERT_THAT(Rotate(first.token), IsOk());
+  absl::StatusOr<IssuedSession> retry = CreateWithId("alice", "req-1");
+  EXPECT_THAT(retry, StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_F(SessionManagerTest, RequestIdAfterRestartReplacesTheOrphanedSession) {
   // A session made by request "req-1" just before a restart: its token was
   // never stored, so a retry cannot be answered with it.
