@@ -1,0 +1,40 @@
+// Fuzzes everything that parses text a caller controls before any lookup:
+// tokens, session ids, list page tokens and access policies. Besides
+// crashes and sanitizer reports, it checks that parsing is canonical: what
+// parses re-encodes to exactly the input.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "service/access_policy.h"
+#include "service/session_listing.h"
+#include "service/token.h"
+
+namespace {
+
+void Require(bool condition) {
+  if (!condition) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view text(reinterpret_cast<const char*>(data), size);
+  static const sessiond::TokenCodec* with_prefix =
+      new sessiond::TokenCodec("sess_");
+  static const sessiond::TokenCodec* without_prefix =
+      new sessiond::TokenCodec("");
+  for (const sessiond::TokenCodec* codec : {with_prefix, without_prefix}) {
+    absl::StatusOr<sessiond::Token> token = codec->Parse(text);
+    if (token.ok()) Require(codec->Encode(*token) == text);
+  }
+  absl::StatusOr<sessiond::Selector> id = sessiond::ParseSessionId(text);
+  if (id.ok()) Require(sessiond::EncodeSessionId(*id) == text);
+  sessiond::ListPage({}, 10, text).IgnoreError();
+  sessiond::AccessPolicy::Parse(text).IgnoreError();
+  sessiond::AccessPolicy::CallName(text);
+  return 0;
+}
