@@ -12,7 +12,10 @@ sessiond=$3
 work=$(mktemp -d)
 pid=
 cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  if [ -n "$pid" ]; then
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -11,23 +11,33 @@ sessionctl=$2
 work=$(mktemp -d)
 pid=
 cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  if [ -n "$pid" ]; then
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$sessiond" --listen=127.0.0.1:0 --store="sqlite:$work/sessions.db" \
-  2>"$work/sessiond.log" &
-pid=$!
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/sessiond.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/sessiond.log" >&2; fail "sessiond did not start"; }
+# start LOG FLAGS...: runs sessiond on a free port; sets $pid and $port.
+start() {
+  local log=$1
+  shift
+  "$sessiond" --listen=127.0.0.1:0 "$@" 2>"$log" &
+  pid=$!
+  port=
+  for _ in $(seq 1 300); do
+    port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$log")
+    [ -n "$port" ] && return 0
+    sleep 0.1
+  done
+  cat "$log" >&2
+  fail "sessiond did not start"
+}
+
+start "$work/sessiond.log" --store="sqlite:$work/sessions.db"
 
 # ctl ARGS...: runs sessionctl against the server; sets $out and $rc.
 ctl() {
@@ -146,4 +156,64 @@ expect 3 "health with sessiond stopped"
 grep -q UNAVAILABLE "$work/stderr" || fail "unreachable: $(cat "$work/stderr")"
 
 grep -q -e "$token" -e "$old_token" "$work/sessiond.log" && fail "a token reached the log"
+
+# TLS and mTLS through sessionctl's flags, against a sessiond that requires
+# client certificates. Skipped by a sessiond without TLS flags.
+help=$("$sessiond" --helpfull 2>&1 || true)  # --helpfull exits 1
+if ! grep -q -e '--tls_client_ca' <<<"$help"; then
+  echo "SKIP: this sessiond cannot serve TLS (no --tls_client_ca)"
+  echo PASS
+  exit 0
+fi
+certs="$work/certs"
+mkdir -p "$certs"
+# cert NAME ISSUER EXTENSIONS: an EC key NAME.key and certificate NAME.pem,
+# self-signed when ISSUER is "self".
+cert() {
+  local name=$1 issuer=$2 ext=$3
+  (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$certs/$name.key" 2>/dev/null)
+  printf '%b' "$ext" >"$certs/$name.ext"
+  if [ "$issuer" = self ]; then
+    openssl req -x509 -new -key "$certs/$name.key" -subj "/CN=$name" -days 1 \
+      -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n%b' "$ext") \
+      -out "$certs/$name.pem" 2>/dev/null
+  else
+    openssl req -new -key "$certs/$name.key" -subj "/CN=$name" \
+      -out "$certs/$name.csr" 2>/dev/null
+    openssl x509 -req -in "$certs/$name.csr" -CA "$certs/$issuer.pem" \
+      -CAkey "$certs/$issuer.key" -CAcreateserial -days 1 \
+      -extfile "$certs/$name.ext" -out "$certs/$name.pem" 2>/dev/null
+  fi
+  [ -s "$certs/$name.pem" ] || fail "openssl could not make $name"
+}
+ca_ext='basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n'
+cert ca self "$ca_ext"
+cert other-ca self "$ca_ext"
+cert server ca 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'
+cert client ca 'extendedKeyUsage=clientAuth\n'
+cert stranger other-ca 'extendedKeyUsage=clientAuth\n'
+
+start "$work/tls.log" --store=memory --tls_cert="$certs/server.pem" \
+  --tls_key="$certs/server.key" --tls_client_ca="$certs/ca.pem"
+mtls=(--tls_ca_file="$certs/ca.pem" --tls_cert_file="$certs/client.pem"
+      --tls_key_file="$certs/client.key")
+ctl "${mtls[@]}" health
+expect 0 "health over mTLS"
+ctl "${mtls[@]}" create tls-user
+expect 0 "create over mTLS"
+ctl "${mtls[@]}" --tls_server_name=localhost validate <<<"$(token_of "$out")"
+expect 0 "validate over mTLS, server name given"
+ctl --tls_ca_file="$certs/ca.pem" health --timeout=3s
+expect 3 "TLS without a client certificate"
+ctl --tls_ca_file="$certs/ca.pem" --tls_cert_file="$certs/stranger.pem" \
+  --tls_key_file="$certs/stranger.key" health --timeout=3s
+expect 3 "a client certificate from another CA"
+ctl --tls_ca_file="$certs/other-ca.pem" --tls_cert_file="$certs/client.pem" \
+  --tls_key_file="$certs/client.key" health --timeout=3s
+expect 3 "a server certificate the client does not trust"
+ctl health --timeout=3s
+expect 3 "plaintext to a TLS server"
+ctl --tls_cert_file="$certs/client.pem" health
+expect 2 "a client certificate without its key"
 echo PASS
