@@ -8,7 +8,9 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
@@ -55,6 +57,9 @@ struct Call {
   std::function<absl::Status(const Client&)> run;
   bool retried;
 };
+
+// Names the case in test listings (instead of gtest's byte dump).
+void PrintTo(const Call& call, std::ostream* os) { *os << call.name; }
 
 std::vector<Call> Calls() {
   return {
