@@ -22,6 +22,7 @@ _ABSL_LIBRARIES = {
     "core_headers": "absl_core_headers",
     "fixed_array": "absl_fixed_array",
     "flags": "absl_flags",
+    "flags_commandlineflag": "absl_flags_commandlineflag",
     "flags_config": "absl_flags_config",
     "flags_parse": "absl_flags_parse",
     "flags_reflection": "absl_flags_reflection",
