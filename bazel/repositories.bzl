@@ -100,7 +100,10 @@ def sessiond_repositories():
         # Debian ships no .pc file for the reflection library.
         linkopts = {"grpc++_reflection": ["-lgrpc++_reflection"]},
         deps = {"grpc++_reflection": [":grpc++"]},
-        tools = {"grpc_cpp_plugin": "grpc_cpp_plugin"},
+        tools = {
+            "grpc_cpp_plugin": "grpc_cpp_plugin",
+            "grpc_python_plugin": "grpc_python_plugin",
+        },
         debian_packages = ["libgrpc++-dev", "protobuf-compiler-grpc", "pkg-config"],
     )
     maybe(

@@ -1,9 +1,9 @@
-"""C++ libraries generated from a .proto with the system protoc and grpc_cpp_plugin.
+"""Code generated from a .proto with the system protoc and its gRPC plugins.
 
 Bazel's own `proto_library`/`cc_proto_library` want protobuf built from source
 (@com_google_protobuf), which this offline build does not have; generated code
-must also match the system libprotobuf it links against. So one genrule runs
-the system protoc, exactly as CMake's sessiond_proto_library does.
+must also match the system libprotobuf (and Debian's python3-protobuf) it runs
+against. So a genrule runs the system protoc, exactly as CMake does.
 
 Example:
 
@@ -16,15 +16,36 @@ Example:
 
 defines `:session_cc_proto` (messages; include "session/v1/session.pb.h")
 and `:session_cc_grpc` (stubs; include "session/v1/session.grpc.pb.h").
+`sessiond_py_proto_library` makes `session/v1/session_pb2{,_grpc}.py` the same
+way.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
 
 _PROTOC = "@system_protobuf//:protoc"
 _GRPC_PLUGIN = "@system_grpc//:grpc_cpp_plugin"
+_GRPC_PYTHON_PLUGIN = "@system_grpc//:grpc_python_plugin"
 
 def _join(*parts):
     return "/".join([part for part in parts if part])
+
+def _paths(src, strip_import_prefix):
+    """Returns (import root, its execution path, src's import path, output dir)."""
+    package = native.package_name()
+    if strip_import_prefix.startswith("/"):
+        import_root = strip_import_prefix[1:]
+    else:
+        import_root = _join(package, strip_import_prefix)
+    path = _join(package, src)
+    if import_root and not path.startswith(import_root + "/"):
+        fail("%s is not under strip_import_prefix %s" % (path, import_root))
+    import_path = path[len(import_root) + 1:] if import_root else path
+
+    # Sources of an external repository (a workspace depending on sessiond)
+    # sit under external/<name> in the execution root.
+    repository = native.repository_name().lstrip("@")
+    root = _join("external/" + repository if repository else "", import_root)
+    return import_root, root, import_path, _join("$(BINDIR)", root)
 
 def sessiond_cc_proto_library(
         name,
@@ -49,27 +70,14 @@ def sessiond_cc_proto_library(
       deps: libraries generated from `imports`.
       visibility: of the generated libraries.
     """
-    package = native.package_name()
-    if strip_import_prefix.startswith("/"):
-        import_root = strip_import_prefix[1:]
-    else:
-        import_root = _join(package, strip_import_prefix)
-    path = _join(package, src)
-    if import_root and not path.startswith(import_root + "/"):
-        fail("%s is not under strip_import_prefix %s" % (path, import_root))
-    import_path = path[len(import_root) + 1:] if import_root else path
+    import_root, root, import_path, out_dir = _paths(src, strip_import_prefix)
+    path = _join(native.package_name(), src)
 
     # Generated files keep the import path, so the outputs are named relative
     # to this package the way `src` is.
     stem = src[:-len(".proto")]
     messages = [stem + ".pb.h", stem + ".pb.cc"]
     stubs = [stem + ".grpc.pb.h", stem + ".grpc.pb.cc"] if grpc_name else []
-
-    # Sources of an external repository (a workspace depending on sessiond)
-    # sit under external/<name> in the execution root.
-    repository = native.repository_name().lstrip("@")
-    root = _join("external/" + repository if repository else "", import_root)
-    out_dir = _join("$(BINDIR)", root)
     command = [
         "$(execpath %s)" % _PROTOC,
         "--proto_path=%s" % (root or "."),
@@ -118,3 +126,40 @@ def sessiond_cc_proto_library(
             visibility = visibility,
             **include_prefix
         )
+
+def sessiond_py_proto_library(
+        name,
+        src,
+        strip_import_prefix = "",
+        visibility = None):
+    """Generates Python messages and gRPC stubs, as a filegroup.
+
+    Args:
+      name: the filegroup of `<stem>_pb2.py` and `<stem>_pb2_grpc.py`.
+      src: the .proto file, relative to this package.
+      strip_import_prefix: as for sessiond_cc_proto_library; the modules are
+        imported by the path below it ("session.v1.session_pb2"), so that
+        directory goes on PYTHONPATH.
+      visibility: of the filegroup.
+    """
+    _, root, import_path, out_dir = _paths(src, strip_import_prefix)
+    stem = src[:-len(".proto")]
+    native.genrule(
+        name = name,
+        srcs = [src],
+        outs = [stem + "_pb2.py", stem + "_pb2_grpc.py"],
+        cmd = " ".join([
+            "$(execpath %s)" % _PROTOC,
+            "--proto_path=%s" % (root or "."),
+            "--python_out=%s" % out_dir,
+            "--plugin=protoc-gen-grpc_python=$(execpath %s)" % _GRPC_PYTHON_PLUGIN,
+            "--grpc_python_out=%s" % out_dir,
+            _join(root, import_path),
+        ]),
+        tools = [
+            _GRPC_PYTHON_PLUGIN,
+            _PROTOC,
+        ],
+        message = "Generating Python from " + _join(native.package_name(), src),
+        visibility = visibility,
+    )
