@@ -18,8 +18,9 @@ namespace sessiond {
 // Thread-safe.
 class MemorySessionStore final : public SessionStore {
  public:
-  absl::StatusOr<std::vector<SessionRecord>> LoadLive(absl::Time) override {
-    return std::vector<SessionRecord>();
+  absl::Status LoadLive(absl::Time,
+                        absl::FunctionRef<void(SessionRecord)>) override {
+    return absl::OkStatus();
   }
 
   void Write(std::vector<StoreOp>, WriteCallback done) override {

@@ -13,6 +13,15 @@ SessionIndex::Shard& SessionIndex::ShardFor(const Selector& selector) const {
   return shards_[bits & shard_mask_];
 }
 
+void SessionIndex::Reserve(size_t count) {
+  if (count == 0) return;
+  const size_t per_shard = count / (shard_mask_ + 1) + 1;
+  for (size_t i = 0; i <= shard_mask_; ++i) {
+    absl::MutexLock lock(&shards_[i].mu);
+    shards_[i].sessions.reserve(per_shard);
+  }
+}
+
 LiveSessionPtr SessionIndex::Find(const Selector& selector) const {
   Shard& shard = ShardFor(selector);
   absl::ReaderMutexLock lock(&shard.mu);

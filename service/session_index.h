@@ -40,6 +40,11 @@ class SessionIndex {
   SessionIndex(const SessionIndex&) = delete;
   SessionIndex& operator=(const SessionIndex&) = delete;
 
+  // Reserve sizes the selector maps for `count` sessions, so a bulk load
+  // does not rehash as it grows. (The subject map is left to grow: the
+  // number of subjects is not known.)
+  void Reserve(size_t count);
+
   // Find returns the session with this selector, or null.
   LiveSessionPtr Find(const Selector& selector) const;
 

@@ -85,16 +85,17 @@ absl::Status SessionManager::ValidateOptions(const ManagerOptions& options) {
 
 absl::Status SessionManager::Load() {
   const absl::Time now = clock_.Now();
-  absl::StatusOr<std::vector<SessionRecord>> records = store_.LoadLive(now);
-  if (!records.ok()) return records.status();
-  for (SessionRecord& record : *records) {
+  index_.Reserve(store_.CountHint());
+  absl::Status status = store_.LoadLive(now, [&](SessionRecord record) {
     if (!record.request_id.empty() &&
         now - record.create_time < options_.idempotency_window) {
       idempotency_.Restore(record.request_id, record.subject, record.selector,
                            record.create_time);
     }
     index_.Insert(std::make_shared<LiveSession>(std::move(record)));
-  }
+  });
+  if (!status.ok()) return status;
+  LogInfo("indexed %d sessions", index_.size());
   return absl::OkStatus();
 }
 
@@ -318,8 +319,7 @@ void SessionManager::Commit(NewSession request,
   record.selector = token->selector;
   record.verifier_digest = HashVerifier(token->verifier);
   record.subject = std::move(request.subject);
-  record.attributes = std::move(request.attributes);
-  record.client = std::move(request.client);
+  record.details = SessionDetails(request.attributes, request.client);
   record.create_time = now;
   record.expire_time = now + EffectiveTtl(request.ttl);
   record.idle_timeout = EffectiveIdle(request.idle_timeout);
@@ -474,7 +474,9 @@ void SessionManager::Rotate(absl::string_view token_text,
     record.rotated_digests.resize(options_.rotation_history);
   }
   record.verifier_digest = HashVerifier(fresh->verifier);
-  if (attributes.has_value()) record.attributes = std::move(*attributes);
+  if (attributes.has_value()) {
+    record.details = record.details.WithAttributes(*attributes);
+  }
   record.last_active_time = now;
   auto session = std::make_shared<LiveSession>(std::move(record));
 

@@ -52,18 +52,15 @@ void ToProto(const LiveSession& session, session::v1::Session* out) {
   const SessionRecord& record = session.record();
   out->set_id(EncodeSessionId(record.selector));
   out->set_subject(record.subject);
-  out->mutable_attributes()->insert(record.attributes.begin(),
-                                    record.attributes.end());
+  // Attributes and client: the stored encoding shares Session's field
+  // numbers, so merging it fills them in (it was checked when accepted).
+  out->MergeFromString(record.details.encoded());
   SetTimestamp(record.create_time, out->mutable_create_time());
   SetTimestamp(record.expire_time, out->mutable_expire_time());
   if (record.idle_timeout > absl::ZeroDuration()) {
     SetDuration(record.idle_timeout, out->mutable_idle_timeout());
   }
   SetTimestamp(session.last_active(), out->mutable_last_active_time());
-  if (!record.client.ip_address.empty() || !record.client.user_agent.empty()) {
-    out->mutable_client()->set_ip_address(record.client.ip_address);
-    out->mutable_client()->set_user_agent(record.client.user_agent);
-  }
 }
 
 session::v1::InvalidReason ToProto(InvalidReason reason) {

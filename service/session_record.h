@@ -6,31 +6,21 @@
 #ifndef SESSIOND_SERVICE_SESSION_RECORD_H_
 #define SESSIOND_SERVICE_SESSION_RECORD_H_
 
-#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "service/session_details.h"
+#include "service/session_values.h"
 #include "service/token.h"
 
 namespace sessiond {
-
-// Application data kept with a session. Ordered, so that encodings of the
-// same attributes are byte-identical.
-using Attributes = std::map<std::string, std::string>;
-
-// ClientInfo describes the end-user client, as reported by the caller.
-struct ClientInfo {
-  std::string ip_address;  // empty: unknown
-  std::string user_agent;  // empty: unknown
-};
 
 struct SessionRecord {
   Selector selector{};               // public id, raw bytes
   VerifierDigest verifier_digest{};  // SHA-256 of the secret verifier
   std::string subject;
-  Attributes attributes;
-  ClientInfo client;
+  SessionDetails details;  // attributes and client, encoded
   absl::Time create_time;
   absl::Time expire_time;  // absolute expiry; never moves
   absl::Duration idle_timeout = absl::ZeroDuration();  // zero: none

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -68,10 +69,26 @@ class SessionStore {
  public:
   virtual ~SessionStore() = default;
 
-  // LoadLive returns every session still live at `now` and deletes the
-  // expired (or idle-expired) ones. Called once, before serving.
-  [[nodiscard]] virtual absl::StatusOr<std::vector<SessionRecord>> LoadLive(
-      absl::Time now) = 0;
+  // LoadLive hands every session still live at `now` to `sink`, one at a
+  // time (so a million sessions are never all in flight twice), and deletes
+  // the expired and idle-expired ones. Called once, before serving.
+  [[nodiscard]] virtual absl::Status LoadLive(
+      absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) = 0;
+
+  // CountHint estimates how many sessions LoadLive will find, so memory can
+  // be sized once; 0 means unknown.
+  virtual size_t CountHint() { return 0; }
+
+  // LoadLiveRecords is LoadLive collecting into a vector, for tools and tests.
+  [[nodiscard]] absl::StatusOr<std::vector<SessionRecord>> LoadLiveRecords(
+      absl::Time now) {
+    std::vector<SessionRecord> records;
+    absl::Status status = LoadLive(now, [&](SessionRecord record) {
+      records.push_back(std::move(record));
+    });
+    if (!status.ok()) return status;
+    return records;
+  }
 
   // Write applies `ops` atomically (all or none) and then calls `done`.
   virtual void Write(std::vector<StoreOp> ops, WriteCallback done) = 0;

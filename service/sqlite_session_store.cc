@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/log.h"
-#include "service/session_data.pb.h"
 
 namespace sessiond {
 namespace {
@@ -55,15 +54,6 @@ absl::string_view Bytes(const uint8_t* data, size_t size) {
   return absl::string_view(reinterpret_cast<const char*>(data), size);
 }
 
-std::string EncodeData(const SessionRecord& record) {
-  storage::SessionData data;
-  data.mutable_attributes()->insert(record.attributes.begin(),
-                                    record.attributes.end());
-  data.set_client_ip_address(record.client.ip_address);
-  data.set_client_user_agent(record.client.user_agent);
-  return data.SerializeAsString();
-}
-
 // Reads the current row of kSelectSql into a record.
 absl::StatusOr<SessionRecord> DecodeRow(const SqliteStatement& row) {
   SessionRecord record;
@@ -79,16 +69,14 @@ absl::StatusOr<SessionRecord> DecodeRow(const SqliteStatement& row) {
   record.expire_time = absl::FromUnixMicros(row.ColumnInt64(4));
   record.idle_timeout = absl::Microseconds(row.ColumnInt64(5));
   record.last_active_time = absl::FromUnixMicros(row.ColumnInt64(6));
-  storage::SessionData data;
-  absl::string_view blob = row.ColumnBlob(7);
-  if (!data.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+  absl::StatusOr<SessionDetails> details =
+      SessionDetails::Decode(std::string(row.ColumnBlob(7)));
+  if (!details.ok()) {
     return absl::DataLossError(absl::StrCat("session ",
                                             EncodeSessionId(record.selector),
-                                            " has an unreadable data blob"));
+                                            " has unreadable details"));
   }
-  record.attributes.insert(data.attributes().begin(), data.attributes().end());
-  record.client.ip_address = data.client_ip_address();
-  record.client.user_agent = data.client_user_agent();
+  record.details = std::move(*details);
   absl::string_view rotated = row.ColumnBlob(8);
   if (rotated.size() % kDigestSize != 0) {
     return absl::DataLossError(
@@ -126,7 +114,7 @@ absl::Status BindRecord(const SessionRecord& r, SqliteStatement& stmt) {
   if (s.ok()) s = stmt.BindInt64(5, absl::ToUnixMicros(r.expire_time));
   if (s.ok()) s = stmt.BindInt64(6, absl::ToInt64Microseconds(r.idle_timeout));
   if (s.ok()) s = stmt.BindInt64(7, absl::ToUnixMicros(r.last_active_time));
-  if (s.ok()) s = stmt.BindBlob(8, EncodeData(r));
+  if (s.ok()) s = stmt.BindBlob(8, r.details.encoded());
   if (s.ok()) s = stmt.BindBlob(9, EncodeRotated(r));
   if (s.ok() && !r.request_id.empty()) s = stmt.BindText(10, r.request_id);
   return s;
@@ -198,8 +186,10 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
     return Annotate(s, options.path);
   }
   if (options.verify_on_open) {
+    LogInfo("checking database %s (quick_check)", options.path);
     absl::StatusOr<std::string> check = db->QueryText("PRAGMA quick_check");
     if (!check.ok()) return Annotate(check.status(), options.path);
+    LogInfo("database %s passed quick_check", options.path);
     if (*check != "ok") {
       return absl::DataLossError(absl::StrCat(
           "database ", options.path, " failed its integrity check: ", *check));
@@ -249,10 +239,10 @@ SqliteSessionStore::SqliteSessionStore(const SqliteStoreOptions& options,
 
 SqliteSessionStore::~SqliteSessionStore() { Shutdown(); }
 
-absl::StatusOr<std::vector<SessionRecord>> SqliteSessionStore::LoadLive(
-    absl::Time now) {
+absl::Status SqliteSessionStore::LoadLive(
+    absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) {
   absl::MutexLock lock(&db_mu_);
-  std::vector<SessionRecord> live;
+  size_t live = 0;
   std::vector<Selector> dead;
   {
     absl::StatusOr<SqliteStatement> select = connection_.db.Prepare(kSelectSql);
@@ -265,7 +255,8 @@ absl::StatusOr<std::vector<SessionRecord>> SqliteSessionStore::LoadLive(
       if (!record.ok()) return Annotate(record.status(), options_.path);
       if (StateAt(*record, record->last_active_time, now) ==
           SessionState::kLive) {
-        live.push_back(std::move(*record));
+        ++live;
+        sink(std::move(*record));
       } else {
         dead.push_back(record->selector);
       }
@@ -281,9 +272,16 @@ absl::StatusOr<std::vector<SessionRecord>> SqliteSessionStore::LoadLive(
     });
     if (!s.ok()) return Annotate(s, options_.path);
   }
-  LogInfo("loaded %d live sessions from %s; dropped %d expired", live.size(),
+  LogInfo("loaded %d live sessions from %s; dropped %d expired", live,
           options_.path, dead.size());
-  return live;
+  return absl::OkStatus();
+}
+
+size_t SqliteSessionStore::CountHint() {
+  absl::MutexLock lock(&db_mu_);
+  absl::StatusOr<int64_t> count =
+      connection_.db.QueryInt64("SELECT count(*) FROM sessions");
+  return count.ok() ? static_cast<size_t>(*count) : 0;
 }
 
 void SqliteSessionStore::Write(std::vector<StoreOp> ops, WriteCallback done) {

@@ -82,7 +82,9 @@ class SqliteSessionStore final : public SessionStore {
 
   ~SqliteSessionStore() override;
 
-  absl::StatusOr<std::vector<SessionRecord>> LoadLive(absl::Time now) override;
+  absl::Status LoadLive(absl::Time now,
+                        absl::FunctionRef<void(SessionRecord)> sink) override;
+  size_t CountHint() override;
   void Write(std::vector<StoreOp> ops, WriteCallback done) override;
   void Shutdown() override;
   void SetWritableListener(absl::AnyInvocable<void(bool)> listener) override;

@@ -19,9 +19,15 @@ namespace sessiond {
 // Thread-safe.
 class FakeSessionStore final : public SessionStore {
  public:
-  absl::StatusOr<std::vector<SessionRecord>> LoadLive(absl::Time) override {
-    absl::MutexLock lock(&mu_);
-    return loadable_;
+  absl::Status LoadLive(absl::Time,
+                        absl::FunctionRef<void(SessionRecord)> sink) override {
+    std::vector<SessionRecord> records;
+    {
+      absl::MutexLock lock(&mu_);
+      records = loadable_;
+    }
+    for (SessionRecord& record : records) sink(std::move(record));
+    return absl::OkStatus();
   }
 
   void Write(std::vector<StoreOp> ops, WriteCallback done) override {

@@ -116,8 +116,8 @@ TEST_F(SessionManagerTest, CreateThenValidate) {
   ASSERT_TRUE(verdict.valid());
   const SessionRecord& record = verdict.session->record();
   EXPECT_EQ(record.subject, "alice");
-  EXPECT_EQ(record.attributes.at("role"), "admin");
-  EXPECT_EQ(record.client.ip_address, "198.51.100.4");
+  EXPECT_EQ(record.details.attributes().at("role"), "admin");
+  EXPECT_EQ(record.details.client().ip_address, "198.51.100.4");
   EXPECT_EQ(record.create_time, clock_.Now());
   EXPECT_EQ(record.expire_time, clock_.Now() + absl::Hours(24));
   // The store got the digest, never the verifier.
@@ -482,12 +482,12 @@ TEST_F(SessionManagerTest, RotateCanReplaceAttributes) {
   request.attributes = {{"role", "user"}, {"tenant", "t1"}};
   IssuedSession first = *Create(std::move(request));
   IssuedSession kept = *Rotate(first.token);
-  EXPECT_EQ(kept.session->record().attributes.at("role"), "user");
+  EXPECT_EQ(kept.session->record().details.attributes().at("role"), "user");
   IssuedSession promoted = *Rotate(kept.token, Attributes{{"role", "admin"}});
-  EXPECT_EQ(promoted.session->record().attributes,
+  EXPECT_EQ(promoted.session->record().details.attributes(),
             (Attributes{{"role", "admin"}}));
   IssuedSession cleared = *Rotate(promoted.token, Attributes{});
-  EXPECT_TRUE(cleared.session->record().attributes.empty());
+  EXPECT_TRUE(cleared.session->record().details.attributes().empty());
   EXPECT_THAT(Rotate(cleared.token, Attributes{{"", "x"}}),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }

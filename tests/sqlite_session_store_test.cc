@@ -37,7 +37,8 @@ class SqliteSessionStoreTest : public ::testing::Test {
   // Reopens the file and returns what a restarting server would load.
   std::vector<SessionRecord> Reload(absl::Time now = kNow) {
     std::unique_ptr<SqliteSessionStore> store = Open();
-    absl::StatusOr<std::vector<SessionRecord>> live = store->LoadLive(now);
+    absl::StatusOr<std::vector<SessionRecord>> live =
+        store->LoadLiveRecords(now);
     EXPECT_THAT(live, IsOk());
     return live.ok() ? *live : std::vector<SessionRecord>();
   }
@@ -64,9 +65,8 @@ TEST_F(SqliteSessionStoreTest, WriteReopenReadBackEveryField) {
   EXPECT_EQ(got.selector, record.selector);
   EXPECT_EQ(got.verifier_digest, record.verifier_digest);
   EXPECT_EQ(got.subject, record.subject);
-  EXPECT_EQ(got.attributes, record.attributes);
-  EXPECT_EQ(got.client.ip_address, record.client.ip_address);
-  EXPECT_EQ(got.client.user_agent, record.client.user_agent);
+  EXPECT_EQ(got.details.attributes(), record.details.attributes());
+  EXPECT_EQ(got.details.client(), record.details.client());
   EXPECT_EQ(got.create_time, record.create_time);
   EXPECT_EQ(got.expire_time, record.expire_time);
   EXPECT_EQ(got.idle_timeout, record.idle_timeout);

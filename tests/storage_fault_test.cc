@@ -55,7 +55,8 @@ class StorageFaultTest : public ::testing::Test {
     SqliteStoreOptions options = Options();
     options.vfs = "";
     std::unique_ptr<SqliteSessionStore> store = Open(options);
-    absl::StatusOr<std::vector<SessionRecord>> loaded = store->LoadLive(kNow);
+    absl::StatusOr<std::vector<SessionRecord>> loaded =
+        store->LoadLiveRecords(kNow);
     ASSERT_THAT(loaded, IsOk());
     std::vector<std::string> subjects;
     for (const SessionRecord& r : *loaded) subjects.push_back(r.subject);

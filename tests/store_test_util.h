@@ -24,8 +24,9 @@ inline SessionRecord SampleRecord(int n, absl::Time now) {
   record.selector[2] = static_cast<uint8_t>(n >> 16);
   record.verifier_digest.fill(static_cast<uint8_t>(n + 7));
   record.subject = "user-" + std::to_string(n);
-  record.attributes = {{"role", "admin"}, {"tenant", "t" + std::to_string(n)}};
-  record.client = {"203.0.113.9", "Mozilla/5.0 test"};
+  record.details =
+      SessionDetails({{"role", "admin"}, {"tenant", "t" + std::to_string(n)}},
+                     {"203.0.113.9", "Mozilla/5.0 test"});
   record.create_time = now;
   record.expire_time = now + absl::Hours(1);
   record.idle_timeout = absl::Minutes(10);

@@ -33,6 +33,8 @@ ABSL_FLAG(int64_t, sessions, 1'000'000, "sessions to load");
 ABSL_FLAG(std::string, sessiond, "",
           "sessiond binary (default: the built one)");
 ABSL_FLAG(std::string, extra_flags, "", "one extra flag for sessiond");
+ABSL_FLAG(std::string, keep_db, "",
+          "also copy the filled database to this path, for profiling");
 
 namespace sessiond {
 namespace {
@@ -68,10 +70,11 @@ absl::Status Fill(const std::string& path, int64_t count) {
       record->selector = token->selector;
       record->verifier_digest = HashVerifier(token->verifier);
       record->subject = absl::StrCat("user-", n % (count / 3 + 1));
-      record->attributes = {{"role", n % 10 == 0 ? "admin" : "member"},
-                            {"tenant", absl::StrCat("t", n % 97)}};
-      record->client = {absl::StrCat("203.0.113.", n % 250),
-                        "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"};
+      record->details =
+          SessionDetails({{"role", n % 10 == 0 ? "admin" : "member"},
+                          {"tenant", absl::StrCat("t", n % 97)}},
+                         {absl::StrCat("203.0.113.", n % 250),
+                          "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"});
       record->create_time = now;
       record->expire_time = now + absl::Hours(24);
       record->idle_timeout = absl::Minutes(30);
@@ -113,6 +116,7 @@ absl::StatusOr<StartFigures> StartAndMeasure(const std::string& binary,
   if (absl::StatusOr<int> code = process.Stop(SIGTERM); !code.ok()) {
     return code.status();
   }
+  std::cout << process.Log();  // timestamps show where startup time goes
   return figures;
 }
 
@@ -133,6 +137,10 @@ int Run() {
     std::cerr << s << "\n";
     return 1;
   }
+  if (!absl::GetFlag(FLAGS_keep_db).empty()) {
+    std::ofstream(absl::GetFlag(FLAGS_keep_db), std::ios::binary)
+        << ReadFileOrEmpty(full_db);
+  }
   std::cout << absl::StrFormat(
       "filled %d sessions in %s; file %d MB\n", count,
       absl::FormatDuration(
@@ -140,7 +148,9 @@ int Run() {
       ReadFileOrEmpty(full_db).size() >> 20);
 
   absl::StatusOr<StartFigures> empty = StartAndMeasure(binary, empty_db, dir);
+  std::cout << "--- sessiond log, empty store then full store\n";
   absl::StatusOr<StartFigures> full = StartAndMeasure(binary, full_db, dir);
+  std::cout << "---\n";
   if (!empty.ok() || !full.ok()) {
     std::cerr << (empty.ok() ? full.status() : empty.status()) << "\n";
     return 1;
