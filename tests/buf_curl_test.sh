@@ -16,7 +16,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  for log in "$work"/*.log; do echo "--- $log" >&2; cat "$log" >&2; done
+  exit 1
+}
 
 # start NAME FLAGS...: runs sessiond on a free port; sets $port.
 start() {
@@ -25,7 +29,7 @@ start() {
   "$sessiond" --listen=127.0.0.1:0 "$@" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 1 300); do
-    port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/$name.log")
+    port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/$name.log" 2>/dev/null || true)
     [ -n "$port" ] && return 0
     sleep 0.1
   done
