@@ -11,7 +11,9 @@ namespace sessiond {
 namespace {
 
 // One row per live session. The token's selector is the key; only the
-// SHA-256 of its verifier is kept. Times are Unix microseconds.
+// SHA-256 of its verifier is kept. Times are Unix microseconds. `data` is the
+// SessionDetails encoding, sealed (see sealer.h) when `key_id` names a key,
+// in clear when it is NULL.
 constexpr absl::string_view kCreateSchema = R"sql(
 CREATE TABLE sessions (
   selector BLOB PRIMARY KEY NOT NULL,
@@ -23,19 +25,27 @@ CREATE TABLE sessions (
   last_active_us INTEGER NOT NULL,
   data BLOB NOT NULL,
   rotated_sha256 BLOB NOT NULL,
-  request_id TEXT
+  request_id TEXT,
+  key_id TEXT
 ) WITHOUT ROWID;
 CREATE TABLE write_probe (payload BLOB NOT NULL);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
+)sql";
+
+// Schema 1 differs only by the missing key_id (all its rows are in clear).
+constexpr absl::string_view kMigrateFrom1 = R"sql(
+ALTER TABLE sessions ADD COLUMN key_id TEXT;
+PRAGMA user_version = 2;
 )sql";
 
 constexpr absl::string_view kInsertSql =
     "INSERT INTO sessions (selector, verifier_sha256, subject, create_us, "
     "expire_us, idle_timeout_us, last_active_us, data, rotated_sha256, "
-    "request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "request_id, key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?12)";
 constexpr absl::string_view kUpdateSql =
     "UPDATE sessions SET verifier_sha256 = ?2, last_active_us = "
-    "max(last_active_us, ?7), data = ?8, rotated_sha256 = ?9 "
+    "max(last_active_us, ?7), data = ?8, rotated_sha256 = ?9, key_id = ?12 "
     "WHERE selector = ?1 AND verifier_sha256 = ?11";
 constexpr absl::string_view kDeleteSql =
     "DELETE FROM sessions WHERE selector = ?1";
@@ -47,14 +57,23 @@ constexpr absl::string_view kProbeSql =
     "INSERT INTO write_probe (payload) VALUES (zeroblob(8192))";
 constexpr absl::string_view kSelectSql =
     "SELECT selector, verifier_sha256, subject, create_us, expire_us, "
-    "idle_timeout_us, last_active_us, data, rotated_sha256, request_id "
-    "FROM sessions";
+    "idle_timeout_us, last_active_us, data, rotated_sha256, request_id, "
+    "key_id FROM sessions";
+// The re-seal pass walks the primary key, so each batch is a range scan.
+constexpr absl::string_view kResealSelectSql =
+    "SELECT selector, key_id, data FROM sessions WHERE selector > ?1 "
+    "ORDER BY selector LIMIT ?2";
+constexpr absl::string_view kResealUpdateSql =
+    "UPDATE sessions SET data = ?2, key_id = ?3 WHERE selector = ?1";
+constexpr absl::string_view kOffPrimaryCountSql =
+    "SELECT count(*) FROM sessions WHERE key_id IS NOT ?1";
 
 absl::string_view Bytes(const uint8_t* data, size_t size) {
   return absl::string_view(reinterpret_cast<const char*>(data), size);
 }
 
-// Reads the current row of kSelectSql into a record.
+// Reads the clear columns of the current row of kSelectSql into a record;
+// the details are read separately, and only for live rows.
 absl::StatusOr<SessionRecord> DecodeRow(const SqliteStatement& row) {
   SessionRecord record;
   absl::string_view selector = row.ColumnBlob(0);
@@ -69,14 +88,6 @@ absl::StatusOr<SessionRecord> DecodeRow(const SqliteStatement& row) {
   record.expire_time = absl::FromUnixMicros(row.ColumnInt64(4));
   record.idle_timeout = absl::Microseconds(row.ColumnInt64(5));
   record.last_active_time = absl::FromUnixMicros(row.ColumnInt64(6));
-  absl::StatusOr<SessionDetails> details =
-      SessionDetails::Decode(std::string(row.ColumnBlob(7)));
-  if (!details.ok()) {
-    return absl::DataLossError(absl::StrCat("session ",
-                                            EncodeSessionId(record.selector),
-                                            " has unreadable details"));
-  }
-  record.details = std::move(*details);
   absl::string_view rotated = row.ColumnBlob(8);
   if (rotated.size() % kDigestSize != 0) {
     return absl::DataLossError(
@@ -101,8 +112,10 @@ std::string EncodeRotated(const SessionRecord& record) {
 }
 
 // Binds the record's columns to the parameter numbers kInsertSql and
-// kUpdateSql share (?1..?10).
-absl::Status BindRecord(const SessionRecord& r, SqliteStatement& stmt) {
+// kUpdateSql share (?1..?10, ?12), with `data` for its details (sealed under
+// `key_id`, or in clear when `key_id` is empty).
+absl::Status BindRecord(const SessionRecord& r, absl::string_view data,
+                        absl::string_view key_id, SqliteStatement& stmt) {
   absl::Status s =
       stmt.BindBlob(1, Bytes(r.selector.data(), r.selector.size()));
   if (s.ok()) {
@@ -114,10 +127,41 @@ absl::Status BindRecord(const SessionRecord& r, SqliteStatement& stmt) {
   if (s.ok()) s = stmt.BindInt64(5, absl::ToUnixMicros(r.expire_time));
   if (s.ok()) s = stmt.BindInt64(6, absl::ToInt64Microseconds(r.idle_timeout));
   if (s.ok()) s = stmt.BindInt64(7, absl::ToUnixMicros(r.last_active_time));
-  if (s.ok()) s = stmt.BindBlob(8, r.details.encoded());
+  if (s.ok()) s = stmt.BindBlob(8, data);
   if (s.ok()) s = stmt.BindBlob(9, EncodeRotated(r));
   if (s.ok() && !r.request_id.empty()) s = stmt.BindText(10, r.request_id);
+  if (s.ok() && !key_id.empty()) s = stmt.BindText(12, key_id);
   return s;
+}
+
+// Every sealed value is bound to its session: a copy on another row fails.
+absl::string_view SealContext(const Selector& selector) {
+  return Bytes(selector.data(), selector.size());
+}
+
+// The key file's name for messages.
+std::string KeySource(const KeyRing& keys) {
+  return keys.source().empty() ? "the key file" : keys.source();
+}
+
+// "k1, k2" for messages.
+std::string OldKeyIds(const KeyRing& keys) {
+  std::string ids;
+  for (size_t i = 1; i < keys.keys().size(); ++i) {
+    absl::StrAppend(&ids, i > 1 ? ", " : "", keys.keys()[i].id);
+  }
+  return ids;
+}
+
+// Counts rows not sealed under `key_id` (in clear or under another key).
+absl::StatusOr<int64_t> CountOffKey(SqliteDb& db, absl::string_view key_id) {
+  absl::StatusOr<SqliteStatement> count = db.Prepare(kOffPrimaryCountSql);
+  if (!count.ok()) return count.status();
+  if (absl::Status s = count->BindText(1, key_id); !s.ok()) return s;
+  absl::StatusOr<bool> row = count->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::InternalError("count(*) returned no row");
+  return count->ColumnInt64(0);
 }
 
 // A failed write is retryable unless the disk is full, which needs an
@@ -145,6 +189,15 @@ absl::Status PrepareSchema(SqliteDb& db) {
     return absl::FailedPreconditionError(absl::StrCat(
         "schema version ", *version, " is newer than this sessiond supports (",
         SqliteSessionStore::kSchemaVersion, ")"));
+  }
+  if (*version == 1) {
+    LogInfo("upgrading the schema from version 1 to %d (key_id column)",
+            SqliteSessionStore::kSchemaVersion);
+    if (absl::Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    absl::Status s = db.Exec(kMigrateFrom1);
+    if (s.ok()) s = db.Exec("COMMIT");
+    if (!s.ok() && db.InTransaction()) db.Exec("ROLLBACK").IgnoreError();
+    return s;
   }
   absl::StatusOr<int64_t> tables =
       db.QueryInt64("SELECT count(*) FROM sqlite_schema");
@@ -185,6 +238,13 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
   if (absl::Status s = db->Exec(synchronous); !s.ok()) {
     return Annotate(s, options.path);
   }
+  if (options.keys != nullptr) {
+    // Zero what a rewrite or delete frees, so details re-sealed from clear
+    // leave no plaintext behind in free space.
+    if (absl::Status s = db->Exec("PRAGMA secure_delete=ON"); !s.ok()) {
+      return Annotate(s, options.path);
+    }
+  }
   if (options.verify_on_open) {
     LogInfo("checking database %s (quick_check)", options.path);
     absl::StatusOr<std::string> check = db->QueryText("PRAGMA quick_check");
@@ -223,10 +283,33 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
   if (!touch.ok()) return Annotate(touch.status(), options.path);
   absl::StatusOr<SqliteStatement> probe = db->Prepare(kProbeSql);
   if (!probe.ok()) return Annotate(probe.status(), options.path);
+  absl::StatusOr<SqliteStatement> reseal_select = db->Prepare(kResealSelectSql);
+  if (!reseal_select.ok())
+    return Annotate(reseal_select.status(), options.path);
+  absl::StatusOr<SqliteStatement> reseal_update = db->Prepare(kResealUpdateSql);
+  if (!reseal_update.ok())
+    return Annotate(reseal_update.status(), options.path);
+  std::optional<Sealer> sealer;
+  if (options.keys != nullptr) {
+    absl::StatusOr<Sealer> made = Sealer::Create(options.keys);
+    if (!made.ok()) return made.status();
+    sealer.emplace(std::move(*made));
+    LogInfo(
+        "database %s: session details are sealed with AES-256-GCM under key "
+        "\"%s\" (%d key(s) in %s)",
+        options.path, sealer->key_id(), options.keys->keys().size(),
+        KeySource(*options.keys));
+  }
 
-  Connection connection{std::move(*db),     std::move(*insert),
-                        std::move(*update), std::move(*remove),
-                        std::move(*touch),  std::move(*probe)};
+  Connection connection{std::move(*db),
+                        std::move(*insert),
+                        std::move(*update),
+                        std::move(*remove),
+                        std::move(*touch),
+                        std::move(*probe),
+                        std::move(*reseal_select),
+                        std::move(*reseal_update),
+                        std::move(sealer)};
   return std::unique_ptr<SqliteSessionStore>(
       new SqliteSessionStore(options, std::move(connection)));
 }
@@ -241,8 +324,24 @@ SqliteSessionStore::~SqliteSessionStore() { Shutdown(); }
 
 absl::Status SqliteSessionStore::LoadLive(
     absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) {
-  absl::MutexLock lock(&db_mu_);
+  absl::StatusOr<int64_t> off_primary;
+  {
+    absl::MutexLock lock(&db_mu_);
+    off_primary = LoadLocked(now, sink);
+  }
+  if (!off_primary.ok()) return off_primary.status();
+  if (*off_primary > 0) {
+    absl::MutexLock lock(&queue_mu_);
+    reseal_active_ = !stopping_;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
+    absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) {
   size_t live = 0;
+  int64_t in_clear = 0;
+  int64_t under_old_keys = 0;
   std::vector<Selector> dead;
   {
     absl::StatusOr<SqliteStatement> select = connection_.db.Prepare(kSelectSql);
@@ -253,13 +352,24 @@ absl::Status SqliteSessionStore::LoadLive(
       if (!*row) break;
       absl::StatusOr<SessionRecord> record = DecodeRow(*select);
       if (!record.ok()) return Annotate(record.status(), options_.path);
-      if (StateAt(*record, record->last_active_time, now) ==
+      if (StateAt(*record, record->last_active_time, now) !=
           SessionState::kLive) {
-        ++live;
-        sink(std::move(*record));
-      } else {
+        // Deleted unread: an expired row's details are never served.
         dead.push_back(record->selector);
+        continue;
       }
+      if (absl::Status s = ReadDetails(*select, *record); !s.ok()) {
+        return Annotate(s, options_.path);
+      }
+      const absl::string_view key_id = select->ColumnText(10);
+      if (key_id.empty()) {
+        ++in_clear;
+      } else if (connection_.sealer.has_value() &&
+                 key_id != connection_.sealer->key_id()) {
+        ++under_old_keys;
+      }
+      ++live;
+      sink(std::move(*record));
     }
   }
   if (!dead.empty()) {
@@ -274,6 +384,67 @@ absl::Status SqliteSessionStore::LoadLive(
   }
   LogInfo("loaded %d live sessions from %s; dropped %d expired", live,
           options_.path, dead.size());
+  if (!connection_.sealer.has_value()) return 0;
+  const KeyRing& keys = connection_.sealer->keys();
+  const int64_t off_primary = in_clear + under_old_keys;
+  if (off_primary == 0) {
+    if (keys.keys().size() > 1) {
+      LogInfo(
+          "no session row uses key(s) %s anymore; they may be removed "
+          "from %s",
+          OldKeyIds(keys), KeySource(keys));
+    }
+    return 0;
+  }
+  LogInfo(
+      "re-sealing in the background under key \"%s\": %d session rows under "
+      "older keys, %d stored in clear",
+      keys.primary().id, under_old_keys, in_clear);
+  reseal_ = ResealProgress();
+  reseal_.total = off_primary;
+  reseal_.in_clear = in_clear;
+  reseal_.started = reseal_.last_log = absl::Now();
+  return off_primary;
+}
+
+absl::Status SqliteSessionStore::ReadDetails(const SqliteStatement& row,
+                                             SessionRecord& record) {
+  const absl::string_view key_id = row.ColumnText(10);
+  std::string encoded;
+  if (key_id.empty()) {
+    // Written before encryption was turned on; the re-seal pass seals it.
+    encoded = std::string(row.ColumnBlob(7));
+  } else if (!connection_.sealer.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "session ", EncodeSessionId(record.selector), " is sealed with key \"",
+        key_id, "\" but no encryption key file was given"));
+  } else {
+    absl::StatusOr<std::string> opened = connection_.sealer->Open(
+        key_id, SealContext(record.selector), row.ColumnBlob(7));
+    if (absl::IsNotFound(opened.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "session ", EncodeSessionId(record.selector),
+          " is sealed with key \"", key_id, "\", which ",
+          KeySource(connection_.sealer->keys()),
+          " does not list; put that key back (on any line but the first)"));
+    }
+    if (!opened.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "session ", EncodeSessionId(record.selector),
+          " does not authenticate under key \"", key_id,
+          "\": ", KeySource(connection_.sealer->keys()),
+          " holds a different key \"", key_id, "\", or the row was altered"));
+    }
+    encoded = std::move(*opened);
+  }
+  absl::StatusOr<SessionDetails> details =
+      SessionDetails::Decode(std::move(encoded));
+  if (!details.ok()) {
+    return absl::DataLossError(absl::StrCat("session ",
+                                            EncodeSessionId(record.selector),
+                                            " has unreadable details"));
+  }
+  record.details = std::move(*details);
   return absl::OkStatus();
 }
 
@@ -312,21 +483,38 @@ bool SqliteSessionStore::WriterHasWork() const {
   return stopping_ || !queue_.empty();
 }
 
+bool SqliteSessionStore::WriterHasWorkOrReseal() const {
+  return WriterHasWork() || reseal_active_;
+}
+
 void SqliteSessionStore::WriterLoop() {
   while (true) {
     std::vector<PendingWrite> batch;
+    bool reseal = false;
     {
       absl::MutexLock lock(&queue_mu_);
-      // While unwritable, wake up now and then to probe even with no work.
-      const absl::Condition has_work(this, &SqliteSessionStore::WriterHasWork);
+      // While unwritable, wake up now and then to probe even with no work,
+      // and leave the re-seal pass alone until writes succeed again.
       if (writable_) {
-        queue_mu_.Await(has_work);
+        queue_mu_.Await(
+            absl::Condition(this, &SqliteSessionStore::WriterHasWorkOrReseal));
       } else {
-        queue_mu_.AwaitWithTimeout(has_work, options_.probe_interval);
+        queue_mu_.AwaitWithTimeout(
+            absl::Condition(this, &SqliteSessionStore::WriterHasWork),
+            options_.probe_interval);
       }
       if (queue_.empty()) {
-        if (stopping_) return;  // every write is answered
-        stats_.probes += 1;
+        if (stopping_) {
+          if (reseal_active_) {
+            LogInfo(
+                "re-seal paused by shutdown after %d rows; it resumes at "
+                "the next start",
+                stats_.resealed);
+            reseal_active_ = false;
+          }
+          return;  // every write is answered
+        }
+        if (!writable_) stats_.probes += 1;
       }
       // Take whole writes, in order, until the op budget is spent; always at
       // least one, however large.
@@ -341,25 +529,202 @@ void SqliteSessionStore::WriterLoop() {
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + take));
       queue_.erase(queue_.begin(), queue_.begin() + take);
+      reseal = reseal_active_ && !stopping_;
     }
-    absl::Status status;
+    if (!batch.empty() || !writable_) {
+      absl::Status status;
+      {
+        absl::MutexLock lock(&db_mu_);
+        status = batch.empty() ? Probe() : CommitBatch(batch);
+      }
+      if (!status.ok() && !batch.empty()) {
+        LogError("write of %d operations failed: %s", batch.size(),
+                 status.ToString());
+      }
+      ReportWritable(status.ok());
+      if (!batch.empty()) {
+        {
+          absl::MutexLock lock(&queue_mu_);
+          stats_.transactions += 1;
+          stats_.writes += static_cast<int64_t>(batch.size());
+        }
+        for (PendingWrite& write : batch) std::move(write.done)(status);
+      }
+    }
+    // At most one small re-seal transaction per client batch: under steady
+    // load the pass still advances, and a write waits behind one batch at
+    // most.
+    if (!reseal || !writable_) continue;
+    ResealOutcome outcome;
+    int64_t done = 0;
     {
       absl::MutexLock lock(&db_mu_);
-      status = batch.empty() ? Probe() : CommitBatch(batch);
+      outcome = ResealStep();
+      done = reseal_.done;
     }
-    if (!status.ok() && !batch.empty()) {
-      LogError("write of %d operations failed: %s", batch.size(),
-               status.ToString());
-    }
-    ReportWritable(status.ok());
-    if (batch.empty()) continue;
     {
       absl::MutexLock lock(&queue_mu_);
-      stats_.transactions += 1;
-      stats_.writes += static_cast<int64_t>(batch.size());
+      stats_.resealed = done;
     }
-    for (PendingWrite& write : batch) std::move(write.done)(status);
+    if (outcome == ResealOutcome::kWriteFailed) ReportWritable(false);
+    if (outcome == ResealOutcome::kDone || outcome == ResealOutcome::kStopped) {
+      StopReseal();
+    }
   }
+}
+
+void SqliteSessionStore::StopReseal() {
+  absl::MutexLock lock(&queue_mu_);
+  reseal_active_ = false;
+}
+
+void SqliteSessionStore::AwaitResealDone() {
+  absl::MutexLock lock(&queue_mu_);
+  queue_mu_.Await(absl::Condition(
+      +[](bool* active) { return !*active; }, &reseal_active_));
+}
+
+SqliteSessionStore::ResealOutcome SqliteSessionStore::ResealStep() {
+  absl::StatusOr<bool> finished = ResealBatch();
+  if (!finished.ok()) {
+    const absl::StatusCode code = finished.status().code();
+    if (code == absl::StatusCode::kUnavailable ||
+        code == absl::StatusCode::kResourceExhausted) {
+      LogWarning("re-seal paused: %s", finished.status().ToString());
+      return ResealOutcome::kWriteFailed;  // resumes once writes succeed
+    }
+    // A row that no longer authenticates was changed behind sessiond's
+    // back. Leave it as it is: the next start refuses it loudly.
+    LogError("re-seal stopped after %d of %d rows: %s", reseal_.done,
+             reseal_.total, finished.status().ToString());
+    return ResealOutcome::kStopped;
+  }
+  const absl::Time now = absl::Now();
+  if (*finished) {
+    LogResealDone();
+    return ResealOutcome::kDone;
+  }
+  if (now - reseal_.last_log >= absl::Seconds(5)) {
+    reseal_.last_log = now;
+    LogInfo("re-sealing: %d of %d session rows moved to key \"%s\"",
+            reseal_.done, reseal_.total, connection_.sealer->key_id());
+  }
+  return ResealOutcome::kMore;
+}
+
+absl::StatusOr<bool> SqliteSessionStore::ResealBatch() {
+  Sealer& sealer = *connection_.sealer;
+  SqliteStatement& select = connection_.reseal_select;
+  SqliteStatement& update = connection_.reseal_update;
+  struct Row {
+    Selector selector;
+    std::string key_id;  // "" for a row in clear
+    std::string data;
+  };
+  std::vector<Row> rows;
+  int64_t changed = 0;
+  // Reading inside the write transaction: nothing can change a row between
+  // its read and its rewrite (this thread is the only writer anyway).
+  absl::Status status =
+      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
+        absl::Status s = select.BindBlob(1, reseal_.cursor);
+        if (s.ok()) {
+          s = select.BindInt64(
+              2, static_cast<int64_t>(options_.reseal_batch_rows));
+        }
+        while (s.ok()) {
+          absl::StatusOr<bool> row = select.Step();
+          if (!row.ok()) s = row.status();
+          if (!s.ok() || !*row) break;
+          absl::string_view selector = select.ColumnBlob(0);
+          if (selector.size() != kSelectorSize) {
+            s = absl::DataLossError("a sessions row has a malformed key");
+            break;
+          }
+          Row& r = rows.emplace_back();
+          std::memcpy(r.selector.data(), selector.data(), kSelectorSize);
+          r.key_id = std::string(select.ColumnText(1));
+          r.data = std::string(select.ColumnBlob(2));
+        }
+        select.Reset();
+        if (!s.ok()) return s;
+        for (const Row& r : rows) {
+          if (r.key_id == sealer.key_id()) continue;
+          const std::string id = EncodeSessionId(r.selector);
+          std::string plaintext = r.data;
+          if (!r.key_id.empty()) {
+            absl::StatusOr<std::string> opened =
+                sealer.Open(r.key_id, SealContext(r.selector), r.data);
+            if (!opened.ok()) {
+              return absl::DataLossError(
+                  absl::StrCat("session ", id, " under key \"", r.key_id,
+                               "\": ", opened.status().message()));
+            }
+            plaintext = std::move(*opened);
+          }
+          absl::StatusOr<std::string> sealed =
+              sealer.Seal(SealContext(r.selector), plaintext);
+          if (!sealed.ok()) return sealed.status();
+          s = update.BindBlob(1, SealContext(r.selector));
+          if (s.ok()) s = update.BindBlob(2, *sealed);
+          if (s.ok()) s = update.BindText(3, sealer.key_id());
+          if (!s.ok()) {
+            update.Reset();
+            return s;
+          }
+          if (s = update.Run(); !s.ok()) return s;
+          ++changed;
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  reseal_.done += changed;
+  if (!rows.empty()) {
+    reseal_.cursor.assign(
+        reinterpret_cast<const char*>(rows.back().selector.data()),
+        kSelectorSize);
+  }
+  return rows.size() < options_.reseal_batch_rows;
+}
+
+void SqliteSessionStore::LogResealDone() {
+  const KeyRing& keys = connection_.sealer->keys();
+  const std::string elapsed = absl::FormatDuration(
+      absl::Trunc(absl::Now() - reseal_.started, absl::Milliseconds(1)));
+  // The walk covered every row; counting checks that claim before the log
+  // tells an operator a key may go.
+  absl::StatusOr<int64_t> left = CountOffKey(connection_.db, keys.primary().id);
+  if (!left.ok()) {
+    LogWarning(
+        "re-sealed %d session rows in %s, but cannot count what is left: %s",
+        reseal_.done, elapsed, left.status().ToString());
+    return;
+  }
+  if (*left != 0) {
+    LogWarning(
+        "re-sealed %d session rows in %s, yet %d rows are not under key "
+        "\"%s\" (written by another process?); they are re-sealed at the "
+        "next start",
+        reseal_.done, elapsed, *left, keys.primary().id);
+    return;
+  }
+  if (reseal_.in_clear > 0) {
+    // WAL frames written before a row was sealed may still hold it in
+    // clear; a truncating checkpoint empties the WAL file.
+    if (absl::Status s = connection_.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        !s.ok()) {
+      LogWarning("cannot empty the WAL after sealing rows stored in clear: %s",
+                 s.ToString());
+    }
+  }
+  LogInfo(
+      "re-seal done: %d session rows moved to key \"%s\" in %s; no row "
+      "uses another key or is stored in clear%s",
+      reseal_.done, keys.primary().id, elapsed,
+      keys.keys().size() > 1
+          ? absl::StrCat("; key(s) ", OldKeyIds(keys), " may be removed from ",
+                         KeySource(keys))
+          : "");
 }
 
 void SqliteSessionStore::ReportWritable(bool writable) {
@@ -419,16 +784,27 @@ absl::Status SqliteSessionStore::InTransaction(Body body) {
   return status;
 }
 
+absl::Status SqliteSessionStore::BindDetails(const SessionRecord& record,
+                                             SqliteStatement& stmt) {
+  if (!connection_.sealer.has_value()) {
+    return BindRecord(record, record.details.encoded(), "", stmt);
+  }
+  absl::StatusOr<std::string> sealed = connection_.sealer->Seal(
+      SealContext(record.selector), record.details.encoded());
+  if (!sealed.ok()) return sealed.status();
+  return BindRecord(record, *sealed, connection_.sealer->key_id(), stmt);
+}
+
 absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
   SqliteStatement* stmt = nullptr;
   absl::Status s;
   if (const auto* insert = std::get_if<InsertSession>(&op)) {
     stmt = &connection_.insert;
-    s = BindRecord(*insert->record, *stmt);
+    s = BindDetails(*insert->record, *stmt);
   } else if (const auto* update = std::get_if<UpdateSession>(&op)) {
     stmt = &connection_.update;
     // kUpdateSql ignores the columns a rotation never changes (?3..?6, ?10).
-    s = BindRecord(*update->record, *stmt);
+    s = BindDetails(*update->record, *stmt);
     if (s.ok()) {
       s = stmt->BindBlob(11, Bytes(update->expected_digest.data(),
                                    update->expected_digest.size()));

@@ -248,6 +248,45 @@ TEST_F(SqliteSessionStoreTest, ForeignDatabaseIsRefused) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+TEST_F(SqliteSessionStoreTest, SchemaOneGainsTheKeyIdColumnAndLoads) {
+  // A file written before encryption at rest existed.
+  const SessionRecord record = SampleRecord(1, kNow);
+  {
+    SqliteDb db = OtherConnection();
+    ASSERT_THAT(db.Exec(R"sql(
+      CREATE TABLE sessions (
+        selector BLOB PRIMARY KEY NOT NULL, verifier_sha256 BLOB NOT NULL,
+        subject TEXT NOT NULL, create_us INTEGER NOT NULL,
+        expire_us INTEGER NOT NULL, idle_timeout_us INTEGER NOT NULL,
+        last_active_us INTEGER NOT NULL, data BLOB NOT NULL,
+        rotated_sha256 BLOB NOT NULL, request_id TEXT) WITHOUT ROWID;
+      CREATE TABLE write_probe (payload BLOB NOT NULL);
+      PRAGMA user_version = 1;)sql"),
+                IsOk());
+    absl::StatusOr<SqliteStatement> insert = db.Prepare(
+        "INSERT INTO sessions VALUES (?1, zeroblob(32), 'user-1', ?2, ?3, 0, "
+        "?2, ?4, x'', NULL)");
+    ASSERT_THAT(insert, IsOk());
+    ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
+                                                record.selector.end())),
+                IsOk());
+    ASSERT_THAT(insert->BindInt64(2, absl::ToUnixMicros(kNow)), IsOk());
+    ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.expire_time)),
+                IsOk());
+    ASSERT_THAT(insert->BindBlob(4, record.details.encoded()), IsOk());
+    ASSERT_THAT(insert->Run(), IsOk());
+  }
+  std::vector<SessionRecord> loaded = Reload();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].details, record.details);
+  SqliteDb db = OtherConnection();
+  EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
+            SqliteSessionStore::kSchemaVersion);
+  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions WHERE key_id IS "
+                           "NULL"),
+            1);
+}
+
 TEST_F(SqliteSessionStoreTest, UsesWalAndRecordsSchemaVersion) {
   auto store = Open();
   SqliteDb db = OtherConnection();
