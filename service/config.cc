@@ -32,6 +32,13 @@ ABSL_FLAG(absl::Duration, sqlite_probe_interval, absl::Seconds(1),
           "store can write again (health turns SERVING when it can).");
 ABSL_FLAG(int64_t, sqlite_max_batch_ops, 4096,
           "Most operations committed in one transaction (group commit).");
+ABSL_FLAG(std::string, encryption_key_file, "",
+          "Seal each session's attributes and client info in the database "
+          "with AES-256-GCM: a file (mode 600) of ID:BASE64 lines, 32-byte "
+          "keys; the first seals, all open. Empty: stored in clear.");
+ABSL_FLAG(int64_t, reseal_batch, 256,
+          "Rows per transaction of the background pass that re-seals rows "
+          "under older keys after a key rotation.");
 ABSL_FLAG(absl::Duration, default_ttl, absl::Hours(24),
           "Lifetime of a session created without a ttl.");
 ABSL_FLAG(absl::Duration, max_ttl, absl::Hours(24 * 30),
@@ -187,6 +194,17 @@ absl::StatusOr<Config> ConfigFromFlags() {
       PositiveSize(FLAGS_sqlite_max_batch_ops, "sqlite_max_batch_ops");
   if (!batch.ok()) return batch.status();
   sqlite.max_batch_ops = *batch;
+  absl::StatusOr<size_t> reseal =
+      PositiveSize(FLAGS_reseal_batch, "reseal_batch", 1'000'000);
+  if (!reseal.ok()) return reseal.status();
+  sqlite.reseal_batch_rows = *reseal;
+  config.store.encryption_key_file = absl::GetFlag(FLAGS_encryption_key_file);
+  if (!config.store.encryption_key_file.empty() &&
+      config.store.kind != StoreConfig::Kind::kSqlite) {
+    return absl::InvalidArgumentError(
+        "--encryption_key_file needs --store=sqlite:PATH (the memory store "
+        "keeps nothing at rest)");
+  }
 
   ManagerOptions& manager = config.manager;
   manager.default_ttl = absl::GetFlag(FLAGS_default_ttl);
@@ -303,8 +321,19 @@ absl::StatusOr<SessionStorePtr> OpenStore(const StoreConfig& config) {
     LogWarning("--store=memory: sessions will not survive a restart");
     return SessionStorePtr(std::make_unique<MemorySessionStore>());
   }
+  SqliteStoreOptions options = config.sqlite;
+  if (config.encryption_key_file.empty()) {
+    LogWarning(
+        "no --encryption_key_file: session attributes and client info are "
+        "stored unencrypted in %s",
+        options.path);
+  } else {
+    absl::StatusOr<KeyRing> keys = KeyRing::Load(config.encryption_key_file);
+    if (!keys.ok()) return keys.status();
+    options.keys = std::make_shared<const KeyRing>(std::move(*keys));
+  }
   absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
-      SqliteSessionStore::Open(config.sqlite);
+      SqliteSessionStore::Open(options);
   if (!store.ok()) return store.status();
   return SessionStorePtr(std::move(*store));
 }

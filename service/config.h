@@ -27,6 +27,9 @@ struct StoreConfig {
   enum class Kind { kMemory, kSqlite };
   Kind kind = Kind::kSqlite;
   SqliteStoreOptions sqlite;  // for kSqlite
+  // Key file sealing session details at rest (key_ring.h); empty: none.
+  // OpenStore loads it into `sqlite.keys`.
+  std::string encryption_key_file;
 };
 
 struct Config {
@@ -43,7 +46,7 @@ struct Config {
 // first bad one.
 [[nodiscard]] absl::StatusOr<Config> ConfigFromFlags();
 
-// OpenStore opens the configured store.
+// OpenStore opens the configured store, loading its key file if any.
 [[nodiscard]] absl::StatusOr<SessionStorePtr> OpenStore(
     const StoreConfig& config);
 

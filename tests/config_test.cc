@@ -13,6 +13,8 @@ ABSL_DECLARE_FLAG(absl::Duration, max_ttl);
 ABSL_DECLARE_FLAG(int64_t, max_subject_bytes);
 ABSL_DECLARE_FLAG(std::string, cookie_name);
 ABSL_DECLARE_FLAG(bool, allow_unprefixed_cookie);
+ABSL_DECLARE_FLAG(std::string, encryption_key_file);
+ABSL_DECLARE_FLAG(int64_t, reseal_batch);
 
 namespace sessiond {
 namespace {
@@ -62,6 +64,29 @@ TEST_F(ConfigTest, BadFlagsAreNamed) {
   absl::SetFlag(&FLAGS_max_subject_bytes, 0);
   config = ConfigFromFlags();
   EXPECT_NE(config.status().message().find("--max_subject_bytes"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, EncryptionFlags) {
+  EXPECT_EQ(ConfigFromFlags()->store.encryption_key_file, "");
+  absl::SetFlag(&FLAGS_encryption_key_file, "/etc/sessiond/keys");
+  absl::SetFlag(&FLAGS_reseal_batch, 64);
+  absl::StatusOr<Config> config = ConfigFromFlags();
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->store.encryption_key_file, "/etc/sessiond/keys");
+  EXPECT_EQ(config->store.sqlite.reseal_batch_rows, 64u);
+
+  // The memory store keeps nothing at rest: a key file there is a mistake.
+  absl::SetFlag(&FLAGS_store, "memory");
+  config = ConfigFromFlags();
+  EXPECT_THAT(config, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(config.status().message().find("--encryption_key_file"),
+            std::string::npos);
+
+  absl::SetFlag(&FLAGS_store, "sqlite:x.db");
+  absl::SetFlag(&FLAGS_reseal_batch, 0);
+  config = ConfigFromFlags();
+  EXPECT_NE(config.status().message().find("--reseal_batch"),
             std::string::npos);
 }
 
