@@ -86,7 +86,7 @@ SessionServer::SessionServer(const ServerOptions& options,
                              SessionStorePtr store, const Clock& clock)
     : options_(options),
       store_(std::move(store)),
-      manager_(*store_, clock, manager_options),
+      manager_(*store_, clock, manager_options, &completions_),
       guesses_(clock, options.guesses),
       service_(manager_, guesses_, options.cookie) {}
 
@@ -173,6 +173,7 @@ void SessionServer::Shutdown() {
   // Every call has finished; keep the idle timers of active sessions.
   SweepUntilDone();
   store_->Shutdown();
+  completions_.Shutdown();  // after the store: its last callbacks land here
   LogInfo("stopped; store closed");
 }
 
@@ -194,6 +195,7 @@ void SessionServer::Abandon() {
     stopped_ = true;
   }
   store_->Shutdown();
+  completions_.Shutdown();
 }
 
 bool SessionServer::SweepUntilDone() {

@@ -97,6 +97,8 @@ class SessionServer {
 
   const ServerOptions options_;
   SessionStorePtr store_;
+  // Answers write RPCs off the store's writer thread (see SessionManager).
+  CompletionExecutor completions_;
   SessionManager manager_;
   GuessDetector guesses_;
   SessionServiceImpl service_;

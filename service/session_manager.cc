@@ -41,12 +41,22 @@ bool MatchesRotated(const SessionRecord& record, const VerifierDigest& digest) {
 }  // namespace
 
 SessionManager::SessionManager(SessionStore& store, const Clock& clock,
-                               ManagerOptions options)
+                               ManagerOptions options,
+                               CompletionExecutor* completions)
     : store_(store),
       clock_(clock),
+      completions_(completions),
       options_(std::move(options)),
       codec_(options_.token_prefix),
       idempotency_(options_.idempotency_window) {}
+
+void SessionManager::Defer(absl::AnyInvocable<void() &&> answer) {
+  if (completions_ == nullptr) {
+    std::move(answer)();
+  } else {
+    completions_->Run(std::move(answer));
+  }
+}
 
 absl::Status SessionManager::ValidateOptions(const ManagerOptions& options) {
   if (options.max_ttl <= absl::ZeroDuration()) {
@@ -356,15 +366,21 @@ void SessionManager::Commit(NewSession request,
     pending_creates_.fetch_sub(1);
     if (!status.ok()) {
       if (!record.request_id.empty()) idempotency_.Abort(record.request_id);
-      std::move(done)(status);
+      Defer([done = std::move(done), status]() mutable {
+        std::move(done)(status);
+      });
       return;
     }
     if (!record.request_id.empty()) {
       idempotency_.Complete(record.request_id, record.selector, text,
                             record.create_time);
     }
-    LogInfo("session %s created", EncodeSessionId(record.selector));
-    std::move(done)(IssuedSession{std::move(session), std::move(text)});
+    Defer([done = std::move(done), session = std::move(session),
+           text = std::move(text)]() mutable {
+      LogInfo("session %s created",
+              EncodeSessionId(session->record().selector));
+      std::move(done)(IssuedSession{std::move(session), std::move(text)});
+    });
   });
 }
 
@@ -485,21 +501,23 @@ void SessionManager::Rotate(absl::string_view token_text,
   store_.Write(
       std::move(ops), [this, old, session, text = codec_.Encode(*fresh),
                        done = std::move(done)](absl::Status status) mutable {
-        if (!status.ok()) {
-          std::move(done)(status);
-          return;
-        }
         // The store applied the update only if the digest was still the old
         // one; the index agrees exactly when `old` is still the indexed
         // session.
-        if (!index_.Replace(old, session)) {
-          std::move(done)(absl::NotFoundError(
-              "the session was revoked or rotated meanwhile"));
-          return;
+        if (status.ok() && !index_.Replace(old, session)) {
+          status = absl::NotFoundError(
+              "the session was revoked or rotated meanwhile");
         }
-        LogInfo("session %s rotated",
-                EncodeSessionId(session->record().selector));
-        std::move(done)(IssuedSession{std::move(session), std::move(text)});
+        Defer([done = std::move(done), status, session = std::move(session),
+               text = std::move(text)]() mutable {
+          if (!status.ok()) {
+            std::move(done)(status);
+            return;
+          }
+          LogInfo("session %s rotated",
+                  EncodeSessionId(session->record().selector));
+          std::move(done)(IssuedSession{std::move(session), std::move(text)});
+        });
       });
 }
 
@@ -541,20 +559,24 @@ void SessionManager::Revoke(LiveSessionPtr session, RevokeCallback done) {
   const bool was_live = session->StateAt(clock_.Now()) == SessionState::kLive;
   std::vector<StoreOp> ops;
   ops.push_back(DeleteSession{selector});
-  store_.Write(std::move(ops),
-               [this, selector, was_live,
-                done = std::move(done)](absl::Status status) mutable {
-                 if (!status.ok()) {
-                   std::move(done)(status);
-                   return;
-                 }
-                 // Whoever removes it from the index reports it; a concurrent
-                 // revoke of the same session reports false.
-                 const bool removed = index_.Remove(selector) != nullptr;
-                 if (removed)
-                   LogInfo("session %s revoked", EncodeSessionId(selector));
-                 std::move(done)(removed && was_live);
-               });
+  store_.Write(
+      std::move(ops), [this, selector, was_live,
+                       done = std::move(done)](absl::Status status) mutable {
+        // Whoever removes it from the index reports it; a concurrent
+        // revoke of the same session reports false.
+        const bool removed = status.ok() && index_.Remove(selector) != nullptr;
+        Defer([done = std::move(done), status, removed, was_live,
+               selector]() mutable {
+          if (!status.ok()) {
+            std::move(done)(status);
+            return;
+          }
+          if (removed) {
+            LogInfo("session %s revoked", EncodeSessionId(selector));
+          }
+          std::move(done)(removed && was_live);
+        });
+      });
 }
 
 void SessionManager::RevokeSubject(absl::string_view subject,
@@ -593,16 +615,20 @@ void SessionManager::RevokeSubject(absl::string_view subject,
       std::move(ops),
       [this, targets = std::move(targets), subject = std::string(subject),
        done = std::move(done)](absl::Status status) mutable {
-        if (!status.ok()) {
-          std::move(done)(status);
-          return;
-        }
         int revoked = 0;
-        for (const auto& [selector, was_live] : targets) {
-          if (index_.Remove(selector) != nullptr && was_live) ++revoked;
+        if (status.ok()) {
+          for (const auto& [selector, was_live] : targets) {
+            if (index_.Remove(selector) != nullptr && was_live) ++revoked;
+          }
         }
-        LogInfo("revoked %d sessions of one subject", revoked);
-        std::move(done)(revoked);
+        Defer([done = std::move(done), status, revoked]() mutable {
+          if (!status.ok()) {
+            std::move(done)(status);
+            return;
+          }
+          LogInfo("revoked %d sessions of one subject", revoked);
+          std::move(done)(revoked);
+        });
       });
 }
 

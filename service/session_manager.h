@@ -37,6 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/clock.h"
+#include "service/completion_executor.h"
 #include "service/idempotency_cache.h"
 #include "service/live_session.h"
 #include "service/session_index.h"
@@ -138,9 +139,13 @@ using CountCallback = absl::AnyInvocable<void(absl::StatusOr<int>) &&>;
 // Thread-safe. Callbacks may run on the caller's thread or a store thread.
 class SessionManager {
  public:
-  // `store` and `clock` must outlive the manager.
+  // `store` and `clock` (and `completions`, if set) must outlive the
+  // manager. With `completions`, callbacks of writes run there, in commit
+  // order, so the store's writer does not wait for answers to be sent;
+  // without, they run on the store's thread.
   SessionManager(SessionStore& store, const Clock& clock,
-                 ManagerOptions options);
+                 ManagerOptions options,
+                 CompletionExecutor* completions = nullptr);
 
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -223,12 +228,15 @@ class SessionManager {
   // session the same write removes (an idempotent replacement).
   void Commit(NewSession request, std::optional<Selector> replaced,
               CreateCallback done);
+  // Runs an answer on the completion executor, or at once without one.
+  void Defer(absl::AnyInvocable<void() &&> answer);
   // Handles a token whose digest matched a rotated-out one.
   void OnReuse(const LiveSessionPtr& session);
   void Revoke(LiveSessionPtr session, RevokeCallback done);
 
   SessionStore& store_;
   const Clock& clock_;
+  CompletionExecutor* const completions_;
   const ManagerOptions options_;
   const TokenCodec codec_;
   SessionIndex index_;

@@ -38,7 +38,14 @@ SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
                                        CookiePolicy cookie_policy)
     : manager_(manager),
       guesses_(guesses),
-      cookie_policy_(std::move(cookie_policy)) {}
+      cookie_policy_(std::move(cookie_policy)) {
+  SetMessageAllocatorFor_CreateSession(&create_allocator_);
+  SetMessageAllocatorFor_ValidateSession(&validate_allocator_);
+  SetMessageAllocatorFor_RevokeSession(&revoke_allocator_);
+  SetMessageAllocatorFor_RotateSession(&rotate_allocator_);
+  SetMessageAllocatorFor_RevokeSubjectSessions(&revoke_subject_allocator_);
+  SetMessageAllocatorFor_ListSessions(&list_allocator_);
+}
 
 template <typename Response>
 void SessionServiceImpl::FillIssued(IssuedSession issued,

@@ -10,6 +10,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "service/arena_message_allocator.h"
 #include "service/cookie.h"
 #include "service/guess_detector.h"
 #include "service/session_manager.h"
@@ -59,8 +60,28 @@ class SessionServiceImpl final
   template <typename Response>
   void FillIssued(IssuedSession issued, Response* response) const;
 
+  template <typename Request, typename Response>
+  using Allocator = ArenaMessageAllocator<Request, Response>;
+
   SessionManager& manager_;
   GuessDetector& guesses_;
+  Allocator<session::v1::CreateSessionRequest,
+            session::v1::CreateSessionResponse>
+      create_allocator_;
+  Allocator<session::v1::ValidateSessionRequest,
+            session::v1::ValidateSessionResponse>
+      validate_allocator_;
+  Allocator<session::v1::RevokeSessionRequest,
+            session::v1::RevokeSessionResponse>
+      revoke_allocator_;
+  Allocator<session::v1::RotateSessionRequest,
+            session::v1::RotateSessionResponse>
+      rotate_allocator_;
+  Allocator<session::v1::RevokeSubjectSessionsRequest,
+            session::v1::RevokeSubjectSessionsResponse>
+      revoke_subject_allocator_;
+  Allocator<session::v1::ListSessionsRequest, session::v1::ListSessionsResponse>
+      list_allocator_;
   const CookiePolicy cookie_policy_;
 };
 

@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "service/sqlite_session_store.h"
 #include "service/token.h"
+#include "tests/bench/fill.h"
 #include "tests/sessiond_process.h"
 #include "tests/test_util.h"
 
@@ -49,49 +50,6 @@ int64_t ResidentBytes(pid_t pid) {
     }
   }
   return -1;
-}
-
-absl::Status Fill(const std::string& path, int64_t count) {
-  SqliteStoreOptions options;
-  options.path = path;
-  options.synchronous =
-      SqliteStoreOptions::Synchronous::kNormal;  // filling only
-  absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
-      SqliteSessionStore::Open(options);
-  if (!store.ok()) return store.status();
-  const absl::Time now = absl::Now();
-  constexpr int64_t kBatch = 20'000;
-  for (int64_t start = 0; start < count; start += kBatch) {
-    std::vector<StoreOp> ops;
-    for (int64_t n = start; n < std::min(count, start + kBatch); ++n) {
-      absl::StatusOr<Token> token = GenerateToken();
-      if (!token.ok()) return token.status();
-      auto record = std::make_shared<SessionRecord>();
-      record->selector = token->selector;
-      record->verifier_digest = HashVerifier(token->verifier);
-      record->subject = absl::StrCat("user-", n % (count / 3 + 1));
-      record->details =
-          SessionDetails({{"role", n % 10 == 0 ? "admin" : "member"},
-                          {"tenant", absl::StrCat("t", n % 97)}},
-                         {absl::StrCat("203.0.113.", n % 250),
-                          "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"});
-      record->create_time = now;
-      record->expire_time = now + absl::Hours(24);
-      record->idle_timeout = absl::Minutes(30);
-      record->last_active_time = now;
-      ops.push_back(InsertSession{std::move(record)});
-    }
-    absl::Notification done;
-    absl::Status result;
-    (*store)->Write(std::move(ops), [&](absl::Status s) {
-      result = s;
-      done.Notify();
-    });
-    done.WaitForNotification();
-    if (!result.ok()) return result;
-  }
-  (*store)->Shutdown();
-  return absl::OkStatus();
 }
 
 struct StartFigures {
@@ -129,11 +87,11 @@ int Run() {
   const std::string full_db = dir.File("full.db");
 
   const absl::Time fill_start = absl::Now();
-  if (absl::Status s = Fill(empty_db, 0); !s.ok()) {
+  if (absl::Status s = FillStore(empty_db, 0, nullptr); !s.ok()) {
     std::cerr << s << "\n";
     return 1;
   }
-  if (absl::Status s = Fill(full_db, count); !s.ok()) {
+  if (absl::Status s = FillStore(full_db, count, nullptr); !s.ok()) {
     std::cerr << s << "\n";
     return 1;
   }

@@ -1,0 +1,272 @@
+// sessiond_load: the project's own load generator, on the gRPC callback
+// client API. Keeps `--concurrency` calls in flight over `--connections`
+// HTTP/2 connections for `--seconds`, and prints one JSON line: calls per
+// second and p50/p99/p99.9 latency.
+//
+// Modes:
+//   ping       BaselineService/Ping on baseline_server (the baseline)
+//   validate   ValidateSession, valid tokens from --tokens, spread over all
+//   invalid    ValidateSession, well-formed tokens of no session
+//   create     CreateSession (durable)
+//   revoke     RevokeSession of tokens from --tokens, each once
+//   mixed      90% validate, 5% create, 5% revoke
+//
+// Usage: sessiond_load --target=127.0.0.1:PORT --mode=validate
+//          --tokens=FILE [--concurrency=64] [--connections=4] [--seconds=5]
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "service/token.h"
+#include "session/v1/session.grpc.pb.h"
+#include "tests/bench/baseline.grpc.pb.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
+ABSL_FLAG(std::string, mode, "validate",
+          "ping, validate, invalid, create, revoke or mixed");
+ABSL_FLAG(std::string, tokens, "", "tokens, one a line");
+ABSL_FLAG(int, concurrency, 64, "calls in flight");
+ABSL_FLAG(int, connections, 4, "HTTP/2 connections");
+ABSL_FLAG(double, seconds, 5, "how long to load");
+ABSL_FLAG(std::string, label, "", "free text copied into the result");
+
+namespace sessiond {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Op { kPing, kValidate, kInvalid, kCreate, kRevoke };
+
+// Shared, read-mostly state of one run.
+struct Run {
+  std::vector<std::unique_ptr<session::v1::SessionService::Stub>> stubs;
+  std::vector<std::unique_ptr<bench::v1::BaselineService::Stub>> baseline_stubs;
+  std::vector<std::string> tokens;
+  std::vector<std::string> unknown_tokens;
+  std::atomic<size_t> next_revoke{0};  // revokes take tokens from the end
+  size_t validate_pool = 0;            // validates use tokens[0, pool)
+  std::string mode;
+  Clock::time_point end;
+  std::atomic<int64_t> errors{0};
+  std::atomic<bool> exhausted{false};  // revoke ran out of tokens
+  std::atomic<int> active{0};
+  absl::Notification done;
+};
+
+// One in-flight slot: issues a call, and the next when it completes.
+class Slot {
+ public:
+  Slot(Run& run, int index) : run_(run), index_(index), rng_(index * 7919 + 1) {
+    latencies_.reserve(1 << 16);
+  }
+
+  void Start() {
+    run_.active.fetch_add(1);
+    Issue();
+  }
+
+  const std::vector<uint32_t>& latencies() const { return latencies_; }
+
+ private:
+  Op Choose() {
+    const std::string& mode = run_.mode;
+    if (mode == "ping") return Op::kPing;
+    if (mode == "validate") return Op::kValidate;
+    if (mode == "invalid") return Op::kInvalid;
+    if (mode == "create") return Op::kCreate;
+    if (mode == "revoke") return Op::kRevoke;
+    const int dice = static_cast<int>(rng_() % 100);
+    return dice < 90 ? Op::kValidate : dice < 95 ? Op::kCreate : Op::kRevoke;
+  }
+
+  void Issue() {
+    if (Clock::now() >= run_.end) {
+      if (run_.active.fetch_sub(1) == 1) run_.done.Notify();
+      return;
+    }
+    context_ = std::make_unique<grpc::ClientContext>();
+    context_->set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(30));
+    started_ = Clock::now();
+    auto stub = run_.stubs.empty()
+                    ? nullptr
+                    : run_.stubs[index_ % run_.stubs.size()].get();
+    auto finish = [this](grpc::Status status) { Finished(status); };
+    switch (Choose()) {
+      case Op::kPing: {
+        auto& baseline =
+            run_.baseline_stubs[index_ % run_.baseline_stubs.size()];
+        baseline->async()->Ping(context_.get(), &ping_, &pong_, finish);
+        return;
+      }
+      case Op::kValidate:
+        validate_.set_token(run_.tokens[rng_() % run_.validate_pool]);
+        stub->async()->ValidateSession(context_.get(), &validate_, &verdict_,
+                                       finish);
+        return;
+      case Op::kInvalid:
+        validate_.set_token(
+            run_.unknown_tokens[rng_() % run_.unknown_tokens.size()]);
+        stub->async()->ValidateSession(context_.get(), &validate_, &verdict_,
+                                       finish);
+        return;
+      case Op::kCreate:
+        create_.set_subject(
+            absl::StrCat("bench-", index_, "-", rng_() % 100000));
+        (*create_.mutable_attributes())["role"] = "member";
+        stub->async()->CreateSession(context_.get(), &create_, &created_,
+                                     finish);
+        return;
+      case Op::kRevoke: {
+        const size_t taken = run_.next_revoke.fetch_add(1);
+        if (taken >= run_.tokens.size() - run_.validate_pool) {
+          // Out of sessions to revoke: this slot stops early (and says so).
+          run_.exhausted.store(true);
+          if (run_.active.fetch_sub(1) == 1) run_.done.Notify();
+          return;
+        }
+        revoke_.set_token(run_.tokens[run_.tokens.size() - 1 - taken]);
+        stub->async()->RevokeSession(context_.get(), &revoke_, &revoked_,
+                                     finish);
+        return;
+      }
+    }
+  }
+
+  void Finished(const grpc::Status& status) {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            Clock::now() - started_)
+                            .count();
+    if (status.ok()) {
+      latencies_.push_back(static_cast<uint32_t>(micros));
+    } else {
+      run_.errors.fetch_add(1);
+    }
+    Issue();
+  }
+
+  Run& run_;
+  const int index_;
+  std::mt19937_64 rng_;
+  std::vector<uint32_t> latencies_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  Clock::time_point started_;
+  bench::v1::PingRequest ping_;
+  bench::v1::PingResponse pong_;
+  session::v1::ValidateSessionRequest validate_;
+  session::v1::ValidateSessionResponse verdict_;
+  session::v1::CreateSessionRequest create_;
+  session::v1::CreateSessionResponse created_;
+  session::v1::RevokeSessionRequest revoke_;
+  session::v1::RevokeSessionResponse revoked_;
+};
+
+uint32_t Percentile(const std::vector<uint32_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t index =
+      static_cast<size_t>(p * static_cast<double>(sorted.size() - 1));
+  return sorted[index];
+}
+
+int Main() {
+  Run run;
+  run.mode = absl::GetFlag(FLAGS_mode);
+  const int connections = std::max(1, absl::GetFlag(FLAGS_connections));
+  for (int i = 0; i < connections; ++i) {
+    grpc::ChannelArguments args;
+    // A channel of its own per connection, not shared through the pool.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("sessiond.bench.connection", i);
+    auto channel = grpc::CreateCustomChannel(
+        absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                   std::chrono::seconds(10))) {
+      std::cerr << "cannot connect to " << absl::GetFlag(FLAGS_target) << "\n";
+      return 1;
+    }
+    run.stubs.push_back(session::v1::SessionService::NewStub(channel));
+    run.baseline_stubs.push_back(bench::v1::BaselineService::NewStub(channel));
+  }
+  if (!absl::GetFlag(FLAGS_tokens).empty()) {
+    std::ifstream in(absl::GetFlag(FLAGS_tokens));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) run.tokens.push_back(line);
+    }
+  }
+  // Revokes (revoke, mixed) take tokens from the end; validates keep to the
+  // front so they never meet a session revoked during the run.
+  const bool revokes = run.mode == "revoke" || run.mode == "mixed";
+  run.validate_pool = revokes ? run.tokens.size() / 2 : run.tokens.size();
+  if ((run.mode == "validate" || run.mode == "mixed") &&
+      run.validate_pool == 0) {
+    std::cerr << "--mode=" << run.mode << " needs --tokens\n";
+    return 2;
+  }
+  if (run.mode == "revoke" && run.tokens.empty()) {
+    std::cerr << "--mode=revoke needs --tokens\n";
+    return 2;
+  }
+  TokenCodec codec("sess_");
+  for (int i = 0; i < 4096; ++i) {
+    run.unknown_tokens.push_back(codec.Encode(*GenerateToken()));
+  }
+
+  const int concurrency = std::max(1, absl::GetFlag(FLAGS_concurrency));
+  std::vector<std::unique_ptr<Slot>> slots;
+  for (int i = 0; i < concurrency; ++i) {
+    slots.push_back(std::make_unique<Slot>(run, i));
+  }
+  const auto start = Clock::now();
+  run.end =
+      start + std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds)));
+  for (auto& slot : slots) slot->Start();
+  run.done.WaitForNotification();
+  const double elapsed =
+      std::chrono::duration<double>(Clock::now() - start).count();
+
+  std::vector<uint32_t> all;
+  for (const auto& slot : slots) {
+    all.insert(all.end(), slot->latencies().begin(), slot->latencies().end());
+  }
+  std::sort(all.begin(), all.end());
+  std::cout
+      << absl::StrFormat(
+             "{\"generator\": \"sessiond_load\", \"mode\": \"%s\", "
+             "\"label\": \"%s\", \"concurrency\": %d, \"connections\": %d, "
+             "\"calls\": %d, \"errors\": %d, \"seconds\": %.3f, "
+             "\"rps\": %.0f, \"p50_us\": %d, \"p99_us\": %d, "
+             "\"p999_us\": %d, \"ran_out_of_tokens\": %s}",
+             run.mode, absl::GetFlag(FLAGS_label), concurrency, connections,
+             all.size(), run.errors.load(), elapsed,
+             static_cast<double>(all.size()) / elapsed, Percentile(all, 0.5),
+             Percentile(all, 0.99), Percentile(all, 0.999),
+             run.exhausted ? "true" : "false")
+      << std::endl;
+  return 0;
+}
+
+}  // namespace
+}  // namespace sessiond
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return sessiond::Main();
+}
