@@ -48,18 +48,26 @@ SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
 }
 
 template <typename Response>
-void SessionServiceImpl::FillIssued(IssuedSession issued,
-                                    Response* response) const {
-  ToProto(*issued.session, response->mutable_session());
-  // The browser should keep the cookie exactly as long as the session lives.
-  const absl::Duration lifetime =
-      issued.session->record().expire_time - issued.session->last_active();
-  session::v1::Cookie* cookie = response->mutable_cookie();
-  cookie->set_name(cookie_policy_.name);
-  cookie->set_value(issued.token);
-  cookie->set_set_cookie_header(
-      SetCookieHeader(cookie_policy_, issued.token, lifetime));
-  response->set_token(std::move(issued.token));
+CreateCallback SessionServiceImpl::AnswerIssued(
+    grpc::ServerUnaryReactor* reactor, Response* response) const {
+  return [this, reactor, response](absl::StatusOr<IssuedSession> issued) {
+    if (!issued.ok()) {
+      reactor->Finish(ToGrpcStatus(issued.status()));
+      return;
+    }
+    ToProto(*issued->session, response->mutable_session());
+    // The browser should keep the cookie exactly as long as the session
+    // lives.
+    const absl::Duration lifetime =
+        issued->session->record().expire_time - issued->session->last_active();
+    session::v1::Cookie* cookie = response->mutable_cookie();
+    cookie->set_name(cookie_policy_.name);
+    cookie->set_value(issued->token);
+    cookie->set_set_cookie_header(
+        SetCookieHeader(cookie_policy_, issued->token, lifetime));
+    response->set_token(std::move(issued->token));
+    reactor->Finish(grpc::Status::OK);
+  };
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
@@ -71,16 +79,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
     return FinishNow(context, ToGrpcStatus(new_session.status()));
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  manager_.Create(
-      std::move(*new_session),
-      [this, reactor, response](absl::StatusOr<IssuedSession> issued) {
-        if (!issued.ok()) {
-          reactor->Finish(ToGrpcStatus(issued.status()));
-          return;
-        }
-        FillIssued(std::move(*issued), response);
-        reactor->Finish(grpc::Status::OK);
-      });
+  manager_.Create(std::move(*new_session), AnswerIssued(reactor, response));
   return reactor;
 }
 
@@ -142,16 +141,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RotateSession(
                                            "replace_attributes=true"));
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  manager_.Rotate(
-      request->token(), std::move(attributes),
-      [this, reactor, response](absl::StatusOr<IssuedSession> issued) {
-        if (!issued.ok()) {
-          reactor->Finish(ToGrpcStatus(issued.status()));
-          return;
-        }
-        FillIssued(std::move(*issued), response);
-        reactor->Finish(grpc::Status::OK);
-      });
+  manager_.Rotate(request->token(), std::move(attributes),
+                  AnswerIssued(reactor, response));
   return reactor;
 }
 

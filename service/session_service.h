@@ -56,9 +56,11 @@ class SessionServiceImpl final
       session::v1::ListSessionsResponse* response) override;
 
  private:
-  // Fills the session, token and cookie of a Create or Rotate response.
+  // The callback that answers a Create or Rotate call: the session, its
+  // token and cookie, or the error.
   template <typename Response>
-  void FillIssued(IssuedSession issued, Response* response) const;
+  CreateCallback AnswerIssued(grpc::ServerUnaryReactor* reactor,
+                              Response* response) const;
 
   template <typename Request, typename Response>
   using Allocator = ArenaMessageAllocator<Request, Response>;
