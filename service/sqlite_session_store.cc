@@ -141,7 +141,8 @@ absl::string_view SealContext(const Selector& selector) {
 
 // The key file's name for messages.
 std::string KeySource(const KeyRing& keys) {
-  return keys.source().empty() ? "the key file" : keys.source();
+  return keys.source().empty() ? "the key file"
+                               : absl::StrCat("key file ", keys.source());
 }
 
 // "k1, k2" for messages.
@@ -422,11 +423,11 @@ absl::Status SqliteSessionStore::ReadDetails(const SqliteStatement& row,
     absl::StatusOr<std::string> opened = connection_.sealer->Open(
         key_id, SealContext(record.selector), row.ColumnBlob(7));
     if (absl::IsNotFound(opened.status())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "session ", EncodeSessionId(record.selector),
-          " is sealed with key \"", key_id, "\", which ",
-          KeySource(connection_.sealer->keys()),
-          " does not list; put that key back (on any line but the first)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("session ", EncodeSessionId(record.selector),
+                       " is sealed with key \"", key_id, "\", which is not in ",
+                       KeySource(connection_.sealer->keys()),
+                       "; put that key back (on any line but the first)"));
     }
     if (!opened.ok()) {
       return absl::DataLossError(absl::StrCat(

@@ -249,8 +249,8 @@ TEST_F(EncryptedStoreTest, MissingKeyStopsTheLoadNamingIt) {
       Load(Keys(KeyLine("k2", 'b')));
   EXPECT_THAT(loaded, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(loaded.status().message()),
-              HasSubstr("sealed with key \"k1\", which test-keys does not "
-                        "list"));
+              HasSubstr("sealed with key \"k1\", which is not in key file "
+                        "test-keys"));
 }
 
 TEST_F(EncryptedStoreTest, WrongKeyUnderTheSameIdStopsTheLoad) {
@@ -259,7 +259,7 @@ TEST_F(EncryptedStoreTest, WrongKeyUnderTheSameIdStopsTheLoad) {
       Load(Keys(KeyLine("k1", 'z')));
   EXPECT_THAT(loaded, StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(std::string(loaded.status().message()),
-              HasSubstr("test-keys holds a different key \"k1\""));
+              HasSubstr("key file test-keys holds a different key \"k1\""));
 }
 
 TEST_F(EncryptedStoreTest, SealedRowsWithoutAKeyFileStopTheLoad) {

@@ -161,7 +161,7 @@ TEST_F(EncryptionEndToEndTest, RotationResealsAndTheOldKeyCanThenBeDropped) {
   Start();
   for (const std::string& token : tokens) ExpectValid(token);
   tokens.push_back(Create("late"));
-  ASSERT_TRUE(AwaitLog("key(s) k1 may be removed from " + keys_))
+  ASSERT_TRUE(AwaitLog("key(s) k1 may be removed from key file " + keys_))
       << process_.Log();
   ASSERT_EQ(Terminate(), 0);
 
@@ -184,7 +184,7 @@ TEST_F(EncryptionEndToEndTest, KeyProblemsStopStartupNamingTheKey) {
   };
   const Case cases[] = {
       {"key missing", KeyLine("k2", 'b'), true,
-       "is sealed with key \"k1\", which"},
+       "is sealed with key \"k1\", which is not in key file"},
       {"other key under the same id", KeyLine("k1", 'z'), true,
        "does not authenticate under key \"k1\""},
       {"no key file", "", false,
