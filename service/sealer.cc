@@ -22,17 +22,22 @@ const unsigned char* Unsigned(absl::string_view bytes) {
   return reinterpret_cast<const unsigned char*>(bytes.data());
 }
 
-// The associated data: version | key id length | key id | context. The
-// length prefix keeps (id, context) pairs from colliding.
-std::string AssociatedData(absl::string_view key_id,
-                           absl::string_view context) {
-  std::string ad;
-  ad.reserve(2 + key_id.size() + context.size());
-  ad.push_back(static_cast<char>(kVersion));
-  ad.push_back(static_cast<char>(key_id.size()));
-  ad.append(key_id.data(), key_id.size());
-  ad.append(context.data(), context.size());
-  return ad;
+// Feeds the associated data, version | key id length | key id | context, to
+// a context set up for sealing or opening. The length prefix keeps
+// (id, context) pairs from colliding. In two pieces, so nothing is
+// allocated per call; GCM takes associated data in any number of updates.
+bool AddAssociatedData(EVP_CIPHER_CTX* ctx, absl::string_view key_id,
+                       absl::string_view context) {
+  if (key_id.size() > kMaxKeyIdBytes || context.size() > INT_MAX) return false;
+  unsigned char header[2 + kMaxKeyIdBytes];
+  header[0] = kVersion;
+  header[1] = static_cast<unsigned char>(key_id.size());
+  std::copy(key_id.begin(), key_id.end(), header + 2);
+  int length = 0;
+  return EVP_CipherUpdate(ctx, nullptr, &length, header,
+                          static_cast<int>(2 + key_id.size())) == 1 &&
+         EVP_CipherUpdate(ctx, nullptr, &length, Unsigned(context),
+                          static_cast<int>(context.size())) == 1;
 }
 
 // OpenSSL queues errors per thread; leave nothing behind for the next user
@@ -88,13 +93,11 @@ absl::StatusOr<std::string> Sealer::Seal(absl::string_view context,
     ERR_clear_error();
     return absl::UnavailableError("no random bytes for a nonce");
   }
-  const std::string ad = AssociatedData(key_id(), context);
   EVP_CIPHER_CTX* ctx = encrypt_.get();
   int length = 0;
   unsigned char* ciphertext = out + kHeaderBytes;
   if (EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce, nullptr) != 1 ||
-      EVP_EncryptUpdate(ctx, nullptr, &length, Unsigned(ad),
-                        static_cast<int>(ad.size())) != 1 ||
+      !AddAssociatedData(ctx, key_id(), context) ||
       EVP_EncryptUpdate(ctx, ciphertext, &length, Unsigned(plaintext),
                         static_cast<int>(plaintext.size())) != 1 ||
       static_cast<size_t>(length) != plaintext.size() ||
@@ -127,13 +130,11 @@ absl::StatusOr<std::string> Sealer::Open(absl::string_view key_id,
   // OpenSSL's API takes the expected tag as non-const; it only reads it.
   unsigned char tag[kTagBytes];
   std::copy(ciphertext + size, ciphertext + size + kTagBytes, tag);
-  const std::string ad = AssociatedData(key_id, context);
   std::string plaintext(size, '\0');
   unsigned char* out = reinterpret_cast<unsigned char*>(plaintext.data());
   int length = 0;
   if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce, nullptr) != 1 ||
-      EVP_DecryptUpdate(ctx, nullptr, &length, Unsigned(ad),
-                        static_cast<int>(ad.size())) != 1 ||
+      !AddAssociatedData(ctx, key_id, context) ||
       EVP_DecryptUpdate(ctx, out, &length, ciphertext,
                         static_cast<int>(size)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagBytes, tag) != 1) {
