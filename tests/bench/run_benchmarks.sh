@@ -102,13 +102,14 @@ h2() {
 echo "== baseline: empty unary RPC (callback API, same build)"
 start baseline "$bin/tests/baseline_server"
 "$bin/tests/bench_fill" --sessions=1 --db="$work/tiny.db" \
-  --tokens="$work/tiny.tokens" --h2load_dir="$work"
+  --tokens="$work/tiny.tokens" --h2load_dir="$work" 2>>"$work/fill.log"
 for c in 16 64 256; do load ping "$port" "$c" baseline; done
 h2 ping "$port" /sessiond.bench.v1.BaselineService/Ping "$work/ping.bin" 64 baseline
 stop
 
 echo "== sessiond with an empty store"
-"$bin/tests/bench_fill" --sessions=0 --db="$work/empty.db" --tokens="$work/empty.tokens"
+"$bin/tests/bench_fill" --sessions=0 --db="$work/empty.db" \
+  --tokens="$work/empty.tokens" 2>>"$work/fill.log"
 start empty "$bin/service/sessiond" --store="sqlite:$work/empty.db"
 empty_rss=$(rss_bytes "$pid")
 stop
@@ -116,7 +117,7 @@ stop
 for size in $sizes; do
   echo "== sessiond with $size live sessions (SQLite, synchronous=FULL)"
   "$bin/tests/bench_fill" --sessions="$size" --db="$work/s$size.db" \
-    --tokens="$work/s$size.tokens" --h2load_dir="$work"
+    --tokens="$work/s$size.tokens" --h2load_dir="$work" 2>>"$work/fill.log"
   start "s$size" "$bin/service/sessiond" --store="sqlite:$work/s$size.db"
   rss=$(rss_bytes "$pid")
   record "{\"measure\": \"startup\", \"sessions\": $size, \"startup_ms\": $startup_ms, \"rss_bytes\": $rss, \"empty_rss_bytes\": $empty_rss}"
