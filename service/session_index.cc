@@ -27,7 +27,7 @@ LiveSessionPtr SessionIndex::Find(const Selector& selector) const {
   absl::ReaderMutexLock lock(&shard.mu);
   auto it = shard.sessions.find(selector);
   if (it == shard.sessions.end()) return nullptr;
-  return it->second;
+  return *it;
 }
 
 bool SessionIndex::Insert(LiveSessionPtr session) {
@@ -36,7 +36,7 @@ bool SessionIndex::Insert(LiveSessionPtr session) {
   Shard& shard = ShardFor(record.selector);
   {
     absl::MutexLock lock(&shard.mu);
-    if (!shard.sessions.emplace(record.selector, session).second) return false;
+    if (!shard.sessions.insert(session).second) return false;
   }
   by_subject_[record.subject].insert(record.selector);
   size_.fetch_add(1, std::memory_order_relaxed);
@@ -51,7 +51,7 @@ LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
     absl::MutexLock lock(&shard.mu);
     auto it = shard.sessions.find(selector);
     if (it == shard.sessions.end()) return nullptr;
-    removed = std::move(it->second);
+    removed = *it;
     shard.sessions.erase(it);
   }
   auto subject = by_subject_.find(removed->record().subject);
@@ -68,8 +68,10 @@ bool SessionIndex::Replace(const LiveSessionPtr& expected,
   Shard& shard = ShardFor(expected->record().selector);
   absl::MutexLock lock(&shard.mu);
   auto it = shard.sessions.find(expected->record().selector);
-  if (it == shard.sessions.end() || it->second != expected) return false;
-  it->second = std::move(replacement);
+  if (it == shard.sessions.end() || *it != expected) return false;
+  // Same selector, so the replacement takes the same place.
+  shard.sessions.erase(it);
+  shard.sessions.insert(std::move(replacement));
   return true;
 }
 
@@ -84,7 +86,7 @@ std::vector<LiveSessionPtr> SessionIndex::FindBySubject(
     Shard& shard = ShardFor(selector);
     absl::ReaderMutexLock lock(&shard.mu);
     auto session = shard.sessions.find(selector);
-    if (session != shard.sessions.end()) found.push_back(session->second);
+    if (session != shard.sessions.end()) found.push_back(*session);
   }
   return found;
 }
@@ -94,7 +96,7 @@ void SessionIndex::ForEach(
   for (size_t i = 0; i <= shard_mask_; ++i) {
     Shard& shard = shards_[i];
     absl::ReaderMutexLock lock(&shard.mu);
-    for (const auto& [selector, session] : shard.sessions) {
+    for (const LiveSessionPtr& session : shard.sessions) {
       if (!visit(session)) return;
     }
   }

@@ -81,9 +81,32 @@ class SessionIndex {
     }
   };
 
+  // A shard holds the sessions themselves, found by their own selector:
+  // keying a map by a copy of the selector would cost 16 bytes per session.
+  struct SessionHash {
+    using is_transparent = void;
+    size_t operator()(const Selector& selector) const {
+      return SelectorHash()(selector);
+    }
+    size_t operator()(const LiveSessionPtr& session) const {
+      return SelectorHash()(session->record().selector);
+    }
+  };
+  struct SessionEq {
+    using is_transparent = void;
+    static const Selector& Key(const Selector& selector) { return selector; }
+    static const Selector& Key(const LiveSessionPtr& session) {
+      return session->record().selector;
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Key(a) == Key(b);
+    }
+  };
+
   struct Shard {
     mutable absl::Mutex mu;
-    absl::flat_hash_map<Selector, LiveSessionPtr, SelectorHash> sessions
+    absl::flat_hash_set<LiveSessionPtr, SessionHash, SessionEq> sessions
         ABSL_GUARDED_BY(mu);
   };
 
