@@ -136,7 +136,8 @@ using SweepCallback = absl::AnyInvocable<void(absl::StatusOr<SweepResult>) &&>;
 // OK(n): n live sessions were ended.
 using CountCallback = absl::AnyInvocable<void(absl::StatusOr<int>) &&>;
 
-// Thread-safe. Callbacks may run on the caller's thread or a store thread.
+// Thread-safe. Callbacks may run on the caller's thread, a store thread, or
+// the completion executor given to the constructor.
 class SessionManager {
  public:
   // `store` and `clock` (and `completions`, if set) must outlive the
