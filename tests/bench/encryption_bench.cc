@@ -43,6 +43,7 @@
 #include "service/sqlite_session_store.h"
 #include "service/token.h"
 #include "session/v1/session.grpc.pb.h"
+#include "tests/bench/fill.h"
 #include "tests/sessiond_process.h"
 #include "tests/test_util.h"
 
@@ -80,54 +81,6 @@ absl::Status WriteKeyFile(const std::string& path, const std::string& text) {
   if (chmod(path.c_str(), 0600) != 0) {
     return absl::InternalError("chmod " + path);
   }
-  return absl::OkStatus();
-}
-
-SessionDetails TypicalDetails(int64_t n) {
-  return SessionDetails({{"role", n % 10 == 0 ? "admin" : "member"},
-                         {"tenant", absl::StrCat("t", n % 97)}},
-                        {absl::StrCat("203.0.113.", n % 250),
-                         "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"});
-}
-
-// Writes `count` sessions in batches of 20 000, sealed if `keys` is set.
-absl::Status Fill(const std::string& path, int64_t count,
-                  std::shared_ptr<const KeyRing> keys) {
-  SqliteStoreOptions options;
-  options.path = path;
-  options.synchronous = SqliteStoreOptions::Synchronous::kNormal;
-  options.keys = std::move(keys);
-  absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
-      SqliteSessionStore::Open(options);
-  if (!store.ok()) return store.status();
-  const absl::Time now = absl::Now();
-  constexpr int64_t kBatch = 20'000;
-  for (int64_t start = 0; start < count; start += kBatch) {
-    std::vector<StoreOp> ops;
-    for (int64_t n = start; n < std::min(count, start + kBatch); ++n) {
-      absl::StatusOr<Token> token = GenerateToken();
-      if (!token.ok()) return token.status();
-      auto record = std::make_shared<SessionRecord>();
-      record->selector = token->selector;
-      record->verifier_digest = HashVerifier(token->verifier);
-      record->subject = absl::StrCat("user-", n % (count / 3 + 1));
-      record->details = TypicalDetails(n);
-      record->create_time = now;
-      record->expire_time = now + absl::Hours(24);
-      record->idle_timeout = absl::Minutes(30);
-      record->last_active_time = now;
-      ops.push_back(InsertSession{std::move(record)});
-    }
-    absl::Notification done;
-    absl::Status result;
-    (*store)->Write(std::move(ops), [&](absl::Status s) {
-      result = s;
-      done.Notify();
-    });
-    done.WaitForNotification();
-    if (!result.ok()) return result;
-  }
-  (*store)->Shutdown();
   return absl::OkStatus();
 }
 
@@ -200,13 +153,14 @@ T Median(std::vector<T> values, Key key) {
 }
 
 absl::Status FillMode(const TempDir& dir, Mode& mode) {
-  if (absl::Status s = Fill(dir.File(mode.name + "-empty.db"), 0, mode.keys);
+  if (absl::Status s =
+          FillStore(dir.File(mode.name + "-empty.db"), 0, nullptr, mode.keys);
       !s.ok()) {
     return s;
   }
   const absl::Time start = absl::Now();
-  absl::Status s = Fill(dir.File(mode.name + "-full.db"),
-                        absl::GetFlag(FLAGS_sessions), mode.keys);
+  absl::Status s = FillStore(dir.File(mode.name + "-full.db"),
+                             absl::GetFlag(FLAGS_sessions), nullptr, mode.keys);
   mode.fill = absl::Now() - start;
   return s;
 }

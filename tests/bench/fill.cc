@@ -11,10 +11,19 @@
 
 namespace sessiond {
 
+SessionDetails TypicalDetails(int64_t n) {
+  return SessionDetails({{"role", n % 10 == 0 ? "admin" : "member"},
+                         {"tenant", absl::StrCat("t", n % 97)}},
+                        {absl::StrCat("203.0.113.", n % 250),
+                         "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"});
+}
+
 absl::Status FillStore(const std::string& path, int64_t count,
-                       std::vector<std::string>* tokens) {
+                       std::vector<std::string>* tokens,
+                       std::shared_ptr<const KeyRing> keys) {
   SqliteStoreOptions options;
   options.path = path;
+  options.keys = std::move(keys);
   // Filling is setup, not the thing measured: skip the per-commit fsync.
   options.synchronous = SqliteStoreOptions::Synchronous::kNormal;
   absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
@@ -33,11 +42,7 @@ absl::Status FillStore(const std::string& path, int64_t count,
       record->selector = token->selector;
       record->verifier_digest = HashVerifier(token->verifier);
       record->subject = absl::StrCat("user-", n % (count / 3 + 1));
-      record->details =
-          SessionDetails({{"role", n % 10 == 0 ? "admin" : "member"},
-                          {"tenant", absl::StrCat("t", n % 97)}},
-                         {absl::StrCat("203.0.113.", n % 250),
-                          "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"});
+      record->details = TypicalDetails(n);
       record->create_time = now;
       record->expire_time = now + absl::Hours(24);
       record->idle_timeout = absl::Minutes(30);

@@ -4,19 +4,27 @@
 #define SESSIOND_TESTS_BENCH_FILL_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "service/key_ring.h"
+#include "service/session_details.h"
 
 namespace sessiond {
 
-// FillStore writes `count` sessions (about three per subject, two attributes,
-// client info, 24 h lifetime, 30 min idle timeout) into the SQLite store at
-// `path` through SqliteSessionStore, in large batches. With `tokens`, their
-// tokens (prefix "sess_") are appended to it.
+// TypicalDetails returns the details of benchmark session `n`: two
+// attributes and a client.
+SessionDetails TypicalDetails(int64_t n);
+
+// FillStore writes `count` sessions (about three per subject, TypicalDetails,
+// 24 h lifetime, 30 min idle timeout) into the SQLite store at `path` through
+// SqliteSessionStore, in large batches, sealed when `keys` is set. With
+// `tokens`, their tokens (prefix "sess_") are appended to it.
 absl::Status FillStore(const std::string& path, int64_t count,
-                       std::vector<std::string>* tokens);
+                       std::vector<std::string>* tokens,
+                       std::shared_ptr<const KeyRing> keys = nullptr);
 
 }  // namespace sessiond
 
