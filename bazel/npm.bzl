@@ -51,7 +51,7 @@ def buf_tests(name = "buf"):
         # has created it, and under `set -e` that failed read ends the test
         # (1 run in about 80 here). Retried until the script is fixed.
         flaky = True,
-        srcs = ["//tests:buf_curl_test.sh"],
+        srcs = ["//tests:api/buf_curl_test.sh"],
         args = [
             "$(rootpath //service:sessiond)",
             buf_path,

@@ -10,19 +10,19 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
-#include "service/clock.h"
-#include "service/config.h"
-#include "service/log.h"
-#include "service/server.h"
+#include "service/common/clock.h"
+#include "service/server/config.h"
+#include "service/common/log.h"
+#include "service/server/server.h"
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "create, validate and revoke user sessions over gRPC.\n"
       "Runs with no flags on 127.0.0.1:50051 with ./sessiond.db.");
-  // sessiond's flags live in config.cc; make --help show them.
+  // sessiond's flags live in server/config.cc; make --help show them.
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "service/config.cc");
+    return absl::EndsWith(file, "service/server/config.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);

@@ -11,7 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "service/token.h"
+#include "service/session/token.h"
 #include "session/v1/session.pb.h"
 #include "tests/bench/fill.h"
 

@@ -38,14 +38,14 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "service/key_ring.h"
-#include "service/sealer.h"
-#include "service/sqlite_session_store.h"
-#include "service/token.h"
+#include "service/store/key_ring.h"
+#include "service/store/sealer.h"
+#include "service/store/sqlite_session_store.h"
+#include "service/session/token.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/bench/fill.h"
-#include "tests/sessiond_process.h"
-#include "tests/test_util.h"
+#include "tests/testing/sessiond_process.h"
+#include "tests/testing/test_util.h"
 
 ABSL_FLAG(int64_t, sessions, 1'000'000, "sessions in the store");
 ABSL_FLAG(absl::Duration, seconds, absl::Seconds(5),

@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "service/sqlite_session_store.h"
-#include "service/token.h"
+#include "service/store/sqlite_session_store.h"
+#include "service/session/token.h"
 
 namespace sessiond {
 

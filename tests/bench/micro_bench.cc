@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "service/memory_session_store.h"
-#include "service/session_index.h"
-#include "service/session_manager.h"
-#include "service/token.h"
-#include "tests/fake_clock.h"
+#include "service/store/memory_session_store.h"
+#include "service/session/session_index.h"
+#include "service/session/session_manager.h"
+#include "service/session/token.h"
+#include "tests/testing/fake_clock.h"
 
 namespace sessiond {
 namespace {

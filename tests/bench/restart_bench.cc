@@ -24,11 +24,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "service/sqlite_session_store.h"
-#include "service/token.h"
+#include "service/store/sqlite_session_store.h"
+#include "service/session/token.h"
 #include "tests/bench/fill.h"
-#include "tests/sessiond_process.h"
-#include "tests/test_util.h"
+#include "tests/testing/sessiond_process.h"
+#include "tests/testing/test_util.h"
 
 ABSL_FLAG(int64_t, sessions, 1'000'000, "sessions to load");
 ABSL_FLAG(std::string, sessiond, "",

@@ -34,7 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "service/token.h"
+#include "service/session/token.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/bench/baseline.grpc.pb.h"
 

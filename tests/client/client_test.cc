@@ -16,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_session_service.h"
-#include "tests/test_util.h"
+#include "tests/testing/test_util.h"
 
 namespace sessiond {
 namespace {

@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/fake_session_service.h"
 #include "tests/client/test_certs.h"
-#include "tests/test_util.h"
+#include "tests/testing/test_util.h"
 
 namespace sessiond {
 namespace {

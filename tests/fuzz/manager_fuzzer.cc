@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "service/memory_session_store.h"
-#include "service/session_manager.h"
-#include "service/session_proto.h"
+#include "service/store/memory_session_store.h"
+#include "service/session/session_manager.h"
+#include "service/api/session_proto.h"
 #include "session/v1/session.pb.h"
-#include "tests/fake_clock.h"
+#include "tests/testing/fake_clock.h"
 
 namespace sessiond {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "service/access_policy.h"
-#include "service/session_listing.h"
-#include "service/token.h"
+#include "service/api/access_policy.h"
+#include "service/session/session_listing.h"
+#include "service/session/token.h"
 
 namespace {
 

@@ -1,0 +1,147 @@
+#include "service/api/access_policy.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "service/common/log.h"
+
+namespace sessiond {
+namespace {
+
+constexpr absl::string_view kServicePrefix = "/session.v1.SessionService/";
+
+// The SessionService RPCs a policy can name.
+const absl::flat_hash_set<std::string>& RpcNames() {
+  static const auto* names = new absl::flat_hash_set<std::string>{
+      "CreateSession", "ValidateSession",       "RevokeSession",
+      "RotateSession", "RevokeSubjectSessions", "ListSessions"};
+  return *names;
+}
+
+bool IsKnownCall(absl::string_view call) {
+  return RpcNames().contains(call) || call == "Health" ||
+         call == "Reflection" || call == "*";
+}
+
+}  // namespace
+
+absl::string_view AccessPolicy::CallName(absl::string_view path) {
+  if (absl::ConsumePrefix(&path, kServicePrefix)) {
+    return RpcNames().contains(path) ? path : absl::string_view();
+  }
+  if (absl::StartsWith(path, "/grpc.health.v1.Health/")) return "Health";
+  if (absl::StartsWith(path, "/grpc.reflection.v1alpha.ServerReflection/") ||
+      absl::StartsWith(path, "/grpc.reflection.v1.ServerReflection/")) {
+    return "Reflection";
+  }
+  return absl::string_view();
+}
+
+absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text) {
+  AccessPolicy policy;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    auto error = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("policy line ", line_number, ": ", why));
+    };
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) {
+      return error("expected \"identity: Call Call ...\"");
+    }
+    std::string identity(absl::StripAsciiWhitespace(line.substr(0, colon)));
+    if (identity.empty()) return error("empty identity");
+    if (policy.rules_.contains(identity)) {
+      return error(absl::StrCat("identity \"", identity, "\" listed twice"));
+    }
+    absl::flat_hash_set<std::string>& calls = policy.rules_[identity];
+    for (absl::string_view call :
+         absl::StrSplit(line.substr(colon + 1), absl::ByAnyChar(" \t"),
+                        absl::SkipWhitespace())) {
+      if (!IsKnownCall(call)) {
+        return error(absl::StrCat(
+            "unknown call \"", call,
+            "\"; known: the SessionService RPC names, Health, Reflection, *"));
+      }
+      calls.insert(std::string(call));
+    }
+    if (calls.empty()) return error("no calls listed");
+  }
+  if (policy.rules_.empty()) {
+    return absl::InvalidArgumentError("policy allows nobody anything");
+  }
+  return policy;
+}
+
+absl::StatusOr<AccessPolicy> AccessPolicy::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read policy file ", path));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<AccessPolicy> policy = Parse(text.str());
+  if (!policy.ok()) {
+    return absl::Status(policy.status().code(),
+                        absl::StrCat(path, ": ", policy.status().message()));
+  }
+  return policy;
+}
+
+bool AccessPolicy::Allows(const std::vector<std::string>& identities,
+                          absl::string_view path) const {
+  const absl::string_view call = CallName(path);
+  if (call.empty()) return false;
+  auto allows = [&](const std::string& identity) {
+    auto rule = rules_.find(identity);
+    return rule != rules_.end() &&
+           (rule->second.contains("*") || rule->second.contains(call));
+  };
+  if (identities.empty()) return false;  // unauthenticated: not even "*"
+  if (allows("*")) return true;
+  for (const std::string& identity : identities) {
+    if (allows(identity)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> CallerIdentity(const grpc::AuthContext& context) {
+  std::vector<std::string> identities;
+  for (const grpc::string_ref& value : context.GetPeerIdentity()) {
+    identities.emplace_back(value.data(), value.size());
+  }
+  return identities;
+}
+
+grpc::Status PolicyProcessor::Process(const InputMetadata& auth_metadata,
+                                      grpc::AuthContext* context,
+                                      OutputMetadata*, OutputMetadata*) {
+  auto path_entry = auth_metadata.find(":path");
+  const absl::string_view path =
+      path_entry == auth_metadata.end()
+          ? absl::string_view()
+          : absl::string_view(path_entry->second.data(),
+                              path_entry->second.size());
+  std::vector<std::string> identities = CallerIdentity(*context);
+  if (identities.empty()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "a client certificate is required");
+  }
+  if (policy_.Allows(identities, path)) return grpc::Status::OK;
+  const std::string caller = absl::StrJoin(identities, ",");
+  LogWarning("permission denied: caller %s may not call %s", caller, path);
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat("caller ", caller, " may not call ", path));
+}
+
+}  // namespace sessiond

@@ -1,0 +1,86 @@
+// AccessPolicy: which authenticated callers may call which RPCs.
+//
+// Under mTLS every caller has an identity from its certificate (each SAN DNS
+// name or URI, else the CN). The policy file lists, one caller per line, what
+// that caller may call:
+//
+//   # identity: calls
+//   login.internal:   CreateSession RotateSession RevokeSession
+//   sidecar.internal: ValidateSession Health
+//   admin.internal:   RevokeSubjectSessions ListSessions Reflection Health
+//   *:                Health
+//
+// Calls are the SessionService RPC names, `Health` (grpc.health.v1),
+// `Reflection` (server reflection) or `*` (everything). Identity `*` matches
+// every authenticated caller. Unknown names, duplicate identities and
+// malformed lines are errors, reported with their line number, so a typo
+// cannot silently open or close access. A call not allowed by any identity of
+// its caller is refused with PERMISSION_DENIED and logged.
+//
+// Example:
+//   absl::StatusOr<AccessPolicy> policy = AccessPolicy::Load("policy.txt");
+//   policy->Allows({"sidecar.internal"},
+//   "/session.v1.SessionService/ValidateSession");
+
+#ifndef SESSIOND_SERVICE_API_ACCESS_POLICY_H_
+#define SESSIOND_SERVICE_API_ACCESS_POLICY_H_
+
+#include <grpcpp/security/auth_metadata_processor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace sessiond {
+
+// Immutable once built; thread-safe.
+class AccessPolicy {
+ public:
+  [[nodiscard]] static absl::StatusOr<AccessPolicy> Parse(
+      absl::string_view text);
+  [[nodiscard]] static absl::StatusOr<AccessPolicy> Load(
+      const std::string& path);
+
+  // Allows reports whether a caller with any of `identities` may call the
+  // method at `path` ("/package.Service/Method").
+  bool Allows(const std::vector<std::string>& identities,
+              absl::string_view path) const;
+
+  // CallName maps a method path to its policy name ("CreateSession",
+  // "Health", "Reflection"), or "" for a method the policy does not know.
+  static absl::string_view CallName(absl::string_view path);
+
+ private:
+  // identity -> allowed call names ("*" for all)
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> rules_;
+};
+
+// PolicyProcessor enforces an AccessPolicy on every call of a TLS server,
+// before any service sees it.
+class PolicyProcessor final : public grpc::AuthMetadataProcessor {
+ public:
+  explicit PolicyProcessor(AccessPolicy policy) : policy_(std::move(policy)) {}
+
+  bool IsBlocking() const override { return false; }
+
+  grpc::Status Process(const InputMetadata& auth_metadata,
+                       grpc::AuthContext* context,
+                       OutputMetadata* consumed_auth_metadata,
+                       OutputMetadata* response_metadata) override;
+
+ private:
+  const AccessPolicy policy_;
+};
+
+// CallerIdentity returns the identities of an authenticated caller, each
+// SAN (or else the CN) of its certificate; empty when there is none.
+std::vector<std::string> CallerIdentity(const grpc::AuthContext& context);
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_API_ACCESS_POLICY_H_

@@ -1,0 +1,180 @@
+#include "service/api/session_service.h"
+
+#include <optional>
+#include <utility>
+
+#include "service/api/access_policy.h"
+#include "service/api/grpc_status.h"
+#include "service/api/session_proto.h"
+
+namespace sessiond {
+namespace {
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+// Who is calling: the certificate identity under mTLS, else the peer's
+// address without its port (so one host's connections count together).
+std::string CallerOf(grpc::CallbackServerContext* context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::vector<std::string> identities = CallerIdentity(*auth);
+    if (!identities.empty()) return identities.front();
+  }
+  std::string peer = context->peer();  // e.g. "ipv4:203.0.113.9:51234"
+  size_t port = peer.rfind(':');
+  if (port != std::string::npos && port > peer.find(':')) peer.resize(port);
+  return peer;
+}
+
+}  // namespace
+
+SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
+                                       GuessDetector& guesses,
+                                       CookiePolicy cookie_policy)
+    : manager_(manager),
+      guesses_(guesses),
+      cookie_policy_(std::move(cookie_policy)) {
+  SetMessageAllocatorFor_CreateSession(&create_allocator_);
+  SetMessageAllocatorFor_ValidateSession(&validate_allocator_);
+  SetMessageAllocatorFor_RevokeSession(&revoke_allocator_);
+  SetMessageAllocatorFor_RotateSession(&rotate_allocator_);
+  SetMessageAllocatorFor_RevokeSubjectSessions(&revoke_subject_allocator_);
+  SetMessageAllocatorFor_ListSessions(&list_allocator_);
+}
+
+template <typename Response>
+CreateCallback SessionServiceImpl::AnswerIssued(
+    grpc::ServerUnaryReactor* reactor, Response* response) const {
+  return [this, reactor, response](absl::StatusOr<IssuedSession> issued) {
+    if (!issued.ok()) {
+      reactor->Finish(ToGrpcStatus(issued.status()));
+      return;
+    }
+    ToProto(*issued->session, response->mutable_session());
+    // The browser should keep the cookie exactly as long as the session
+    // lives.
+    const absl::Duration lifetime =
+        issued->session->record().expire_time - issued->session->last_active();
+    session::v1::Cookie* cookie = response->mutable_cookie();
+    cookie->set_name(cookie_policy_.name);
+    cookie->set_value(issued->token);
+    cookie->set_set_cookie_header(
+        SetCookieHeader(cookie_policy_, issued->token, lifetime));
+    response->set_token(std::move(issued->token));
+    reactor->Finish(grpc::Status::OK);
+  };
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
+    grpc::CallbackServerContext* context,
+    const session::v1::CreateSessionRequest* request,
+    session::v1::CreateSessionResponse* response) {
+  absl::StatusOr<NewSession> new_session = FromProto(*request);
+  if (!new_session.ok()) {
+    return FinishNow(context, ToGrpcStatus(new_session.status()));
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  manager_.Create(std::move(*new_session), AnswerIssued(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
+    grpc::CallbackServerContext* context,
+    const session::v1::ValidateSessionRequest* request,
+    session::v1::ValidateSessionResponse* response) {
+  Validation verdict = manager_.Validate(request->token());
+  if (verdict.reason == InvalidReason::kMalformed ||
+      verdict.reason == InvalidReason::kUnknown) {
+    guesses_.RecordFailure(CallerOf(context));
+  }
+  response->set_valid(verdict.valid());
+  response->set_reason(ToProto(verdict.reason));
+  if (verdict.valid()) ToProto(*verdict.session, response->mutable_session());
+  return FinishNow(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
+    grpc::CallbackServerContext* context,
+    const session::v1::RevokeSessionRequest* request,
+    session::v1::RevokeSessionResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [this, reactor, response](absl::StatusOr<bool> revoked) {
+    if (!revoked.ok()) {
+      reactor->Finish(ToGrpcStatus(revoked.status()));
+      return;
+    }
+    response->set_revoked(*revoked);
+    response->set_clear_cookie_header(ClearCookieHeader(cookie_policy_));
+    reactor->Finish(grpc::Status::OK);
+  };
+  switch (request->target_case()) {
+    case session::v1::RevokeSessionRequest::kToken:
+      manager_.RevokeByToken(request->token(), std::move(finish));
+      break;
+    case session::v1::RevokeSessionRequest::kSessionId:
+      manager_.RevokeById(request->session_id(), std::move(finish));
+      break;
+    case session::v1::RevokeSessionRequest::TARGET_NOT_SET:
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                   "set either token or session_id"));
+      break;
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::RotateSession(
+    grpc::CallbackServerContext* context,
+    const session::v1::RotateSessionRequest* request,
+    session::v1::RotateSessionResponse* response) {
+  std::optional<Attributes> attributes;
+  if (request->replace_attributes()) {
+    attributes.emplace(request->attributes().begin(),
+                       request->attributes().end());
+  } else if (!request->attributes().empty()) {
+    return FinishNow(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                           "attributes are only used with "
+                                           "replace_attributes=true"));
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  manager_.Rotate(request->token(), std::move(attributes),
+                  AnswerIssued(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSubjectSessions(
+    grpc::CallbackServerContext* context,
+    const session::v1::RevokeSubjectSessionsRequest* request,
+    session::v1::RevokeSubjectSessionsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  manager_.RevokeSubject(request->subject(), request->except_session_id(),
+                         [reactor, response](absl::StatusOr<int> count) {
+                           if (!count.ok()) {
+                             reactor->Finish(ToGrpcStatus(count.status()));
+                             return;
+                           }
+                           response->set_revoked_count(*count);
+                           reactor->Finish(grpc::Status::OK);
+                         });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
+    grpc::CallbackServerContext* context,
+    const session::v1::ListSessionsRequest* request,
+    session::v1::ListSessionsResponse* response) {
+  absl::StatusOr<SessionPage> page = manager_.List(
+      request->subject(), request->page_size(), request->page_token());
+  if (!page.ok()) return FinishNow(context, ToGrpcStatus(page.status()));
+  for (const LiveSessionPtr& session : page->sessions) {
+    ToProto(*session, response->add_sessions());
+  }
+  response->set_next_page_token(std::move(page->next_page_token));
+  return FinishNow(context, grpc::Status::OK);
+}
+
+}  // namespace sessiond

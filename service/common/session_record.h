@@ -1,0 +1,52 @@
+// SessionRecord: everything sessiond keeps about one session, in domain types.
+//
+// This is the unit the store writes and loads and the index serves. It holds
+// the SHA-256 digest of the verifier, never the verifier or the token.
+
+#ifndef SESSIOND_SERVICE_COMMON_SESSION_RECORD_H_
+#define SESSIOND_SERVICE_COMMON_SESSION_RECORD_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "service/common/session_details.h"
+#include "service/common/session_values.h"
+#include "service/common/session_id.h"
+
+namespace sessiond {
+
+struct SessionRecord {
+  Selector selector{};               // public id, raw bytes
+  VerifierDigest verifier_digest{};  // SHA-256 of the secret verifier
+  std::string subject;
+  SessionDetails details;  // attributes and client, encoded
+  absl::Time create_time;
+  absl::Time expire_time;  // absolute expiry; never moves
+  absl::Duration idle_timeout = absl::ZeroDuration();  // zero: none
+  absl::Time last_active_time;  // as of when the record was written
+  // Digests of tokens replaced by RotateSession, newest first (bounded), so a
+  // rotated-out token presented again is recognised as a reuse.
+  std::vector<VerifierDigest> rotated_digests;
+  // Idempotency key given at creation; empty if none.
+  std::string request_id;
+};
+
+// Why a session is (or is not) usable at a given instant.
+enum class SessionState { kLive, kExpired, kIdleExpired };
+
+// StateAt applies the lifetime rules: the absolute expiry first, then the idle
+// timeout counted from `last_active`.
+inline SessionState StateAt(const SessionRecord& record, absl::Time last_active,
+                            absl::Time now) {
+  if (now >= record.expire_time) return SessionState::kExpired;
+  if (record.idle_timeout > absl::ZeroDuration() &&
+      now >= last_active + record.idle_timeout) {
+    return SessionState::kIdleExpired;
+  }
+  return SessionState::kLive;
+}
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_COMMON_SESSION_RECORD_H_

@@ -1,0 +1,55 @@
+// Config: sessiond's command-line flags, checked and turned into options.
+//
+// Every flag has a default that lets `sessiond` run with no flags at all:
+// listening on 127.0.0.1:50051 with the SQLite store in ./sessiond.db.
+//
+// Example:
+//   absl::ParseCommandLine(argc, argv);
+//   absl::StatusOr<Config> config = ConfigFromFlags();
+//   absl::StatusOr<SessionStorePtr> store = OpenStore(config->store);
+
+#ifndef SESSIOND_SERVICE_SERVER_CONFIG_H_
+#define SESSIOND_SERVICE_SERVER_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "service/server/server.h"
+#include "service/session/session_manager.h"
+#include "service/store/session_store.h"
+#include "service/store/sqlite_session_store.h"
+
+namespace sessiond {
+
+// Which SessionStore to use, from `--store`.
+struct StoreConfig {
+  enum class Kind { kMemory, kSqlite };
+  Kind kind = Kind::kSqlite;
+  SqliteStoreOptions sqlite;  // for kSqlite
+  // Key file sealing session details at rest (key_ring.h); empty: none.
+  // OpenStore loads it into `sqlite.keys`.
+  std::string encryption_key_file;
+};
+
+struct Config {
+  ServerOptions server;
+  ManagerOptions manager;
+  StoreConfig store;
+};
+
+// ParseStoreSpec reads `--store`: "memory" or "sqlite:PATH".
+[[nodiscard]] absl::StatusOr<StoreConfig> ParseStoreSpec(
+    absl::string_view spec);
+
+// ConfigFromFlags reads and checks every flag; INVALID_ARGUMENT names the
+// first bad one.
+[[nodiscard]] absl::StatusOr<Config> ConfigFromFlags();
+
+// OpenStore opens the configured store, loading its key file if any.
+[[nodiscard]] absl::StatusOr<SessionStorePtr> OpenStore(
+    const StoreConfig& config);
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_SERVER_CONFIG_H_

@@ -1,0 +1,221 @@
+#include "service/server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpc/health/v1/health.pb.h"
+#include "service/api/access_policy.h"
+#include "service/common/log.h"
+
+namespace sessiond {
+namespace {
+
+constexpr char kServiceName[] = "session.v1.SessionService";
+
+// Adds or removes the reflection plugin for one server. Linking gRPC's
+// reflection library registers the plugin for every server in the process,
+// so turning reflection off has to take it out again.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
+
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    auto is_reflection =
+        [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+          return p->name() == kPluginName;
+        };
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(), is_reflection),
+        plugins->end());
+    if (enabled_) {
+      plugins->push_back(
+          std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    }
+  }
+
+ private:
+  static constexpr char kPluginName[] = "proto_server_reflection";
+  const bool enabled_;
+};
+
+// Checks the transport security options against the listen address and
+// builds the listening credentials, with the access policy when one is set.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (!options.tls.enabled() && !IsLoopback(options.listen)) {
+    if (!options.insecure) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "refusing plaintext on ", options.listen,
+          ", which is not loopback: give --tls_cert and --tls_key, or "
+          "--insecure to accept that anyone on the network can read tokens"));
+    }
+    LogWarning(
+        "--insecure: serving plaintext on %s; tokens cross the "
+        "network in clear",
+        options.listen);
+  }
+  std::shared_ptr<grpc::AuthMetadataProcessor> processor;
+  if (!options.policy_file.empty()) {
+    if (!options.tls.mutual()) {
+      return absl::InvalidArgumentError(
+          "--policy_file needs mTLS (--tls_cert, --tls_key, --tls_client_ca): "
+          "callers are identified by their certificates");
+    }
+    absl::StatusOr<AccessPolicy> policy =
+        AccessPolicy::Load(options.policy_file);
+    if (!policy.ok()) return policy.status();
+    processor = std::make_shared<PolicyProcessor>(std::move(*policy));
+  }
+  return MakeServerCredentials(options.tls, std::move(processor));
+}
+
+}  // namespace
+
+SessionServer::SessionServer(const ServerOptions& options,
+                             const ManagerOptions& manager_options,
+                             SessionStorePtr store, const Clock& clock)
+    : options_(options),
+      store_(std::move(store)),
+      manager_(*store_, clock, manager_options, &completions_),
+      guesses_(clock, options.guesses),
+      service_(manager_, guesses_, options.cookie) {}
+
+absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
+    const ServerOptions& options, const ManagerOptions& manager_options,
+    SessionStorePtr store, const Clock& clock) {
+  if (absl::Status s = SessionManager::ValidateOptions(manager_options);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateCookiePolicy(options.cookie); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      Credentials(options);
+  if (!credentials.ok()) return credentials.status();
+  std::unique_ptr<SessionServer> server(
+      new SessionServer(options, manager_options, std::move(store), clock));
+  if (absl::Status s = server->manager_.Load(); !s.ok()) {
+    server->Abandon();
+    return s;
+  }
+
+  // gRPC's built-in health service carries no protobuf descriptor; touching
+  // ours links it into the descriptor pool so reflection can describe it.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<ReflectionOption>(options.reflection));
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.min_ping_interval)));
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  builder.RegisterService(&server->service_);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    server->Abandon();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use or not valid?)"));
+  }
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, true);
+  // Mesh sidecars route away while the store cannot write; Validate keeps
+  // answering from memory meanwhile.
+  server->store_->SetWritableListener(
+      [s = server.get(), health](bool writable) {
+        absl::MutexLock lock(&s->mu_);
+        if (s->stopping_) return;  // shutdown owns the status now
+        health->SetServingStatus(writable);
+        health->SetServingStatus(kServiceName, writable);
+      });
+  server->sweeper_ = std::thread([s = server.get()] { s->SweeperLoop(); });
+  LogInfo("serving on %s (port %d) with %d live sessions; %s; reflection %s",
+          options.listen, server->port_, server->manager_.live_count(),
+          !options.tls.enabled() ? "plaintext"
+          : options.tls.mutual() ? "mTLS"
+                                 : "TLS",
+          options.reflection ? "on" : "off");
+  return server;
+}
+
+SessionServer::~SessionServer() { Shutdown(); }
+
+void SessionServer::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+  }
+  if (server_ != nullptr) {
+    // stopping_ is set, so the store's listener can no longer flip it back.
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    const auto deadline = std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(absl::ToInt64Milliseconds(
+                              options_.drain_timeout));
+    server_->Shutdown(deadline);
+  }
+  if (sweeper_.joinable()) sweeper_.join();
+  // Every call has finished; keep the idle timers of active sessions.
+  SweepUntilDone();
+  store_->Shutdown();
+  completions_.Shutdown();  // after the store: its last callbacks land here
+  LogInfo("stopped; store closed");
+}
+
+void SessionServer::SweeperLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                           options_.sweep_interval);
+      if (stopping_) return;
+    }
+    SweepUntilDone();
+  }
+}
+
+void SessionServer::Abandon() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+  store_->Shutdown();
+  completions_.Shutdown();
+}
+
+bool SessionServer::SweepUntilDone() {
+  while (true) {
+    absl::Notification done;
+    absl::StatusOr<SweepResult> result;
+    manager_.Sweep([&](absl::StatusOr<SweepResult> r) {
+      result = std::move(r);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    if (!result.ok()) {
+      LogWarning("sweep failed: %s", result.status().ToString());
+      return false;
+    }
+    if (result->expired_removed > 0) {
+      LogInfo("sweep removed %d expired sessions", result->expired_removed);
+    }
+    if (!result->more) return true;
+  }
+}
+
+}  // namespace sessiond

@@ -1,0 +1,116 @@
+// SessionServer: sessiond assembled and running.
+//
+// Start loads every live session from the store into memory, binds the
+// listening address, and serves SessionService, grpc.health.v1 and (unless
+// turned off) server reflection on the callback API. A sweeper thread removes
+// expired sessions and persists activity times every `sweep_interval`.
+//
+// Shutdown is graceful: health turns NOT_SERVING, new calls are refused,
+// calls in flight get `drain_timeout` to finish, pending activity is
+// persisted, the store's writer is flushed and closed.
+//
+// Example:
+//   absl::StatusOr<std::unique_ptr<SessionServer>> server =
+//       SessionServer::Start(ServerOptions(), ManagerOptions(),
+//                            std::make_unique<MemorySessionStore>(), clock);
+//   ... (*server)->port() ...
+//   (*server)->Shutdown();
+
+#ifndef SESSIOND_SERVICE_SERVER_SERVER_H_
+#define SESSIOND_SERVICE_SERVER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/common/clock.h"
+#include "service/session/cookie.h"
+#include "service/session/guess_detector.h"
+#include "service/session/session_manager.h"
+#include "service/api/session_service.h"
+#include "service/store/session_store.h"
+#include "service/server/tls.h"
+
+namespace sessiond {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see port()).
+  std::string listen = "127.0.0.1:50051";
+  // Serve grpc.reflection so grpcurl and `buf curl` work without protos.
+  bool reflection = true;
+  // Largest request accepted. The API needs kilobytes, not gRPC's 4 MiB.
+  int max_receive_message_bytes = 64 * 1024;
+  // How long calls in flight may take to finish at shutdown.
+  absl::Duration drain_timeout = absl::Seconds(10);
+  // How often expired sessions are removed and activity persisted.
+  absl::Duration sweep_interval = absl::Seconds(30);
+  CookiePolicy cookie;
+  // TLS / mTLS; empty means plaintext, allowed off loopback only with
+  // `insecure`.
+  TlsFiles tls;
+  bool insecure = false;
+  // Access policy file (needs mTLS); empty means every caller may call
+  // everything.
+  std::string policy_file;
+  // Most concurrent calls on one connection.
+  int max_concurrent_streams = 100;
+  // Clients pinging more often than this without sending calls are cut off.
+  absl::Duration min_ping_interval = absl::Minutes(5);
+  GuessDetectorOptions guesses;
+};
+
+// Thread-safe.
+class SessionServer {
+ public:
+  // Start takes ownership of `store`; `clock` must outlive the server.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SessionServer>> Start(
+      const ServerOptions& options, const ManagerOptions& manager_options,
+      SessionStorePtr store, const Clock& clock);
+
+  // Shuts down if Shutdown was not called.
+  ~SessionServer();
+
+  // The port actually bound.
+  int port() const { return port_; }
+
+  SessionManager& manager() { return manager_; }
+
+  // Shutdown stops serving gracefully (see the file comment). Idempotent.
+  void Shutdown();
+
+ private:
+  SessionServer(const ServerOptions& options,
+                const ManagerOptions& manager_options, SessionStorePtr store,
+                const Clock& clock);
+
+  // Marks a server that failed to start as stopped and closes its store.
+  void Abandon();
+  void SweeperLoop();
+  // Runs sweeps until one reports no more work; returns false on a store error.
+  bool SweepUntilDone();
+
+  const ServerOptions options_;
+  SessionStorePtr store_;
+  // Answers write RPCs off the store's writer thread (see SessionManager).
+  CompletionExecutor completions_;
+  SessionManager manager_;
+  GuessDetector guesses_;
+  SessionServiceImpl service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread sweeper_;
+};
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_SERVER_SERVER_H_

@@ -1,0 +1,256 @@
+// SessionManager: the lifetime rules of sessions, below the gRPC edge.
+//
+// It validates requests against the configured limits, issues tokens, keeps
+// the in-memory index and the durable store in step, and applies the OWASP /
+// NIST lifetime rules with an injected clock:
+// - every session has an absolute expiry (ttl, defaulted and clamped to
+//   max_ttl) that nothing a client presents ever moves;
+// - a session may have an idle timeout; a successful Validate resets only the
+//   idle timer.
+//
+// Writes follow one order: the store commits first, then the index changes,
+// then the caller is answered. So an answered Create is durable and
+// validatable, an answered Revoke is durable and never validates again, and a
+// failed write changes nothing anywhere.
+//
+// Example:
+//   SessionManager manager(store, clock, ManagerOptions());
+//   manager.Create(std::move(request), [](absl::StatusOr<IssuedSession> s) {});
+//   Validation v = manager.Validate(token_text);
+
+#ifndef SESSIOND_SERVICE_SESSION_SESSION_MANAGER_H_
+#define SESSIOND_SERVICE_SESSION_SESSION_MANAGER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "service/common/clock.h"
+#include "service/common/completion_executor.h"
+#include "service/session/idempotency_cache.h"
+#include "service/session/live_session.h"
+#include "service/session/session_index.h"
+#include "service/session/session_listing.h"
+#include "service/common/session_record.h"
+#include "service/store/session_store.h"
+#include "service/session/token.h"
+
+namespace sessiond {
+
+// Limits and lifetimes. Every field has a safe default.
+struct ManagerOptions {
+  // Lifetime of a session created without a ttl.
+  absl::Duration default_ttl = absl::Hours(24);
+  // Longest allowed lifetime; longer requests are clamped to it.
+  absl::Duration max_ttl = absl::Hours(24 * 30);
+  // Idle timeout of a session created without one; zero means none.
+  absl::Duration default_idle_timeout = absl::ZeroDuration();
+  // Longest allowed idle timeout; longer requests are clamped to it.
+  absl::Duration max_idle_timeout = absl::Hours(24 * 30);
+  // Size limits on one request, in bytes.
+  size_t max_subject_bytes = 256;
+  size_t max_attributes = 32;
+  size_t max_attribute_key_bytes = 128;
+  size_t max_attribute_value_bytes = 1024;
+  size_t max_client_field_bytes = 512;  // ip_address, user_agent each
+  // Most sessions held at once (live plus being created).
+  size_t max_sessions = 10'000'000;
+  // Most live sessions one subject may have, and what a create beyond it does.
+  size_t max_sessions_per_subject = 100;
+  enum class SubjectCapPolicy { kEvictOldest, kRefuse };
+  SubjectCapPolicy subject_cap_policy = SubjectCapPolicy::kEvictOldest;
+  // How many replaced tokens per session are remembered to detect reuse.
+  size_t rotation_history = 4;
+  // Revoke a session when one of its rotated-out tokens is presented again.
+  bool revoke_on_reuse = false;
+  // How long a CreateSession request_id is remembered, and its size limit.
+  absl::Duration idempotency_window = absl::Minutes(10);
+  size_t max_request_id_bytes = 128;
+  // ListSessions page sizes: used when the request says 0, and the most.
+  size_t default_page_size = 50;
+  size_t max_page_size = 1000;
+  // Text every token starts with, so secret scanners can spot leaked tokens.
+  std::string token_prefix = "sess_";
+  // Most expired sessions removed, and most activity times persisted, in one
+  // sweep transaction.
+  size_t sweep_batch = 10'000;
+};
+
+// What a caller asks for in CreateSession.
+struct NewSession {
+  std::string subject;
+  Attributes attributes;
+  absl::Duration ttl = absl::ZeroDuration();           // zero: default_ttl
+  absl::Duration idle_timeout = absl::ZeroDuration();  // zero: default
+  ClientInfo client;
+  std::string request_id;  // empty: not idempotent
+};
+
+// A created session and its secret token (shown to the caller once).
+struct IssuedSession {
+  LiveSessionPtr session;
+  std::string token;
+};
+
+enum class InvalidReason {
+  kNone,
+  kMalformed,
+  kUnknown,
+  kExpired,
+  kIdleExpired,
+  kReused,  // a token replaced by RotateSession
+};
+
+// The verdict of Validate. `session` is set only when valid.
+struct Validation {
+  InvalidReason reason = InvalidReason::kNone;
+  LiveSessionPtr session;
+  bool valid() const { return reason == InvalidReason::kNone; }
+};
+
+// What one Sweep did.
+struct SweepResult {
+  size_t expired_removed = 0;
+  size_t activity_persisted = 0;
+  // True if the batch limit was reached and another sweep has work.
+  bool more = false;
+};
+
+// Create and Rotate answer with the session and its (new) token.
+using CreateCallback =
+    absl::AnyInvocable<void(absl::StatusOr<IssuedSession>) &&>;
+// OK(true): a live session was ended; OK(false): nothing live matched.
+using RevokeCallback = absl::AnyInvocable<void(absl::StatusOr<bool>) &&>;
+using SweepCallback = absl::AnyInvocable<void(absl::StatusOr<SweepResult>) &&>;
+// OK(n): n live sessions were ended.
+using CountCallback = absl::AnyInvocable<void(absl::StatusOr<int>) &&>;
+
+// Thread-safe. Callbacks may run on the caller's thread, a store thread, or
+// the completion executor given to the constructor.
+class SessionManager {
+ public:
+  // `store` and `clock` (and `completions`, if set) must outlive the
+  // manager. With `completions`, callbacks of writes run there, in commit
+  // order, so the store's writer does not wait for answers to be sent;
+  // without, they run on the store's thread.
+  SessionManager(SessionStore& store, const Clock& clock,
+                 ManagerOptions options,
+                 CompletionExecutor* completions = nullptr);
+
+  SessionManager(const SessionManager&) = delete;
+  SessionManager& operator=(const SessionManager&) = delete;
+
+  // ValidateOptions reports the first inconsistent or out-of-range option.
+  [[nodiscard]] static absl::Status ValidateOptions(
+      const ManagerOptions& options);
+
+  // Load fills the index from the store. Call once, before serving.
+  [[nodiscard]] absl::Status Load();
+
+  // Create starts a session. INVALID_ARGUMENT for a broken request,
+  // RESOURCE_EXHAUSTED at max_sessions (or at max_sessions_per_subject with
+  // the refuse policy), UNAVAILABLE if the store cannot write. With the
+  // evict policy, the subject's oldest sessions are revoked in the same
+  // transaction to make room. With a request_id, a retry within the window
+  // answers the first session again.
+  void Create(NewSession request, CreateCallback done);
+
+  // Rotate gives the live session of `token` a new token (same id) and kills
+  // the old one at once. `attributes`, when set, replace the session's.
+  // INVALID_ARGUMENT if malformed, NOT_FOUND if no live session has this
+  // token (a rotated-out token also counts as a reuse).
+  void Rotate(absl::string_view token, std::optional<Attributes> attributes,
+              CreateCallback done);
+
+  // Validate checks a token using memory only. An invalid session is a
+  // verdict, not an error. A valid check marks the session active.
+  Validation Validate(absl::string_view token);
+
+  // RevokeByToken ends the session of `token`. INVALID_ARGUMENT if the token
+  // is malformed; a wrong secret for a real id matches nothing, as if the id
+  // were unknown.
+  void RevokeByToken(absl::string_view token, RevokeCallback done);
+
+  // RevokeById ends the session with public id `session_id`.
+  void RevokeById(absl::string_view session_id, RevokeCallback done);
+
+  // RevokeSubject ends every session of `subject` except `except_session_id`
+  // (empty: none) in one transaction.
+  void RevokeSubject(absl::string_view subject,
+                     absl::string_view except_session_id, CountCallback done);
+
+  // List returns one page of the live sessions of `subject`, newest first.
+  // A zero page_size means default_page_size; larger than max_page_size is
+  // clamped.
+  [[nodiscard]] absl::StatusOr<SessionPage> List(absl::string_view subject,
+                                                 int64_t page_size,
+                                                 absl::string_view page_token);
+
+  // Sweep removes up to sweep_batch expired sessions from store and index, and
+  // persists up to sweep_batch activity times, in one write.
+  void Sweep(SweepCallback done);
+
+  size_t live_count() const { return index_.size(); }
+  // Rotated-out tokens presented again since start.
+  int64_t reuse_count() const { return reuse_count_.load(); }
+  const TokenCodec& codec() const { return codec_; }
+
+ private:
+  // Room made for one create under the per-subject cap.
+  struct SubjectSlot {
+    std::vector<LiveSessionPtr> evicted;  // revoked by the same transaction
+  };
+  struct PendingSubject {
+    int creates = 0;                                   // reserved slots
+    absl::flat_hash_set<const LiveSession*> evicting;  // chosen victims
+  };
+
+  absl::Status CheckRequest(const NewSession& request) const;
+  absl::Status CheckAttributes(const Attributes& attributes) const;
+  absl::Duration EffectiveTtl(absl::Duration requested) const;
+  absl::Duration EffectiveIdle(absl::Duration requested) const;
+  // Reserves a place for one more session of `subject`, choosing victims
+  // under the evict policy; ReleaseSlot undoes the bookkeeping.
+  absl::StatusOr<SubjectSlot> ReserveSlot(const std::string& subject,
+                                          absl::Time now);
+  void ReleaseSlot(const std::string& subject, const SubjectSlot& slot);
+  // Creates after idempotency and limits are settled; `replaced` is a
+  // session the same write removes (an idempotent replacement).
+  void Commit(NewSession request, std::optional<Selector> replaced,
+              CreateCallback done);
+  // Runs an answer on the completion executor, or at once without one.
+  void Defer(absl::AnyInvocable<void() &&> answer);
+  // Handles a token whose digest matched a rotated-out one.
+  void OnReuse(const LiveSessionPtr& session);
+  void Revoke(LiveSessionPtr session, RevokeCallback done);
+
+  SessionStore& store_;
+  const Clock& clock_;
+  CompletionExecutor* const completions_;
+  const ManagerOptions options_;
+  const TokenCodec codec_;
+  SessionIndex index_;
+  // Creates accepted but not yet committed, counted against max_sessions.
+  std::atomic<size_t> pending_creates_{0};
+  std::atomic<int64_t> reuse_count_{0};
+  IdempotencyCache idempotency_;
+
+  absl::Mutex subjects_mu_;
+  absl::flat_hash_map<std::string, PendingSubject> pending_subjects_
+      ABSL_GUARDED_BY(subjects_mu_);
+};
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_SESSION_SESSION_MANAGER_H_

@@ -1,0 +1,112 @@
+// SessionStore: the durable home of sessions, behind one small interface.
+//
+// The in-memory index serves every read; the store exists so that sessions
+// survive a restart. Writes are asynchronous: Write queues a group of
+// operations and calls `done` once they are durable (or have failed), so a
+// gRPC handler can wait for its commit without holding a thread. The SQLite
+// implementation commits many queued writes in one transaction (group commit);
+// other backends (Redis, for replicas sharing sessions) fit the same shape.
+//
+// Example:
+//   std::vector<StoreOp> ops;
+//   ops.push_back(InsertSession{record});
+//   store.Write(std::move(ops), [](absl::Status status) {
+//     if (status.ok()) { /* on disk: safe to answer OK */ }
+//   });
+
+#ifndef SESSIOND_SERVICE_STORE_SESSION_STORE_H_
+#define SESSIOND_SERVICE_STORE_SESSION_STORE_H_
+
+#include <memory>
+#include <variant>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/common/session_record.h"
+
+namespace sessiond {
+
+// Adds a new session.
+struct InsertSession {
+  std::shared_ptr<const SessionRecord> record;
+};
+
+// Rewrites the token digest, rotation history, attributes and activity of a
+// stored session (RotateSession). Applies only if the stored digest is still
+// `expected_digest`, so it can never resurrect a revoked session or undo a
+// concurrent rotation.
+struct UpdateSession {
+  std::shared_ptr<const SessionRecord> record;
+  VerifierDigest expected_digest;
+};
+
+// Removes a session (no-op if it is not stored).
+struct DeleteSession {
+  Selector selector;
+};
+
+// Records activity: moves the stored last-active time forward to `time`.
+struct TouchSession {
+  Selector selector;
+  absl::Time time;
+};
+
+using StoreOp =
+    std::variant<InsertSession, UpdateSession, DeleteSession, TouchSession>;
+
+// Called exactly once per Write: OK once every op of the write is durable;
+// otherwise none of them is (UNAVAILABLE or RESOURCE_EXHAUSTED, retryable).
+// It may run on a store thread, so it must be quick and must not block on
+// another Write.
+using WriteCallback = absl::AnyInvocable<void(absl::Status) &&>;
+
+// Thread-safe.
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  // LoadLive hands every session still live at `now` to `sink`, one at a
+  // time (so a million sessions are never all in flight twice), and deletes
+  // the expired and idle-expired ones. Called once, before serving.
+  [[nodiscard]] virtual absl::Status LoadLive(
+      absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) = 0;
+
+  // CountHint estimates how many sessions LoadLive will find, so memory can
+  // be sized once; 0 means unknown.
+  virtual size_t CountHint() { return 0; }
+
+  // LoadLiveRecords is LoadLive collecting into a vector, for tools and tests.
+  [[nodiscard]] absl::StatusOr<std::vector<SessionRecord>> LoadLiveRecords(
+      absl::Time now) {
+    std::vector<SessionRecord> records;
+    absl::Status status = LoadLive(now, [&](SessionRecord record) {
+      records.push_back(std::move(record));
+    });
+    if (!status.ok()) return status;
+    return records;
+  }
+
+  // Write applies `ops` atomically (all or none) and then calls `done`.
+  virtual void Write(std::vector<StoreOp> ops, WriteCallback done) = 0;
+
+  // Shutdown completes every queued write, answers its callback, and
+  // releases the backend. Writes after Shutdown fail with UNAVAILABLE.
+  virtual void Shutdown() = 0;
+
+  // SetWritableListener registers `listener` (replacing any other), called
+  // with false when the store stops being able to write and with true when
+  // it can again. It runs on a store thread. A store that cannot fail never
+  // calls it.
+  virtual void SetWritableListener(
+      absl::AnyInvocable<void(bool)> /*listener*/) {}
+};
+
+using SessionStorePtr = std::unique_ptr<SessionStore>;
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_STORE_SESSION_STORE_H_

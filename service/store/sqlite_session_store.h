@@ -1,0 +1,222 @@
+// SqliteSessionStore: the embedded durable SessionStore
+// (`--store=sqlite:PATH`).
+//
+// One writer thread owns the connection and commits with group commit: it
+// takes every write queued so far (up to `max_batch_ops` operations), applies
+// them in one `BEGIN IMMEDIATE` transaction, commits, and only then calls each
+// write's callback. With WAL and `synchronous=FULL` a commit is fsynced, so an
+// OK callback means the write survives kill -9 and power loss; one fsync is
+// shared by the whole batch. On any error the transaction is rolled back
+// explicitly and every write in the batch fails with UNAVAILABLE (or
+// RESOURCE_EXHAUSTED when the disk is full).
+//
+// Encryption at rest: with a key ring in the options, each session's details
+// (attributes and client info) are sealed with AES-256-GCM on the writer
+// thread before they reach SQLite; the `key_id` column names the key. The
+// index still receives plaintext. LoadLive opens every live row and stops
+// with an error naming the key id if one does not authenticate or names a
+// key the ring lacks; it never skips a row. Rows under an older key (or
+// stored before encryption was on) are then re-sealed under the primary key
+// by the writer thread itself, one small transaction at a time between
+// client batches, so service never pauses and there is still one writer.
+//
+// Example:
+//   SqliteStoreOptions options;
+//   options.path = "/var/lib/sessiond/sessions.db";
+//   absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
+//       SqliteSessionStore::Open(options);
+
+#ifndef SESSIOND_SERVICE_STORE_SQLITE_SESSION_STORE_H_
+#define SESSIOND_SERVICE_STORE_SQLITE_SESSION_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/store/key_ring.h"
+#include "service/store/sealer.h"
+#include "service/store/session_store.h"
+#include "service/store/sqlite.h"
+
+namespace sessiond {
+
+struct SqliteStoreOptions {
+  // Database file; created (mode 0600) if missing.
+  std::string path = "sessiond.db";
+  // FULL fsyncs every commit: an acknowledged write survives power loss.
+  // NORMAL syncs only at checkpoints: it survives a process crash but a power
+  // loss may drop the most recent acknowledged writes.
+  enum class Synchronous { kFull, kNormal };
+  Synchronous synchronous = Synchronous::kFull;
+  // How long a write waits for a database locked by another process before
+  // failing with UNAVAILABLE.
+  absl::Duration busy_timeout = absl::Seconds(2);
+  // Most operations committed in one transaction.
+  size_t max_batch_ops = 4096;
+  // Run `PRAGMA quick_check` when opening, so a damaged file stops startup.
+  bool verify_on_open = true;
+  // Largest the database file may grow, in bytes (rounded down to whole
+  // pages); 0 means no limit beyond the disk. Writes past it fail with
+  // RESOURCE_EXHAUSTED, as on a full disk.
+  int64_t max_db_bytes = 0;
+  // While writes are failing, how often the writer tries a small probe write
+  // to learn that the store can write again.
+  absl::Duration probe_interval = absl::Seconds(1);
+  // SQLite VFS to use; empty means the default. For fault-injection tests.
+  std::string vfs;
+  // Keys that seal session details before they reach the file; null stores
+  // them in clear. Shared because the key bytes should exist once.
+  std::shared_ptr<const KeyRing> keys;
+  // Rows the background re-seal pass examines per transaction: small, so a
+  // client write never waits long behind it.
+  size_t reseal_batch_rows = 256;
+};
+
+// Counters for observing group commit.
+struct SqliteStoreStats {
+  int64_t transactions = 0;  // committed or failed
+  int64_t writes = 0;        // Write calls answered
+  int64_t probes = 0;        // probe writes tried while unwritable
+  int64_t resealed = 0;      // rows moved to the primary key by the re-seal
+};
+
+// Thread-safe.
+class SqliteSessionStore final : public SessionStore {
+ public:
+  // Open creates or opens the database, checks its schema version and (when
+  // asked) its integrity, and starts the writer thread. Errors name the file:
+  // DATA_LOSS for a damaged or foreign file, FAILED_PRECONDITION for a schema
+  // from a newer sessiond, UNAVAILABLE when it cannot be opened. A schema 1
+  // file (before encryption) gains the key_id column.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SqliteSessionStore>> Open(
+      const SqliteStoreOptions& options);
+
+  ~SqliteSessionStore() override;
+
+  // LoadLive (see SessionStore) also opens sealed rows: FAILED_PRECONDITION
+  // for a row sealed under a key the ring lacks (or with no ring), DATA_LOSS
+  // for one that does not authenticate; both name the session and key id.
+  // If live rows remain under older keys or in clear, it starts the re-seal
+  // pass.
+  absl::Status LoadLive(absl::Time now,
+                        absl::FunctionRef<void(SessionRecord)> sink) override;
+  size_t CountHint() override;
+  void Write(std::vector<StoreOp> ops, WriteCallback done) override;
+  void Shutdown() override;
+  void SetWritableListener(absl::AnyInvocable<void(bool)> listener) override;
+
+  SqliteStoreStats stats() const;
+
+  // AwaitResealDone blocks until the re-seal pass has finished, stopped on an
+  // error, or been cut short by Shutdown (it resumes at the next start);
+  // returns at once if none runs. For tools and tests.
+  void AwaitResealDone();
+
+  // The schema version this build writes (`PRAGMA user_version`). Version 2
+  // added `key_id`, so a sessiond that predates encryption refuses a file
+  // holding sealed rows instead of misreading them.
+  static constexpr int64_t kSchemaVersion = 2;
+
+ private:
+  struct PendingWrite {
+    std::vector<StoreOp> ops;
+    WriteCallback done;
+  };
+
+  // The connection and its prepared statements; used by one thread at a time
+  // under db_mu_.
+  struct Connection {
+    SqliteDb db;
+    SqliteStatement insert;
+    SqliteStatement update;
+    SqliteStatement remove;
+    SqliteStatement touch;
+    SqliteStatement probe;
+    SqliteStatement reseal_select;
+    SqliteStatement reseal_update;
+    std::optional<Sealer> sealer;  // present with a key ring
+  };
+
+  // Where the re-seal pass stands. It walks the table once in selector
+  // order; rows behind the cursor that change meanwhile are written under
+  // the primary key anyway, so one walk leaves no row on an old key.
+  struct ResealProgress {
+    std::string cursor;    // last selector examined; "" before the first
+    int64_t total = 0;     // live rows off the primary key when it started
+    int64_t in_clear = 0;  // of which stored in clear
+    int64_t done = 0;
+    absl::Time started;
+    absl::Time last_log;
+  };
+
+  SqliteSessionStore(const SqliteStoreOptions& options, Connection connection);
+
+  void WriterLoop();
+  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  bool WriterHasWorkOrReseal() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // Reads every row, handing live ones to `sink`; returns how many live rows
+  // are not under the primary key (and sets up the re-seal pass for them).
+  absl::StatusOr<int64_t> LoadLocked(
+      absl::Time now, absl::FunctionRef<void(SessionRecord)> sink)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Opens (or, without encryption, takes) the details of the current row of
+  // the load query.
+  absl::Status ReadDetails(const SqliteStatement& row, SessionRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // One re-seal transaction, and what the writer should do next.
+  enum class ResealOutcome { kMore, kDone, kWriteFailed, kStopped };
+  ResealOutcome ResealStep() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Re-seals the next batch of rows; true when the walk reached the end.
+  absl::StatusOr<bool> ResealBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  void LogResealDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Ends the pass and wakes AwaitResealDone.
+  void StopReseal();
+  // Tells the listener when the outcome of the last write flips.
+  void ReportWritable(bool writable);
+  // A tiny transaction that must allocate a page: succeeds only when real
+  // writes would.
+  absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status CommitBatch(const std::vector<PendingWrite>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status ApplyOp(const StoreOp& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Binds an insert's or update's columns, sealing the details when there is
+  // a key ring.
+  absl::Status BindDetails(const SessionRecord& record, SqliteStatement& stmt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Runs BEGIN IMMEDIATE, `body`, COMMIT; rolls back explicitly on error.
+  template <typename Body>
+  absl::Status InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+
+  const SqliteStoreOptions options_;
+
+  // Never held together with queue_mu_.
+  absl::Mutex db_mu_;
+  Connection connection_ ABSL_GUARDED_BY(db_mu_);
+  ResealProgress reseal_ ABSL_GUARDED_BY(db_mu_);
+
+  mutable absl::Mutex queue_mu_;
+  std::vector<PendingWrite> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool reseal_active_ ABSL_GUARDED_BY(queue_mu_) = false;
+  SqliteStoreStats stats_ ABSL_GUARDED_BY(queue_mu_);
+
+  // Only the writer thread reads or changes this.
+  bool writable_ = true;
+  absl::Mutex listener_mu_;
+  absl::AnyInvocable<void(bool)> listener_ ABSL_GUARDED_BY(listener_mu_);
+
+  std::thread writer_;
+};
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_STORE_SQLITE_SESSION_STORE_H_

@@ -1,0 +1,283 @@
+// Transport security and per-caller authorization, end to end: mTLS refuses
+// plaintext, missing and foreign certificates; the access policy allows each
+// identity exactly its RPCs (health and reflection included); bad
+// certificate files and unsafe listen settings stop startup.
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/synchronization/notification.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "service/store/memory_session_store.h"
+#include "service/server/server.h"
+#include "session/v1/session.grpc.pb.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/test_util.h"
+
+namespace sessiond {
+namespace {
+
+using session::v1::SessionService;
+
+// Certificates from scripts/make-test-certs, made once for the whole suite.
+class TlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = new TempDir();
+    const std::string command = SourcePath("scripts/make-test-certs") + " " +
+                                certs_->path() + " 2>/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  static void TearDownTestSuite() {
+    delete certs_;
+    certs_ = nullptr;
+  }
+
+  static std::string Cert(const std::string& name) {
+    return certs_->File(name);
+  }
+
+  static std::string Read(const std::string& name) {
+    return ReadFileOrEmpty(Cert(name));
+  }
+
+  ServerOptions MtlsOptions() {
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.sweep_interval = absl::Hours(1);
+    options.tls = {Cert("server.pem"), Cert("server.key"), Cert("ca.pem")};
+    return options;
+  }
+
+  absl::Status Start(ServerOptions options) {
+    absl::StatusOr<std::unique_ptr<SessionServer>> server =
+        SessionServer::Start(options, ManagerOptions(),
+                             std::make_unique<MemorySessionStore>(), clock_);
+    if (!server.ok()) return server.status();
+    server_ = std::move(*server);
+    return absl::OkStatus();
+  }
+
+  // A channel presenting client certificate `client` ("" for none), trusting
+  // `ca`.
+  std::shared_ptr<grpc::Channel> TlsChannel(const std::string& client,
+                                            const std::string& ca = "ca.pem") {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = Read(ca);
+    if (!client.empty()) {
+      ssl.pem_private_key = Read(client + ".key");
+      ssl.pem_cert_chain = Read(client + ".pem");
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    return grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(server_->port()),
+        grpc::SslCredentials(ssl), args);
+  }
+
+  std::shared_ptr<grpc::Channel> PlainChannel() {
+    return grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                               grpc::InsecureChannelCredentials());
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(10));
+    return context;
+  }
+
+  static grpc::StatusCode CreateCode(
+      const std::shared_ptr<grpc::Channel>& channel) {
+    session::v1::CreateSessionRequest request;
+    request.set_subject("alice");
+    session::v1::CreateSessionResponse response;
+    return SessionService::NewStub(channel)
+        ->CreateSession(Context().get(), request, &response)
+        .error_code();
+  }
+
+  // Calls `path` with an empty message and returns the status code. Only
+  // whether the call gets past the access policy matters here.
+  static grpc::StatusCode CallCode(
+      const std::shared_ptr<grpc::Channel>& channel, const std::string& path) {
+    grpc::GenericStub stub(channel);
+    grpc::Slice empty_message("");
+    grpc::ByteBuffer request(&empty_message, 1);
+    grpc::ByteBuffer response;
+    std::unique_ptr<grpc::ClientContext> context = Context();
+    absl::Notification done;
+    grpc::Status result;
+    stub.UnaryCall(context.get(), path, grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status status) {
+                     result = status;
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    return result.error_code();
+  }
+
+  static TempDir* certs_;
+  FakeClock clock_;
+  std::unique_ptr<SessionServer> server_;
+};
+
+TempDir* TlsTest::certs_ = nullptr;
+
+TEST_F(TlsTest, MtlsAcceptsOnlyClientsOfItsCa) {
+  ASSERT_THAT(Start(MtlsOptions()), IsOk());
+  EXPECT_EQ(CreateCode(TlsChannel("login")), grpc::StatusCode::OK);
+  EXPECT_EQ(CreateCode(PlainChannel()), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CreateCode(TlsChannel("")), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CreateCode(TlsChannel("rogue")), grpc::StatusCode::UNAVAILABLE);
+  // A client that does not trust the server's CA does not talk to it either.
+  EXPECT_EQ(CreateCode(TlsChannel("login", "rogue-ca.pem")),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, TlsWithoutClientCertificates) {
+  ServerOptions options = MtlsOptions();
+  options.tls.client_ca.clear();
+  ASSERT_THAT(Start(options), IsOk());
+  EXPECT_EQ(CreateCode(TlsChannel("")), grpc::StatusCode::OK);
+  EXPECT_EQ(CreateCode(PlainChannel()), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, PolicyAllowsEachIdentityExactlyItsCalls) {
+  const std::string policy = certs_->File("policy.txt");
+  std::ofstream(policy)
+      << "# who: what\n"
+         "login.internal: CreateSession RotateSession RevokeSession\n"
+         "sidecar.internal: ValidateSession Health\n"
+         "admin.internal: RevokeSubjectSessions ListSessions "
+         "RevokeSession Reflection Health\n";
+  ServerOptions options = MtlsOptions();
+  options.policy_file = policy;
+  ASSERT_THAT(Start(options), IsOk());
+
+  const std::map<std::string, std::string> paths = {
+      {"CreateSession", "/session.v1.SessionService/CreateSession"},
+      {"ValidateSession", "/session.v1.SessionService/ValidateSession"},
+      {"RevokeSession", "/session.v1.SessionService/RevokeSession"},
+      {"RotateSession", "/session.v1.SessionService/RotateSession"},
+      {"RevokeSubjectSessions",
+       "/session.v1.SessionService/RevokeSubjectSessions"},
+      {"ListSessions", "/session.v1.SessionService/ListSessions"},
+      {"Health", "/grpc.health.v1.Health/Check"},
+      {"Reflection",
+       "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"},
+  };
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"login", {"CreateSession", "RotateSession", "RevokeSession"}},
+      {"sidecar", {"ValidateSession", "Health"}},
+      {"admin",
+       {"RevokeSubjectSessions", "ListSessions", "RevokeSession", "Reflection",
+        "Health"}},
+  };
+  for (const auto& [client, calls] : allowed) {
+    std::shared_ptr<grpc::Channel> channel = TlsChannel(client);
+    for (const auto& [call, path] : paths) {
+      grpc::StatusCode code = CallCode(channel, path);
+      if (calls.count(call) > 0) {
+        EXPECT_NE(code, grpc::StatusCode::PERMISSION_DENIED)
+            << client << " " << call;
+        EXPECT_NE(code, grpc::StatusCode::UNAVAILABLE) << client << " " << call;
+      } else {
+        EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED)
+            << client << " " << call;
+      }
+    }
+  }
+  // The permitted call does its job.
+  EXPECT_EQ(CreateCode(TlsChannel("login")), grpc::StatusCode::OK);
+  EXPECT_EQ(CreateCode(TlsChannel("sidecar")),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(TlsTest, BadCertificateFilesStopStartup) {
+  struct Case {
+    const char* name;
+    TlsFiles files;
+    const char* message;
+  };
+  const std::string garbage = certs_->File("garbage.pem");
+  std::ofstream(garbage) << "not a certificate\n";
+  const Case cases[] = {
+      {"missing cert",
+       {Cert("nope.pem"), Cert("server.key"), ""},
+       "cannot read"},
+      {"missing key",
+       {Cert("server.pem"), Cert("nope.key"), ""},
+       "cannot read"},
+      {"key of another cert",
+       {Cert("server.pem"), Cert("login.key"), ""},
+       "does not match"},
+      {"garbage cert", {garbage, Cert("server.key"), ""}, "no PEM certificate"},
+      {"garbage key", {Cert("server.pem"), garbage, ""}, "no unencrypted PEM"},
+      {"garbage CA",
+       {Cert("server.pem"), Cert("server.key"), garbage},
+       "no PEM certificate"},
+      {"cert without key", {Cert("server.pem"), "", ""}, "together"},
+      {"CA without cert", {"", "", Cert("ca.pem")}, "needs --tls_cert"},
+  };
+  for (const Case& c : cases) {
+    ServerOptions options = MtlsOptions();
+    options.tls = c.files;
+    absl::Status status = Start(options);
+    EXPECT_FALSE(status.ok()) << c.name;
+    EXPECT_NE(status.message().find(c.message), std::string::npos)
+        << c.name << ": " << status;
+  }
+}
+
+TEST_F(TlsTest, PolicyNeedsMtlsAndKnownCalls) {
+  const std::string policy = certs_->File("typo.txt");
+  std::ofstream(policy) << "login.internal: CreateSesion\n";
+  ServerOptions options = MtlsOptions();
+  options.policy_file = policy;
+  absl::Status status = Start(options);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(status.message().find("line 1"), std::string::npos) << status;
+
+  std::ofstream(policy) << "login.internal: CreateSession\n";
+  options.tls.client_ca.clear();
+  EXPECT_THAT(Start(options), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(TlsTest, PlaintextOffLoopbackNeedsInsecure) {
+  ServerOptions options;
+  options.listen = "0.0.0.0:0";
+  options.sweep_interval = absl::Hours(1);
+  absl::Status status = Start(options);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(status.message().find("--insecure"), std::string::npos);
+  options.insecure = true;
+  EXPECT_THAT(Start(options), IsOk());
+  server_.reset();
+  options.insecure = false;
+  options.tls = {Cert("server.pem"), Cert("server.key"), ""};
+  EXPECT_THAT(Start(options), IsOk());
+}
+
+TEST(ListenAddressTest, LoopbackOrNot) {
+  for (const char* loopback :
+       {"127.0.0.1:50051", "127.1.2.3:1", "localhost:80", "[::1]:50051"}) {
+    EXPECT_TRUE(IsLoopback(loopback)) << loopback;
+  }
+  for (const char* open :
+       {"0.0.0.0:50051", "[::]:50051", "10.0.0.1:1", "example.com:443",
+        "127.0.0.1.example.com:1", "127.0.0:1"}) {
+    EXPECT_FALSE(IsLoopback(open)) << open;
+  }
+}
+
+}  // namespace
+}  // namespace sessiond

@@ -1,0 +1,112 @@
+#include "service/session/session_index.h"
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace sessiond {
+namespace {
+
+LiveSessionPtr MakeSession(uint8_t id, const std::string& subject) {
+  SessionRecord record;
+  record.selector.fill(0);
+  record.selector[0] = id;
+  record.selector[8] = id;  // spreads test sessions over shards
+  record.subject = subject;
+  record.expire_time = absl::InfiniteFuture();
+  return std::make_shared<LiveSession>(std::move(record));
+}
+
+Selector SelectorOf(uint8_t id) {
+  return MakeSession(id, "x")->record().selector;
+}
+
+TEST(SessionIndexTest, InsertFindRemove) {
+  SessionIndex index;
+  EXPECT_EQ(index.Find(SelectorOf(1)), nullptr);
+  LiveSessionPtr session = MakeSession(1, "alice");
+  EXPECT_TRUE(index.Insert(session));
+  EXPECT_EQ(index.size(), 1u);
+  EXPECT_EQ(index.Find(SelectorOf(1)), session);
+  EXPECT_EQ(index.Remove(SelectorOf(1)), session);
+  EXPECT_EQ(index.Find(SelectorOf(1)), nullptr);
+  EXPECT_EQ(index.Remove(SelectorOf(1)), nullptr);
+  EXPECT_EQ(index.size(), 0u);
+}
+
+TEST(SessionIndexTest, DuplicateSelectorIsRefusedAndChangesNothing) {
+  SessionIndex index;
+  LiveSessionPtr first = MakeSession(1, "alice");
+  ASSERT_TRUE(index.Insert(first));
+  EXPECT_FALSE(index.Insert(MakeSession(1, "mallory")));
+  EXPECT_EQ(index.Find(SelectorOf(1)), first);
+  EXPECT_TRUE(index.FindBySubject("mallory").empty());
+  EXPECT_EQ(index.size(), 1u);
+}
+
+TEST(SessionIndexTest, FindBySubjectFollowsInsertAndRemove) {
+  SessionIndex index;
+  index.Insert(MakeSession(1, "alice"));
+  index.Insert(MakeSession(2, "alice"));
+  index.Insert(MakeSession(3, "bob"));
+  EXPECT_EQ(index.FindBySubject("alice").size(), 2u);
+  EXPECT_EQ(index.FindBySubject("bob").size(), 1u);
+  EXPECT_TRUE(index.FindBySubject("carol").empty());
+  index.Remove(SelectorOf(1));
+  ASSERT_EQ(index.FindBySubject("alice").size(), 1u);
+  EXPECT_EQ(index.FindBySubject("alice")[0]->record().selector, SelectorOf(2));
+  index.Remove(SelectorOf(2));
+  EXPECT_TRUE(index.FindBySubject("alice").empty());
+}
+
+TEST(SessionIndexTest, ForEachVisitsEverySessionAndCanStop) {
+  SessionIndex index(4);
+  for (uint8_t i = 0; i < 100; ++i) index.Insert(MakeSession(i, "s"));
+  int visited = 0;
+  index.ForEach([&](const LiveSessionPtr&) {
+    ++visited;
+    return true;
+  });
+  EXPECT_EQ(visited, 100);
+  visited = 0;
+  index.ForEach([&](const LiveSessionPtr&) { return ++visited < 10; });
+  EXPECT_EQ(visited, 10);
+}
+
+TEST(SessionIndexTest, ConcurrentReadersAndWritersAgree) {
+  SessionIndex index(8);
+  constexpr int kWriters = 2;
+  constexpr int kPerWriter = 100;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        uint8_t id = static_cast<uint8_t>(w * kPerWriter + i);
+        index.Insert(MakeSession(id, "subject"));
+        if (i % 2 == 0) index.Remove(SelectorOf(id));
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; i < 10'000; ++i) index.Find(SelectorOf(i % 200));
+  });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(index.size(), static_cast<size_t>(kWriters * kPerWriter / 2));
+  EXPECT_EQ(index.FindBySubject("subject").size(), index.size());
+}
+
+TEST(LiveSessionTest, MarkActiveOnlyMovesForward) {
+  LiveSessionPtr session = MakeSession(1, "alice");
+  absl::Time t = absl::FromUnixSeconds(1000);
+  session->MarkActive(t);
+  EXPECT_EQ(session->last_active(), t);
+  session->MarkActive(t - absl::Seconds(5));
+  EXPECT_EQ(session->last_active(), t);
+  session->MarkActive(t + absl::Seconds(5));
+  EXPECT_EQ(session->last_active(), t + absl::Seconds(5));
+}
+
+}  // namespace
+}  // namespace sessiond

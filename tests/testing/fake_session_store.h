@@ -1,0 +1,110 @@
+// FakeSessionStore: a SessionStore whose commits a test controls.
+//
+// By default every write succeeds at once. A test can make writes fail, or
+// hold them (as a slow disk would) and release them later, to check what the
+// rest of the system does before and after a commit.
+
+#ifndef SESSIOND_TESTS_TESTING_FAKE_SESSION_STORE_H_
+#define SESSIOND_TESTS_TESTING_FAKE_SESSION_STORE_H_
+
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "service/store/session_store.h"
+
+namespace sessiond {
+
+// Thread-safe.
+class FakeSessionStore final : public SessionStore {
+ public:
+  absl::Status LoadLive(absl::Time,
+                        absl::FunctionRef<void(SessionRecord)> sink) override {
+    std::vector<SessionRecord> records;
+    {
+      absl::MutexLock lock(&mu_);
+      records = loadable_;
+    }
+    for (SessionRecord& record : records) sink(std::move(record));
+    return absl::OkStatus();
+  }
+
+  void Write(std::vector<StoreOp> ops, WriteCallback done) override {
+    absl::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      if (holding_) {
+        held_.push_back({std::move(ops), std::move(done)});
+        return;
+      }
+      status = next_status_;
+      if (status.ok()) Apply(ops);
+    }
+    std::move(done)(status);
+  }
+
+  void Shutdown() override {}
+
+  // Sessions LoadLive will return.
+  void SetLoadable(std::vector<SessionRecord> records) {
+    absl::MutexLock lock(&mu_);
+    loadable_ = std::move(records);
+  }
+
+  // Every later write answers `status` (OK restores normal service).
+  void FailWritesWith(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    next_status_ = std::move(status);
+  }
+
+  // Later writes wait until Release.
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    holding_ = true;
+  }
+
+  // Answers every held write with `status` and stops holding.
+  void Release(absl::Status status = absl::OkStatus()) {
+    std::vector<std::pair<std::vector<StoreOp>, WriteCallback>> held;
+    {
+      absl::MutexLock lock(&mu_);
+      holding_ = false;
+      held.swap(held_);
+      if (status.ok()) {
+        for (auto& write : held) Apply(write.first);
+      }
+    }
+    for (auto& write : held) std::move(write.second)(status);
+  }
+
+  // Writes waiting for Release.
+  size_t held_count() const {
+    absl::MutexLock lock(&mu_);
+    return held_.size();
+  }
+
+  // Operations committed so far, in order.
+  std::vector<StoreOp> committed() const {
+    absl::MutexLock lock(&mu_);
+    return committed_;
+  }
+
+ private:
+  void Apply(const std::vector<StoreOp>& ops)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    committed_.insert(committed_.end(), ops.begin(), ops.end());
+  }
+
+  mutable absl::Mutex mu_;
+  std::vector<SessionRecord> loadable_ ABSL_GUARDED_BY(mu_);
+  absl::Status next_status_ ABSL_GUARDED_BY(mu_);
+  bool holding_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::pair<std::vector<StoreOp>, WriteCallback>> held_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<StoreOp> committed_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_TESTS_TESTING_FAKE_SESSION_STORE_H_

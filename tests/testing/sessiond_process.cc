@@ -1,0 +1,111 @@
+#include "tests/testing/sessiond_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "tests/testing/test_util.h"
+
+extern char** environ;
+
+namespace sessiond {
+
+std::string SessiondBinary() {
+  const char* from_env = std::getenv("SESSIOND_BINARY");
+  if (from_env != nullptr) return from_env;
+#ifdef SESSIOND_BINARY_PATH
+  return SESSIOND_BINARY_PATH;
+#else
+  return "sessiond";
+#endif
+}
+
+SessiondProcess::SessiondProcess(std::string binary, std::string log_path)
+    : binary_(std::move(binary)), log_path_(std::move(log_path)) {}
+
+SessiondProcess::~SessiondProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string SessiondProcess::Log() const { return ReadFileOrEmpty(log_path_); }
+
+absl::Status SessiondProcess::Start(const std::vector<std::string>& flags,
+                                    absl::Duration timeout) {
+  const size_t log_offset = Log().size();
+  std::vector<std::string> args = {binary_, "--listen=127.0.0.1:0"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
+                                   O_RDONLY, 0);
+  int error = posix_spawn(&pid_, binary_.c_str(), &actions, nullptr,
+                          argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    pid_ = -1;
+    return absl::InternalError(
+        absl::StrCat("cannot run ", binary_, ": ", strerror(error)));
+  }
+
+  static const std::regex kServing(R"(serving on \S+ \(port (\d+)\))");
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    std::string log = Log().substr(log_offset);
+    std::smatch match;
+    if (std::regex_search(log, match, kServing)) {
+      port_ = std::stoi(match[1]);
+      return absl::OkStatus();
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sessiond exited during startup with status ",
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+          "; log:\n", log));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError("sessiond did not start serving in time");
+}
+
+absl::StatusOr<int> SessiondProcess::Stop(int signal, absl::Duration timeout) {
+  if (pid_ <= 0) return absl::FailedPreconditionError("not running");
+  kill(pid_, signal);
+  return WaitForExit(timeout);
+}
+
+absl::StatusOr<int> SessiondProcess::WaitForExit(absl::Duration timeout) {
+  if (pid_ <= 0) return absl::FailedPreconditionError("not running");
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("sessiond did not exit in time");
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+}  // namespace sessiond
