@@ -11,8 +11,8 @@
 
 #include "absl/time/time.h"
 #include "service/common/session_details.h"
-#include "service/common/session_values.h"
 #include "service/common/session_id.h"
+#include "service/common/session_values.h"
 
 namespace sessiond {
 

@@ -257,7 +257,7 @@ absl::StatusOr<Config> ConfigFromFlags() {
   if (!max_sessions.ok()) return max_sessions.status();
   manager.max_sessions = *max_sessions;
   manager.token_prefix = absl::GetFlag(FLAGS_token_prefix);
-  if (absl::Status s = SessionManager::ValidateOptions(manager); !s.ok()) {
+  if (absl::Status s = ValidateManagerOptions(manager); !s.ok()) {
     return s;
   }
 

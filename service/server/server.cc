@@ -93,8 +93,7 @@ SessionServer::SessionServer(const ServerOptions& options,
 absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     const ServerOptions& options, const ManagerOptions& manager_options,
     SessionStorePtr store, const Clock& clock) {
-  if (absl::Status s = SessionManager::ValidateOptions(manager_options);
-      !s.ok()) {
+  if (absl::Status s = ValidateManagerOptions(manager_options); !s.ok()) {
     return s;
   }
   if (absl::Status s = ValidateCookiePolicy(options.cookie); !s.ok()) return s;

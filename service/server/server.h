@@ -29,13 +29,13 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/api/session_service.h"
 #include "service/common/clock.h"
+#include "service/server/tls.h"
 #include "service/session/cookie.h"
 #include "service/session/guess_detector.h"
 #include "service/session/session_manager.h"
-#include "service/api/session_service.h"
 #include "service/store/session_store.h"
-#include "service/server/tls.h"
 
 namespace sessiond {
 

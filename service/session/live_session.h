@@ -71,6 +71,14 @@ class LiveSession {
 
 using LiveSessionPtr = std::shared_ptr<LiveSession>;
 
+// SharedRecord hands the store a session's record without a copy: the
+// aliasing pointer keeps the whole LiveSession alive while the write is
+// queued.
+inline std::shared_ptr<const SessionRecord> SharedRecord(
+    const LiveSessionPtr& session) {
+  return std::shared_ptr<const SessionRecord>(session, &session->record());
+}
+
 }  // namespace sessiond
 
 #endif  // SESSIOND_SERVICE_SESSION_LIVE_SESSION_H_

@@ -105,7 +105,7 @@ class SessionIndex {
   };
 
   struct Shard {
-    mutable absl::Mutex mu;
+    mutable absl::Mutex mu ABSL_ACQUIRED_AFTER(SessionIndex::change_mu_);
     absl::flat_hash_set<LiveSessionPtr, SessionHash, SessionEq> sessions
         ABSL_GUARDED_BY(mu);
   };
@@ -115,6 +115,9 @@ class SessionIndex {
 
   const size_t shard_mask_;
   std::unique_ptr<Shard[]> shards_;
+
+  // SubjectSlots names change_mu_ in its lock-order annotation.
+  friend class SubjectSlots;
 
   // Serializes changes and guards the subject map. Lock order: change_mu_
   // before any shard's mu.

@@ -28,9 +28,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -38,64 +35,18 @@
 #include "absl/time/time.h"
 #include "service/common/clock.h"
 #include "service/common/completion_executor.h"
+#include "service/common/session_record.h"
 #include "service/session/idempotency_cache.h"
 #include "service/session/live_session.h"
+#include "service/session/manager_options.h"
+#include "service/session/new_session.h"
 #include "service/session/session_index.h"
 #include "service/session/session_listing.h"
-#include "service/common/session_record.h"
-#include "service/store/session_store.h"
+#include "service/session/subject_slots.h"
 #include "service/session/token.h"
+#include "service/store/session_store.h"
 
 namespace sessiond {
-
-// Limits and lifetimes. Every field has a safe default.
-struct ManagerOptions {
-  // Lifetime of a session created without a ttl.
-  absl::Duration default_ttl = absl::Hours(24);
-  // Longest allowed lifetime; longer requests are clamped to it.
-  absl::Duration max_ttl = absl::Hours(24 * 30);
-  // Idle timeout of a session created without one; zero means none.
-  absl::Duration default_idle_timeout = absl::ZeroDuration();
-  // Longest allowed idle timeout; longer requests are clamped to it.
-  absl::Duration max_idle_timeout = absl::Hours(24 * 30);
-  // Size limits on one request, in bytes.
-  size_t max_subject_bytes = 256;
-  size_t max_attributes = 32;
-  size_t max_attribute_key_bytes = 128;
-  size_t max_attribute_value_bytes = 1024;
-  size_t max_client_field_bytes = 512;  // ip_address, user_agent each
-  // Most sessions held at once (live plus being created).
-  size_t max_sessions = 10'000'000;
-  // Most live sessions one subject may have, and what a create beyond it does.
-  size_t max_sessions_per_subject = 100;
-  enum class SubjectCapPolicy { kEvictOldest, kRefuse };
-  SubjectCapPolicy subject_cap_policy = SubjectCapPolicy::kEvictOldest;
-  // How many replaced tokens per session are remembered to detect reuse.
-  size_t rotation_history = 4;
-  // Revoke a session when one of its rotated-out tokens is presented again.
-  bool revoke_on_reuse = false;
-  // How long a CreateSession request_id is remembered, and its size limit.
-  absl::Duration idempotency_window = absl::Minutes(10);
-  size_t max_request_id_bytes = 128;
-  // ListSessions page sizes: used when the request says 0, and the most.
-  size_t default_page_size = 50;
-  size_t max_page_size = 1000;
-  // Text every token starts with, so secret scanners can spot leaked tokens.
-  std::string token_prefix = "sess_";
-  // Most expired sessions removed, and most activity times persisted, in one
-  // sweep transaction.
-  size_t sweep_batch = 10'000;
-};
-
-// What a caller asks for in CreateSession.
-struct NewSession {
-  std::string subject;
-  Attributes attributes;
-  absl::Duration ttl = absl::ZeroDuration();           // zero: default_ttl
-  absl::Duration idle_timeout = absl::ZeroDuration();  // zero: default
-  ClientInfo client;
-  std::string request_id;  // empty: not idempotent
-};
 
 // A created session and its secret token (shown to the caller once).
 struct IssuedSession {
@@ -151,10 +102,6 @@ class SessionManager {
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
 
-  // ValidateOptions reports the first inconsistent or out-of-range option.
-  [[nodiscard]] static absl::Status ValidateOptions(
-      const ManagerOptions& options);
-
   // Load fills the index from the store. Call once, before serving.
   [[nodiscard]] absl::Status Load();
 
@@ -207,30 +154,14 @@ class SessionManager {
   const TokenCodec& codec() const { return codec_; }
 
  private:
-  // Room made for one create under the per-subject cap.
-  struct SubjectSlot {
-    std::vector<LiveSessionPtr> evicted;  // revoked by the same transaction
-  };
-  struct PendingSubject {
-    int creates = 0;                                   // reserved slots
-    absl::flat_hash_set<const LiveSession*> evicting;  // chosen victims
-  };
-
-  absl::Status CheckRequest(const NewSession& request) const;
-  absl::Status CheckAttributes(const Attributes& attributes) const;
-  absl::Duration EffectiveTtl(absl::Duration requested) const;
-  absl::Duration EffectiveIdle(absl::Duration requested) const;
-  // Reserves a place for one more session of `subject`, choosing victims
-  // under the evict policy; ReleaseSlot undoes the bookkeeping.
-  absl::StatusOr<SubjectSlot> ReserveSlot(const std::string& subject,
-                                          absl::Time now);
-  void ReleaseSlot(const std::string& subject, const SubjectSlot& slot);
-  // Creates after idempotency and limits are settled; `replaced` is a
-  // session the same write removes (an idempotent replacement).
-  void Commit(NewSession request, std::optional<Selector> replaced,
-              CreateCallback done);
-  // Runs an answer on the completion executor, or at once without one.
-  void Defer(absl::AnyInvocable<void() &&> answer);
+  // Creates once idempotency is settled: checks the limits, reserves a
+  // subject slot, and writes the session (and any evictions, and the
+  // session `replaced` by an idempotent retry after a restart) in one write.
+  void WriteNewSession(NewSession request, std::optional<Selector> replaced,
+                       CreateCallback done);
+  // Hands a caller's answer to the completion executor, so the store's
+  // writer thread goes on committing; runs it at once when there is none.
+  void Answer(absl::AnyInvocable<void() &&> answer);
   // Handles a token whose digest matched a rotated-out one.
   void OnReuse(const LiveSessionPtr& session);
   void Revoke(LiveSessionPtr session, RevokeCallback done);
@@ -246,9 +177,9 @@ class SessionManager {
   std::atomic<int64_t> reuse_count_{0};
   IdempotencyCache idempotency_;
 
-  absl::Mutex subjects_mu_;
-  absl::flat_hash_map<std::string, PendingSubject> pending_subjects_
-      ABSL_GUARDED_BY(subjects_mu_);
+  // Lock order: slots_ (its mutex) before index_'s change mutex before any
+  // index shard's (annotated in both classes and checked by clang).
+  SubjectSlots slots_;
 };
 
 }  // namespace sessiond

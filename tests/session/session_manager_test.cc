@@ -17,7 +17,7 @@ class SessionManagerTest : public ::testing::Test {
   SessionManagerTest() { Reset(ManagerOptions()); }
 
   void Reset(const ManagerOptions& options) {
-    ASSERT_THAT(SessionManager::ValidateOptions(options), IsOk());
+    ASSERT_THAT(ValidateManagerOptions(options), IsOk());
     manager_ = std::make_unique<SessionManager>(store_, clock_, options);
   }
 
@@ -781,13 +781,13 @@ TEST(SessionManagerOptionsTest, RejectsInconsistentOptions) {
   ManagerOptions options;
   options.default_ttl = absl::Hours(48);
   options.max_ttl = absl::Hours(24);
-  EXPECT_THAT(SessionManager::ValidateOptions(options),
+  EXPECT_THAT(ValidateManagerOptions(options),
               StatusIs(absl::StatusCode::kInvalidArgument));
   options = ManagerOptions();
   options.token_prefix = "bad prefix";
-  EXPECT_THAT(SessionManager::ValidateOptions(options),
+  EXPECT_THAT(ValidateManagerOptions(options),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(SessionManager::ValidateOptions(ManagerOptions()), IsOk());
+  EXPECT_THAT(ValidateManagerOptions(ManagerOptions()), IsOk());
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+// ManagerOptions: the limits and lifetimes the session rules enforce.
+//
+// Every field has a safe default, and that default is the only one: the
+// command-line flags (server/config.cc) take theirs from here.
+// ValidateManagerOptions checks a set of options once, when a server starts.
+//
+// Example:
+//   ManagerOptions options;
+//   options.default_ttl = absl::Hours(8);
+//   absl::Status status = ValidateManagerOptions(options);
+
+#ifndef SESSIOND_SERVICE_SESSION_MANAGER_OPTIONS_H_
+#define SESSIOND_SERVICE_SESSION_MANAGER_OPTIONS_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace sessiond {
+
+// Limits and lifetimes. Every field has a safe default.
+struct ManagerOptions {
+  // Lifetime of a session created without a ttl.
+  absl::Duration default_ttl = absl::Hours(24);
+  // Longest allowed lifetime; longer requests are clamped to it.
+  absl::Duration max_ttl = absl::Hours(24 * 30);
+  // Idle timeout of a session created without one; zero means none.
+  absl::Duration default_idle_timeout = absl::ZeroDuration();
+  // Longest allowed idle timeout; longer requests are clamped to it.
+  absl::Duration max_idle_timeout = absl::Hours(24 * 30);
+  // Size limits on one request, in bytes.
+  size_t max_subject_bytes = 256;
+  size_t max_attributes = 32;
+  size_t max_attribute_key_bytes = 128;
+  size_t max_attribute_value_bytes = 1024;
+  size_t max_client_field_bytes = 512;  // ip_address, user_agent each
+  // Most sessions held at once (live plus being created).
+  size_t max_sessions = 10'000'000;
+  // Most live sessions one subject may have, and what a create beyond it does.
+  size_t max_sessions_per_subject = 100;
+  enum class SubjectCapPolicy { kEvictOldest, kRefuse };
+  SubjectCapPolicy subject_cap_policy = SubjectCapPolicy::kEvictOldest;
+  // How many replaced tokens per session are remembered to detect reuse.
+  size_t rotation_history = 4;
+  // Revoke a session when one of its rotated-out tokens is presented again.
+  bool revoke_on_reuse = false;
+  // How long a CreateSession request_id is remembered, and its size limit.
+  absl::Duration idempotency_window = absl::Minutes(10);
+  size_t max_request_id_bytes = 128;
+  // ListSessions page sizes: used when the request says 0, and the most.
+  size_t default_page_size = 50;
+  size_t max_page_size = 1000;
+  // Text every token starts with, so secret scanners can spot leaked tokens.
+  std::string token_prefix = "sess_";
+  // Most expired sessions removed, and most activity times persisted, in one
+  // sweep transaction.
+  size_t sweep_batch = 10'000;
+};
+
+// ValidateManagerOptions reports the first inconsistent or out-of-range
+// option, naming its flag.
+[[nodiscard]] absl::Status ValidateManagerOptions(
+    const ManagerOptions& options);
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_SESSION_MANAGER_OPTIONS_H_

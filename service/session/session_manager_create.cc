@@ -1,0 +1,160 @@
+// SessionManager's create path: idempotency, limits, the subject cap, and
+// the write that makes a session durable before it is answered.
+
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/log.h"
+#include "service/session/session_manager.h"
+
+namespace sessiond {
+
+void SessionManager::Create(NewSession request, CreateCallback done) {
+  if (absl::Status s = CheckNewSession(request, options_); !s.ok()) {
+    std::move(done)(s);
+    return;
+  }
+  if (request.request_id.empty()) {
+    WriteNewSession(std::move(request), std::nullopt, std::move(done));
+    return;
+  }
+  IdempotencyClaim claim =
+      idempotency_.Begin(request.request_id, request.subject, clock_.Now());
+  switch (claim.kind) {
+    case IdempotencyClaim::kConflict:
+      std::move(done)(absl::InvalidArgumentError(
+          "request_id was already used for another subject"));
+      return;
+    case IdempotencyClaim::kInProgress:
+      std::move(done)(absl::UnavailableError(
+          "a create with this request_id is still in progress; retry"));
+      return;
+    case IdempotencyClaim::kDone: {
+      LiveSessionPtr session = index_.Find(claim.selector);
+      if (session == nullptr ||
+          session->StateAt(clock_.Now()) != SessionState::kLive) {
+        std::move(done)(absl::FailedPreconditionError(
+            "the session created for this request_id has ended"));
+        return;
+      }
+      // A rotation since then replaced the token the cache holds.
+      absl::StatusOr<Token> cached = codec_.Parse(claim.token);
+      if (!cached.ok() || !SameDigest(HashVerifier(cached->verifier),
+                                      session->record().verifier_digest)) {
+        std::move(done)(absl::FailedPreconditionError(
+            "the session created for this request_id was rotated since; its "
+            "first token is no longer valid"));
+        return;
+      }
+      std::move(done)(
+          IssuedSession{std::move(session), std::move(claim.token)});
+      return;
+    }
+    case IdempotencyClaim::kReplace:
+      LogInfo("request_id retried after a restart: replacing session %s",
+              EncodeSessionId(claim.selector));
+      WriteNewSession(std::move(request), claim.selector, std::move(done));
+      return;
+    case IdempotencyClaim::kStart:
+      WriteNewSession(std::move(request), std::nullopt, std::move(done));
+      return;
+  }
+}
+
+void SessionManager::WriteNewSession(NewSession request,
+                                     std::optional<Selector> replaced,
+                                     CreateCallback done) {
+  const std::string request_id = request.request_id;
+  auto fail = [this, &request_id, &done](absl::Status status) {
+    if (!request_id.empty()) idempotency_.Abort(request_id);
+    std::move(done)(std::move(status));
+  };
+  const absl::Time now = clock_.Now();
+  // Reserve a place first so concurrent creates cannot overshoot the limit.
+  size_t pending = pending_creates_.fetch_add(1) + 1;
+  if (index_.size() + pending > options_.max_sessions) {
+    pending_creates_.fetch_sub(1);
+    fail(absl::ResourceExhaustedError(
+        absl::StrCat("the server holds its maximum of ", options_.max_sessions,
+                     " sessions (--max_sessions)")));
+    return;
+  }
+  absl::StatusOr<SubjectSlots::Slot> slot =
+      slots_.Reserve(request.subject, now);
+  if (!slot.ok()) {
+    pending_creates_.fetch_sub(1);
+    fail(slot.status());
+    return;
+  }
+  absl::StatusOr<Token> token = GenerateToken();
+  if (!token.ok()) {
+    pending_creates_.fetch_sub(1);
+    slots_.Release(request.subject, *slot);
+    LogError("create refused: %s", token.status().ToString());
+    fail(token.status());
+    return;
+  }
+
+  SessionRecord record;
+  record.selector = token->selector;
+  record.verifier_digest = HashVerifier(token->verifier);
+  record.subject = std::move(request.subject);
+  record.details = SessionDetails(request.attributes, request.client);
+  record.create_time = now;
+  record.expire_time = now + EffectiveTtl(request.ttl, options_);
+  record.idle_timeout = EffectiveIdleTimeout(request.idle_timeout, options_);
+  record.last_active_time = now;
+  record.request_id = request_id;
+  auto session = std::make_shared<LiveSession>(std::move(record));
+
+  std::vector<StoreOp> ops;
+  ops.push_back(InsertSession{SharedRecord(session)});
+  for (const LiveSessionPtr& victim : slot->evicted) {
+    ops.push_back(DeleteSession{victim->record().selector});
+  }
+  if (replaced.has_value()) ops.push_back(DeleteSession{*replaced});
+  store_.Write(std::move(ops), [this, session, text = codec_.Encode(*token),
+                                evicted = std::move(slot->evicted), replaced,
+                                done = std::move(done)](
+                                   absl::Status status) mutable {
+    const SessionRecord& record = session->record();
+    if (status.ok()) {
+      for (const LiveSessionPtr& victim : evicted) {
+        if (index_.Remove(victim->record().selector) != nullptr) {
+          LogInfo(
+              "session %s evicted: subject reached --max_sessions_per_subject",
+              EncodeSessionId(victim->record().selector));
+        }
+      }
+      if (replaced.has_value()) index_.Remove(*replaced);
+      if (!index_.Insert(session)) {
+        // 2^-128 odds; refuse rather than shadow another session.
+        status = absl::InternalError("session id collision");
+      }
+    }
+    slots_.Release(record.subject, SubjectSlots::Slot{std::move(evicted)});
+    pending_creates_.fetch_sub(1);
+    if (!status.ok()) {
+      if (!record.request_id.empty()) idempotency_.Abort(record.request_id);
+      Answer([done = std::move(done), status]() mutable {
+        std::move(done)(status);
+      });
+      return;
+    }
+    if (!record.request_id.empty()) {
+      idempotency_.Complete(record.request_id, record.selector, text,
+                            record.create_time);
+    }
+    Answer([done = std::move(done), session = std::move(session),
+            text = std::move(text)]() mutable {
+      LogInfo("session %s created",
+              EncodeSessionId(session->record().selector));
+      std::move(done)(IssuedSession{std::move(session), std::move(text)});
+    });
+  });
+}
+
+}  // namespace sessiond

@@ -1,0 +1,178 @@
+// SessionManager's ending paths: revoke by token, by id, by subject, and
+// the sweep that removes expired sessions and persists activity.
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/log.h"
+#include "service/session/session_manager.h"
+
+namespace sessiond {
+
+void SessionManager::RevokeByToken(absl::string_view token_text,
+                                   RevokeCallback done) {
+  absl::StatusOr<Token> token = codec_.Parse(token_text);
+  if (!token.ok()) {
+    std::move(done)(absl::InvalidArgumentError(
+        absl::StrCat("token is malformed: ", token.status().message())));
+    return;
+  }
+  const VerifierDigest digest = HashVerifier(token->verifier);
+  LiveSessionPtr session = index_.Find(token->selector);
+  if (session == nullptr ||
+      !SameDigest(digest, session->record().verifier_digest)) {
+    std::move(done)(false);
+    return;
+  }
+  Revoke(std::move(session), std::move(done));
+}
+
+void SessionManager::RevokeById(absl::string_view session_id,
+                                RevokeCallback done) {
+  absl::StatusOr<Selector> selector = ParseSessionId(session_id);
+  if (!selector.ok()) {
+    std::move(done)(selector.status());
+    return;
+  }
+  LiveSessionPtr session = index_.Find(*selector);
+  if (session == nullptr) {
+    std::move(done)(false);
+    return;
+  }
+  Revoke(std::move(session), std::move(done));
+}
+
+void SessionManager::Revoke(LiveSessionPtr session, RevokeCallback done) {
+  const Selector selector = session->record().selector;
+  const bool was_live = session->StateAt(clock_.Now()) == SessionState::kLive;
+  std::vector<StoreOp> ops;
+  ops.push_back(DeleteSession{selector});
+  store_.Write(
+      std::move(ops), [this, selector, was_live,
+                       done = std::move(done)](absl::Status status) mutable {
+        // Whoever removes it from the index reports it; a concurrent
+        // revoke of the same session reports false.
+        const bool removed = status.ok() && index_.Remove(selector) != nullptr;
+        Answer([done = std::move(done), status, removed, was_live,
+                selector]() mutable {
+          if (!status.ok()) {
+            std::move(done)(status);
+            return;
+          }
+          if (removed) {
+            LogInfo("session %s revoked", EncodeSessionId(selector));
+          }
+          std::move(done)(removed && was_live);
+        });
+      });
+}
+
+void SessionManager::RevokeSubject(absl::string_view subject,
+                                   absl::string_view except_session_id,
+                                   CountCallback done) {
+  if (subject.empty()) {
+    std::move(done)(absl::InvalidArgumentError("subject is required"));
+    return;
+  }
+  std::optional<Selector> keep;
+  if (!except_session_id.empty()) {
+    absl::StatusOr<Selector> selector = ParseSessionId(except_session_id);
+    if (!selector.ok()) {
+      std::move(done)(absl::InvalidArgumentError(
+          absl::StrCat("except_session_id: ", selector.status().message())));
+      return;
+    }
+    keep = *selector;
+  }
+  const absl::Time now = clock_.Now();
+  std::vector<std::pair<Selector, bool>> targets;  // selector, was live
+  for (const LiveSessionPtr& session : index_.FindBySubject(subject)) {
+    const Selector& selector = session->record().selector;
+    if (keep.has_value() && selector == *keep) continue;
+    targets.emplace_back(selector,
+                         session->StateAt(now) == SessionState::kLive);
+  }
+  if (targets.empty()) {
+    std::move(done)(0);
+    return;
+  }
+  std::vector<StoreOp> ops;
+  ops.reserve(targets.size());
+  for (const auto& target : targets) ops.push_back(DeleteSession{target.first});
+  store_.Write(
+      std::move(ops),
+      [this, targets = std::move(targets), subject = std::string(subject),
+       done = std::move(done)](absl::Status status) mutable {
+        int revoked = 0;
+        if (status.ok()) {
+          for (const auto& [selector, was_live] : targets) {
+            if (index_.Remove(selector) != nullptr && was_live) ++revoked;
+          }
+        }
+        Answer([done = std::move(done), status, revoked]() mutable {
+          if (!status.ok()) {
+            std::move(done)(status);
+            return;
+          }
+          LogInfo("revoked %d sessions of one subject", revoked);
+          std::move(done)(revoked);
+        });
+      });
+}
+
+void SessionManager::Sweep(SweepCallback done) {
+  const absl::Time now = clock_.Now();
+  idempotency_.Prune(now);
+  std::vector<Selector> expired;
+  std::vector<std::pair<LiveSessionPtr, absl::Time>> active;
+  SweepResult result;
+  index_.ForEach([&](const LiveSessionPtr& session) {
+    if (session->StateAt(now) != SessionState::kLive) {
+      if (expired.size() == options_.sweep_batch) {
+        result.more = true;
+      } else {
+        expired.push_back(session->record().selector);
+      }
+    } else if (session->last_active() > session->persisted_last_active()) {
+      if (active.size() == options_.sweep_batch) {
+        result.more = true;
+      } else {
+        active.emplace_back(session, session->last_active());
+      }
+    }
+    return expired.size() < options_.sweep_batch ||
+           active.size() < options_.sweep_batch;
+  });
+  if (expired.empty() && active.empty()) {
+    std::move(done)(result);
+    return;
+  }
+  std::vector<StoreOp> ops;
+  ops.reserve(expired.size() + active.size());
+  for (const Selector& selector : expired)
+    ops.push_back(DeleteSession{selector});
+  for (const auto& [session, time] : active) {
+    ops.push_back(TouchSession{session->record().selector, time});
+  }
+  store_.Write(std::move(ops),
+               [this, expired = std::move(expired), active = std::move(active),
+                result, done = std::move(done)](absl::Status status) mutable {
+                 if (!status.ok()) {
+                   std::move(done)(status);
+                   return;
+                 }
+                 for (const Selector& selector : expired) {
+                   if (index_.Remove(selector) != nullptr)
+                     ++result.expired_removed;
+                 }
+                 for (const auto& [session, time] : active) {
+                   session->set_persisted_last_active(time);
+                 }
+                 result.activity_persisted = active.size();
+                 std::move(done)(result);
+               });
+}
+
+}  // namespace sessiond
