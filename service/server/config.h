@@ -18,7 +18,7 @@
 #include "service/server/server.h"
 #include "service/session/session_manager.h"
 #include "service/store/session_store.h"
-#include "service/store/sqlite_session_store.h"
+#include "service/store/sqlite/sqlite_session_store.h"
 
 namespace sessiond {
 

@@ -40,7 +40,7 @@
 #include "absl/time/clock.h"
 #include "service/store/key_ring.h"
 #include "service/store/sealer.h"
-#include "service/store/sqlite_session_store.h"
+#include "service/store/sqlite/sqlite_session_store.h"
 #include "service/session/token.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/bench/fill.h"

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "service/store/sqlite_session_store.h"
+#include "service/store/sqlite/sqlite_session_store.h"
 #include "service/session/token.h"
 
 namespace sessiond {

@@ -24,7 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "service/store/sqlite_session_store.h"
+#include "service/store/sqlite/sqlite_session_store.h"
 #include "service/session/token.h"
 #include "tests/bench/fill.h"
 #include "tests/testing/sessiond_process.h"

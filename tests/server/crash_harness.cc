@@ -36,7 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "service/store/sqlite.h"
+#include "service/store/sqlite/sqlite_db.h"
 #include "service/session/token.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/testing/sessiond_process.h"

@@ -10,7 +10,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "service/store/sqlite.h"
+#include "service/store/sqlite/sqlite_db.h"
 #include "tests/testing/fault_vfs.h"
 #include "tests/testing/loopback_fixture.h"
 #include "tests/testing/sessiond_process.h"

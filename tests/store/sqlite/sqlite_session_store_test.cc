@@ -1,4 +1,4 @@
-#include "service/store/sqlite_session_store.h"
+#include "service/store/sqlite/sqlite_session_store.h"
 
 #include <sys/stat.h>
 
@@ -9,7 +9,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
-#include "service/store/sqlite.h"
+#include "service/store/sqlite/sqlite_db.h"
 #include "tests/testing/store_test_util.h"
 #include "tests/testing/test_util.h"
 

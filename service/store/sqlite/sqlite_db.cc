@@ -1,4 +1,4 @@
-#include "service/store/sqlite.h"
+#include "service/store/sqlite/sqlite_db.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "service/common/log.h"
 
 namespace sessiond {
 
@@ -65,6 +66,32 @@ absl::Status SqliteStatement::BindBlob(int index, absl::string_view value) {
                "bind");
 }
 
+absl::StatusOr<int> SqliteStatement::ParameterIndex(const char* name) const {
+  const int index = sqlite3_bind_parameter_index(stmt_.get(), name);
+  if (index == 0) {
+    return absl::InternalError(absl::StrCat("statement has no parameter ", name,
+                                            ": ", sqlite3_sql(stmt_.get())));
+  }
+  return index;
+}
+
+absl::Status SqliteStatement::BindInt64(const char* name, int64_t value) {
+  absl::StatusOr<int> index = ParameterIndex(name);
+  return index.ok() ? BindInt64(*index, value) : index.status();
+}
+
+absl::Status SqliteStatement::BindText(const char* name,
+                                       absl::string_view value) {
+  absl::StatusOr<int> index = ParameterIndex(name);
+  return index.ok() ? BindText(*index, value) : index.status();
+}
+
+absl::Status SqliteStatement::BindBlob(const char* name,
+                                       absl::string_view value) {
+  absl::StatusOr<int> index = ParameterIndex(name);
+  return index.ok() ? BindBlob(*index, value) : index.status();
+}
+
 absl::StatusOr<bool> SqliteStatement::Step() {
   int result = sqlite3_step(stmt_.get());
   if (result == SQLITE_ROW) return true;
@@ -102,6 +129,11 @@ absl::string_view SqliteStatement::ColumnBlob(int column) const {
   int size = sqlite3_column_bytes(stmt_.get(), column);
   if (blob == nullptr) return absl::string_view();
   return absl::string_view(static_cast<const char*>(blob), size);
+}
+
+absl::string_view SqliteStatement::ColumnName(int column) const {
+  const char* name = sqlite3_column_name(stmt_.get(), column);
+  return name == nullptr ? absl::string_view() : absl::string_view(name);
 }
 
 absl::StatusOr<SqliteDb> SqliteDb::Open(const std::string& path,
@@ -172,6 +204,19 @@ void SqliteDb::SetBusyTimeout(int milliseconds) {
 
 bool SqliteDb::InTransaction() const {
   return sqlite3_get_autocommit(db_.get()) == 0;
+}
+
+absl::Status SqliteDb::InWriteTransaction(
+    absl::FunctionRef<absl::Status()> body) {
+  absl::Status status = Exec("BEGIN IMMEDIATE");
+  if (status.ok()) status = body();
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok() && InTransaction()) {
+    if (absl::Status rollback = Exec("ROLLBACK"); !rollback.ok()) {
+      LogError("rollback failed: %s", rollback.ToString());
+    }
+  }
+  return status;
 }
 
 }  // namespace sessiond

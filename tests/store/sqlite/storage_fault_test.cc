@@ -10,8 +10,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
-#include "service/store/sqlite.h"
-#include "service/store/sqlite_session_store.h"
+#include "service/store/sqlite/sqlite_db.h"
+#include "service/store/sqlite/sqlite_session_store.h"
 #include "tests/testing/fault_vfs.h"
 #include "tests/testing/store_test_util.h"
 #include "tests/testing/test_util.h"

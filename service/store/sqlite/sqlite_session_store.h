@@ -26,8 +26,8 @@
 //   absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
 //       SqliteSessionStore::Open(options);
 
-#ifndef SESSIOND_SERVICE_STORE_SQLITE_SESSION_STORE_H_
-#define SESSIOND_SERVICE_STORE_SQLITE_SESSION_STORE_H_
+#ifndef SESSIOND_SERVICE_STORE_SQLITE_SQLITE_SESSION_STORE_H_
+#define SESSIOND_SERVICE_STORE_SQLITE_SQLITE_SESSION_STORE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -45,7 +45,10 @@
 #include "service/store/key_ring.h"
 #include "service/store/sealer.h"
 #include "service/store/session_store.h"
-#include "service/store/sqlite.h"
+#include "service/store/sqlite/sqlite_db.h"
+#include "service/store/sqlite/sqlite_reseal.h"
+#include "service/store/sqlite/sqlite_schema.h"
+#include "service/store/sqlite/sqlite_session_rows.h"
 
 namespace sessiond {
 
@@ -121,10 +124,8 @@ class SqliteSessionStore final : public SessionStore {
   // returns at once if none runs. For tools and tests.
   void AwaitResealDone();
 
-  // The schema version this build writes (`PRAGMA user_version`). Version 2
-  // added `key_id`, so a sessiond that predates encryption refuses a file
-  // holding sealed rows instead of misreading them.
-  static constexpr int64_t kSchemaVersion = 2;
+  // The schema version this build writes (sqlite_schema.h).
+  static constexpr int64_t kSchemaVersion = kSqliteSchemaVersion;
 
  private:
   struct PendingWrite {
@@ -132,30 +133,14 @@ class SqliteSessionStore final : public SessionStore {
     WriteCallback done;
   };
 
-  // The connection and its prepared statements; used by one thread at a time
-  // under db_mu_.
+  // The connection and its prepared statements; used by one thread at a
+  // time under db_mu_.
   struct Connection {
     SqliteDb db;
-    SqliteStatement insert;
-    SqliteStatement update;
-    SqliteStatement remove;
-    SqliteStatement touch;
+    SessionStatements rows;
     SqliteStatement probe;
-    SqliteStatement reseal_select;
-    SqliteStatement reseal_update;
-    std::optional<Sealer> sealer;  // present with a key ring
-  };
-
-  // Where the re-seal pass stands. It walks the table once in selector
-  // order; rows behind the cursor that change meanwhile are written under
-  // the primary key anyway, so one walk leaves no row on an old key.
-  struct ResealProgress {
-    std::string cursor;    // last selector examined; "" before the first
-    int64_t total = 0;     // live rows off the primary key when it started
-    int64_t in_clear = 0;  // of which stored in clear
-    int64_t done = 0;
-    absl::Time started;
-    absl::Time last_log;
+    std::optional<Sealer> sealer;        // with a key ring
+    std::optional<SqliteReseal> reseal;  // with a key ring
   };
 
   SqliteSessionStore(const SqliteStoreOptions& options, Connection connection);
@@ -164,20 +149,12 @@ class SqliteSessionStore final : public SessionStore {
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   bool WriterHasWorkOrReseal() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // Reads every row, handing live ones to `sink`; returns how many live rows
-  // are not under the primary key (and sets up the re-seal pass for them).
+  // are not under the primary key (and starts the re-seal pass for them).
   absl::StatusOr<int64_t> LoadLocked(
       absl::Time now, absl::FunctionRef<void(SessionRecord)> sink)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  // Opens (or, without encryption, takes) the details of the current row of
-  // the load query.
-  absl::Status ReadDetails(const SqliteStatement& row, SessionRecord& record)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  // One re-seal transaction, and what the writer should do next.
-  enum class ResealOutcome { kMore, kDone, kWriteFailed, kStopped };
-  ResealOutcome ResealStep() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  // Re-seals the next batch of rows; true when the walk reached the end.
-  absl::StatusOr<bool> ResealBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  void LogResealDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Runs one re-seal transaction; false when the pass is over.
+  bool ResealStep();
   // Ends the pass and wakes AwaitResealDone.
   void StopReseal();
   // Tells the listener when the outcome of the last write flips.
@@ -188,20 +165,20 @@ class SqliteSessionStore final : public SessionStore {
   absl::Status CommitBatch(const std::vector<PendingWrite>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status ApplyOp(const StoreOp& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  // Binds an insert's or update's columns, sealing the details when there is
-  // a key ring.
-  absl::Status BindDetails(const SessionRecord& record, SqliteStatement& stmt)
+  // The stored form of a record's details: sealed under the primary key with
+  // a key ring, else a copy of the encoding (`key_id` empty).
+  struct StoredDetails {
+    std::string data;
+    absl::string_view key_id;  // the sealer's; empty when in clear
+  };
+  absl::StatusOr<StoredDetails> StoreDetails(const SessionRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  // Runs BEGIN IMMEDIATE, `body`, COMMIT; rolls back explicitly on error.
-  template <typename Body>
-  absl::Status InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
   const SqliteStoreOptions options_;
 
   // Never held together with queue_mu_.
   absl::Mutex db_mu_;
   Connection connection_ ABSL_GUARDED_BY(db_mu_);
-  ResealProgress reseal_ ABSL_GUARDED_BY(db_mu_);
 
   mutable absl::Mutex queue_mu_;
   std::vector<PendingWrite> queue_ ABSL_GUARDED_BY(queue_mu_);
@@ -219,4 +196,4 @@ class SqliteSessionStore final : public SessionStore {
 
 }  // namespace sessiond
 
-#endif  // SESSIOND_SERVICE_STORE_SQLITE_SESSION_STORE_H_
+#endif  // SESSIOND_SERVICE_STORE_SQLITE_SQLITE_SESSION_STORE_H_

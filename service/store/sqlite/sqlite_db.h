@@ -11,8 +11,8 @@
 //   absl::StatusOr<SqliteStatement> stmt = db->Prepare("SELECT 1");
 //   absl::StatusOr<bool> row = stmt->Step();
 
-#ifndef SESSIOND_SERVICE_STORE_SQLITE_H_
-#define SESSIOND_SERVICE_STORE_SQLITE_H_
+#ifndef SESSIOND_SERVICE_STORE_SQLITE_SQLITE_DB_H_
+#define SESSIOND_SERVICE_STORE_SQLITE_SQLITE_DB_H_
 
 #include <sqlite3.h>
 
@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -43,6 +44,13 @@ class SqliteStatement {
   absl::Status BindText(int index, absl::string_view value);
   absl::Status BindBlob(int index, absl::string_view value);
 
+  // The same by parameter name, as written in the SQL (":selector").
+  // INTERNAL for a name the statement does not have, so a typo fails on
+  // first use instead of leaving a parameter NULL.
+  absl::Status BindInt64(const char* name, int64_t value);
+  absl::Status BindText(const char* name, absl::string_view value);
+  absl::Status BindBlob(const char* name, absl::string_view value);
+
   // Step advances the statement: true when a row is ready, false when done.
   [[nodiscard]] absl::StatusOr<bool> Step();
 
@@ -58,6 +66,9 @@ class SqliteStatement {
   absl::string_view ColumnText(int column) const;
   absl::string_view ColumnBlob(int column) const;
 
+  // The name of result column `column` as the SQL spells it; "" if none.
+  absl::string_view ColumnName(int column) const;
+
  private:
   friend class SqliteDb;
   struct Finalizer {
@@ -66,6 +77,8 @@ class SqliteStatement {
 
   SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
   absl::Status Check(int result, absl::string_view what) const;
+  // The index of parameter `name`; INTERNAL if the statement has none.
+  absl::StatusOr<int> ParameterIndex(const char* name) const;
 
   sqlite3* db_ = nullptr;  // not owned
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
@@ -100,6 +113,12 @@ class SqliteDb {
   // True while a transaction is open on this connection.
   bool InTransaction() const;
 
+  // InWriteTransaction runs BEGIN IMMEDIATE, `body`, COMMIT. On any error
+  // it rolls back explicitly (SQLite may leave a failed transaction open,
+  // and it must not leak into the next one) and returns the first error.
+  [[nodiscard]] absl::Status InWriteTransaction(
+      absl::FunctionRef<absl::Status()> body);
+
   // Error turns a failed result code into a Status that names `what` and
   // carries SQLite's message.
   absl::Status Error(int result, absl::string_view what) const;
@@ -116,4 +135,4 @@ class SqliteDb {
 
 }  // namespace sessiond
 
-#endif  // SESSIOND_SERVICE_STORE_SQLITE_H_
+#endif  // SESSIOND_SERVICE_STORE_SQLITE_SQLITE_DB_H_

@@ -1,0 +1,172 @@
+#include "service/store/sqlite/sqlite_session_rows.h"
+
+#include <array>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace sessiond {
+namespace {
+
+constexpr absl::string_view kInsertSql =
+    "INSERT INTO sessions (selector, verifier_sha256, subject, create_us, "
+    "expire_us, idle_timeout_us, last_active_us, data, rotated_sha256, "
+    "request_id, key_id) VALUES (:selector, :verifier_sha256, :subject, "
+    ":create_us, :expire_us, :idle_timeout_us, :last_active_us, :data, "
+    ":rotated_sha256, :request_id, :key_id)";
+constexpr absl::string_view kUpdateSql =
+    "UPDATE sessions SET verifier_sha256 = :verifier_sha256, last_active_us = "
+    "max(last_active_us, :last_active_us), data = :data, rotated_sha256 = "
+    ":rotated_sha256, key_id = :key_id WHERE selector = :selector AND "
+    "verifier_sha256 = :expected_verifier";
+constexpr absl::string_view kDeleteSql =
+    "DELETE FROM sessions WHERE selector = :selector";
+constexpr absl::string_view kTouchSql =
+    "UPDATE sessions SET last_active_us = max(last_active_us, "
+    ":last_active_us) WHERE selector = :selector";
+constexpr absl::string_view kSelectAllSql =
+    "SELECT selector, verifier_sha256, subject, create_us, expire_us, "
+    "idle_timeout_us, last_active_us, data, rotated_sha256, request_id, "
+    "key_id FROM sessions";
+
+// The column names of kSelectAllSql, indexed by SessionColumn.
+constexpr std::array<absl::string_view, kKeyIdColumn + 1> kColumnNames = {
+    "selector",       "verifier_sha256", "subject",        "create_us",
+    "expire_us",      "idle_timeout_us", "last_active_us", "data",
+    "rotated_sha256", "request_id",      "key_id"};
+
+absl::string_view DigestBytes(const VerifierDigest& digest) {
+  return absl::string_view(reinterpret_cast<const char*>(digest.data()),
+                           digest.size());
+}
+
+std::string EncodeRotated(const SessionRecord& record) {
+  std::string out;
+  out.reserve(record.rotated_digests.size() * kDigestSize);
+  for (const VerifierDigest& digest : record.rotated_digests) {
+    absl::StrAppend(&out, DigestBytes(digest));
+  }
+  return out;
+}
+
+absl::Status CheckColumnOrder(const SqliteStatement& select) {
+  for (size_t i = 0; i < kColumnNames.size(); ++i) {
+    const absl::string_view name = select.ColumnName(static_cast<int>(i));
+    if (name != kColumnNames[i]) {
+      return absl::InternalError(absl::StrCat("load query column ", i, " is \"",
+                                              name, "\", not \"",
+                                              kColumnNames[i], "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Binds what an insert and a rotation both write.
+absl::Status BindChangingColumns(const SessionRecord& r, absl::string_view data,
+                                 absl::string_view key_id,
+                                 SqliteStatement& stmt) {
+  absl::Status s = stmt.BindBlob(":selector", SelectorBytes(r.selector));
+  if (s.ok()) {
+    s = stmt.BindBlob(":verifier_sha256", DigestBytes(r.verifier_digest));
+  }
+  if (s.ok()) {
+    s = stmt.BindInt64(":last_active_us",
+                       absl::ToUnixMicros(r.last_active_time));
+  }
+  if (s.ok()) s = stmt.BindBlob(":data", data);
+  if (s.ok()) s = stmt.BindBlob(":rotated_sha256", EncodeRotated(r));
+  // NULL key_id: details in clear.
+  if (s.ok() && !key_id.empty()) s = stmt.BindText(":key_id", key_id);
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<SessionStatements> SessionStatements::Prepare(SqliteDb& db) {
+  SessionStatements statements;
+  struct Entry {
+    SqliteStatement* statement;
+    absl::string_view sql;
+  };
+  for (const Entry& entry : {Entry{&statements.insert, kInsertSql},
+                             Entry{&statements.update, kUpdateSql},
+                             Entry{&statements.remove, kDeleteSql},
+                             Entry{&statements.touch, kTouchSql},
+                             Entry{&statements.select_all, kSelectAllSql}}) {
+    absl::StatusOr<SqliteStatement> prepared = db.Prepare(entry.sql);
+    if (!prepared.ok()) return prepared.status();
+    *entry.statement = std::move(*prepared);
+  }
+  if (absl::Status s = CheckColumnOrder(statements.select_all); !s.ok()) {
+    return s;
+  }
+  return statements;
+}
+
+absl::string_view SelectorBytes(const Selector& selector) {
+  return absl::string_view(reinterpret_cast<const char*>(selector.data()),
+                           selector.size());
+}
+
+absl::Status BindNewSessionRow(const SessionRecord& r, absl::string_view data,
+                               absl::string_view key_id,
+                               SqliteStatement& insert) {
+  absl::Status s = BindChangingColumns(r, data, key_id, insert);
+  if (s.ok()) s = insert.BindText(":subject", r.subject);
+  if (s.ok())
+    s = insert.BindInt64(":create_us", absl::ToUnixMicros(r.create_time));
+  if (s.ok())
+    s = insert.BindInt64(":expire_us", absl::ToUnixMicros(r.expire_time));
+  if (s.ok()) {
+    s = insert.BindInt64(":idle_timeout_us",
+                         absl::ToInt64Microseconds(r.idle_timeout));
+  }
+  // NULL request_id: the create was not idempotent.
+  if (s.ok() && !r.request_id.empty()) {
+    s = insert.BindText(":request_id", r.request_id);
+  }
+  return s;
+}
+
+absl::Status BindRotatedSessionRow(const SessionRecord& record,
+                                   absl::string_view data,
+                                   absl::string_view key_id,
+                                   const VerifierDigest& expected,
+                                   SqliteStatement& update) {
+  absl::Status s = BindChangingColumns(record, data, key_id, update);
+  if (s.ok()) s = update.BindBlob(":expected_verifier", DigestBytes(expected));
+  return s;
+}
+
+absl::StatusOr<SessionRecord> DecodeSessionRow(const SqliteStatement& row) {
+  SessionRecord record;
+  absl::string_view selector = row.ColumnBlob(kSelectorColumn);
+  absl::string_view digest = row.ColumnBlob(kVerifierColumn);
+  if (selector.size() != kSelectorSize || digest.size() != kDigestSize) {
+    return absl::DataLossError("a sessions row has a malformed key or digest");
+  }
+  std::memcpy(record.selector.data(), selector.data(), kSelectorSize);
+  std::memcpy(record.verifier_digest.data(), digest.data(), kDigestSize);
+  record.subject = std::string(row.ColumnText(kSubjectColumn));
+  record.create_time = absl::FromUnixMicros(row.ColumnInt64(kCreateColumn));
+  record.expire_time = absl::FromUnixMicros(row.ColumnInt64(kExpireColumn));
+  record.idle_timeout = absl::Microseconds(row.ColumnInt64(kIdleTimeoutColumn));
+  record.last_active_time =
+      absl::FromUnixMicros(row.ColumnInt64(kLastActiveColumn));
+  absl::string_view rotated = row.ColumnBlob(kRotatedColumn);
+  if (rotated.size() % kDigestSize != 0) {
+    return absl::DataLossError(
+        absl::StrCat("session ", EncodeSessionId(record.selector),
+                     " has a malformed rotation history"));
+  }
+  for (size_t i = 0; i < rotated.size(); i += kDigestSize) {
+    VerifierDigest& old = record.rotated_digests.emplace_back();
+    std::memcpy(old.data(), rotated.data() + i, kDigestSize);
+  }
+  record.request_id = std::string(row.ColumnText(kRequestIdColumn));
+  return record;
+}
+
+}  // namespace sessiond

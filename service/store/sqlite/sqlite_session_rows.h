@@ -1,0 +1,89 @@
+// Session rows in SQLite: the statements that write and read the `sessions`
+// table (sqlite_schema.cc), and a SessionRecord's encoding in its columns.
+//
+// Parameters are bound by name (":selector"), and the load query's columns
+// are read through SessionColumn, whose order Prepare checks against the
+// names SQLite reports, so SQL and code cannot drift apart silently.
+//
+// Example:
+//   absl::StatusOr<SessionStatements> statements =
+//       SessionStatements::Prepare(db);
+//   BindNewSessionRow(record, record.details.encoded(), "",
+//                     statements->insert);
+//   statements->insert.Run();
+
+#ifndef SESSIOND_SERVICE_STORE_SQLITE_SQLITE_SESSION_ROWS_H_
+#define SESSIOND_SERVICE_STORE_SQLITE_SQLITE_SESSION_ROWS_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "service/common/session_record.h"
+#include "service/store/sqlite/sqlite_db.h"
+
+namespace sessiond {
+
+// The columns of the load query (SessionStatements::select_all), in order.
+enum SessionColumn : int {
+  kSelectorColumn,
+  kVerifierColumn,
+  kSubjectColumn,
+  kCreateColumn,
+  kExpireColumn,
+  kIdleTimeoutColumn,
+  kLastActiveColumn,
+  kDataColumn,
+  kRotatedColumn,
+  kRequestIdColumn,
+  kKeyIdColumn,
+};
+
+// The prepared statements of the sessions table. Used by one thread at a
+// time, with the connection they were prepared on.
+struct SessionStatements {
+  // Prepares every statement on `db`; INTERNAL if the load query's columns
+  // are not in SessionColumn's order.
+  [[nodiscard]] static absl::StatusOr<SessionStatements> Prepare(SqliteDb& db);
+
+  // INSERT of a new row (BindNewSessionRow).
+  SqliteStatement insert;
+  // A rotation (BindRotatedSessionRow).
+  SqliteStatement update;
+  // DELETE of :selector.
+  SqliteStatement remove;
+  // Moves :selector's last-active time forward to :last_active_us.
+  SqliteStatement touch;
+  // Every row, in SessionColumn order.
+  SqliteStatement select_all;
+};
+
+// BindNewSessionRow binds every column of `record` to `insert`, with `data`
+// as the stored details (sealed under `key_id`, or in clear when `key_id` is
+// empty).
+[[nodiscard]] absl::Status BindNewSessionRow(const SessionRecord& record,
+                                             absl::string_view data,
+                                             absl::string_view key_id,
+                                             SqliteStatement& insert);
+
+// BindRotatedSessionRow binds what a rotation changes (digest, history,
+// details, activity) to `update`, which applies only while the stored digest
+// is still `expected`: it can neither resurrect a revoked session nor undo a
+// concurrent rotation.
+[[nodiscard]] absl::Status BindRotatedSessionRow(const SessionRecord& record,
+                                                 absl::string_view data,
+                                                 absl::string_view key_id,
+                                                 const VerifierDigest& expected,
+                                                 SqliteStatement& update);
+
+// DecodeSessionRow reads the clear columns of the current row of
+// select_all; the details (kDataColumn, kKeyIdColumn) are left to the caller,
+// which opens them only for live rows. DATA_LOSS for a malformed row.
+[[nodiscard]] absl::StatusOr<SessionRecord> DecodeSessionRow(
+    const SqliteStatement& row);
+
+// SelectorBytes views a selector as the BLOB the table keys rows by.
+absl::string_view SelectorBytes(const Selector& selector);
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_STORE_SQLITE_SQLITE_SESSION_ROWS_H_

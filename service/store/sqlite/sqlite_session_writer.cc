@@ -1,0 +1,216 @@
+// SqliteSessionStore's writer thread: group commit, probing while the store
+// cannot write, and the re-seal pass between client batches.
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/log.h"
+#include "service/store/details_sealing.h"
+#include "service/store/sqlite/sqlite_session_store.h"
+
+namespace sessiond {
+namespace {
+
+// A failed write is retryable unless the disk is full, which needs an
+// operator; both tell the caller nothing was written.
+absl::Status WriteFailure(const absl::Status& cause) {
+  if (cause.code() == absl::StatusCode::kResourceExhausted) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("session store is full: ", cause.message()));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("session store cannot write: ", cause.message()));
+}
+
+}  // namespace
+
+bool SqliteSessionStore::WriterHasWork() const {
+  return stopping_ || !queue_.empty();
+}
+
+bool SqliteSessionStore::WriterHasWorkOrReseal() const {
+  return WriterHasWork() || reseal_active_;
+}
+
+void SqliteSessionStore::WriterLoop() {
+  while (true) {
+    std::vector<PendingWrite> batch;
+    bool reseal = false;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      // While unwritable, wake up now and then to probe even with no work,
+      // and leave the re-seal pass alone until writes succeed again.
+      if (writable_) {
+        queue_mu_.Await(
+            absl::Condition(this, &SqliteSessionStore::WriterHasWorkOrReseal));
+      } else {
+        queue_mu_.AwaitWithTimeout(
+            absl::Condition(this, &SqliteSessionStore::WriterHasWork),
+            options_.probe_interval);
+      }
+      if (queue_.empty()) {
+        if (stopping_) {
+          if (reseal_active_) {
+            LogInfo(
+                "re-seal paused by shutdown after %d rows; it resumes at "
+                "the next start",
+                stats_.resealed);
+            reseal_active_ = false;
+          }
+          return;  // every write is answered
+        }
+        if (!writable_) stats_.probes += 1;
+      }
+      // Take whole writes, in order, until the op budget is spent; always at
+      // least one, however large.
+      size_t ops = 0;
+      size_t take = 0;
+      while (take < queue_.size() &&
+             (take == 0 ||
+              ops + queue_[take].ops.size() <= options_.max_batch_ops)) {
+        ops += queue_[take].ops.size();
+        ++take;
+      }
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + take));
+      queue_.erase(queue_.begin(), queue_.begin() + take);
+      reseal = reseal_active_ && !stopping_;
+    }
+    if (!batch.empty() || !writable_) {
+      absl::Status status;
+      {
+        absl::MutexLock lock(&db_mu_);
+        status = batch.empty() ? Probe() : CommitBatch(batch);
+      }
+      if (!status.ok() && !batch.empty()) {
+        LogError("write of %d operations failed: %s", batch.size(),
+                 status.ToString());
+      }
+      ReportWritable(status.ok());
+      if (!batch.empty()) {
+        {
+          absl::MutexLock lock(&queue_mu_);
+          stats_.transactions += 1;
+          stats_.writes += static_cast<int64_t>(batch.size());
+        }
+        for (PendingWrite& write : batch) std::move(write.done)(status);
+      }
+    }
+    // At most one small re-seal transaction per client batch: under steady
+    // load the pass still advances, and a write waits behind one batch at
+    // most.
+    if (reseal && writable_ && !ResealStep()) StopReseal();
+  }
+}
+
+bool SqliteSessionStore::ResealStep() {
+  SqliteReseal::Outcome outcome;
+  int64_t done = 0;
+  {
+    absl::MutexLock lock(&db_mu_);
+    outcome = connection_.reseal->Step(connection_.db, *connection_.sealer);
+    done = connection_.reseal->done();
+  }
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stats_.resealed = done;
+  }
+  if (outcome == SqliteReseal::Outcome::kWriteFailed) ReportWritable(false);
+  return outcome == SqliteReseal::Outcome::kMore ||
+         outcome == SqliteReseal::Outcome::kWriteFailed;
+}
+
+void SqliteSessionStore::StopReseal() {
+  absl::MutexLock lock(&queue_mu_);
+  reseal_active_ = false;
+}
+
+void SqliteSessionStore::AwaitResealDone() {
+  absl::MutexLock lock(&queue_mu_);
+  queue_mu_.Await(absl::Condition(
+      +[](bool* active) { return !*active; }, &reseal_active_));
+}
+
+void SqliteSessionStore::ReportWritable(bool writable) {
+  if (writable == writable_) return;
+  writable_ = writable;
+  if (writable) {
+    LogInfo("session store %s can write again", options_.path);
+  } else {
+    LogWarning("session store %s cannot write; probing every %s", options_.path,
+               absl::FormatDuration(options_.probe_interval));
+  }
+  absl::MutexLock lock(&listener_mu_);
+  if (listener_) listener_(writable);
+}
+
+absl::Status SqliteSessionStore::Probe() {
+  SqliteDb& db = connection_.db;
+  return db.InWriteTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
+    absl::Status s = connection_.probe.Run();
+    if (s.ok()) s = db.Exec("DELETE FROM write_probe");
+    return s;
+  });
+}
+
+absl::Status SqliteSessionStore::CommitBatch(
+    const std::vector<PendingWrite>& batch) {
+  absl::Status status = connection_.db.InWriteTransaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
+        for (const PendingWrite& write : batch) {
+          for (const StoreOp& op : write.ops) {
+            if (absl::Status s = ApplyOp(op); !s.ok()) return s;
+          }
+        }
+        return absl::OkStatus();
+      });
+  return status.ok() ? status : WriteFailure(status);
+}
+
+absl::StatusOr<SqliteSessionStore::StoredDetails>
+SqliteSessionStore::StoreDetails(const SessionRecord& record) {
+  if (!connection_.sealer.has_value()) {
+    return StoredDetails{record.details.encoded(), ""};
+  }
+  absl::StatusOr<std::string> sealed = connection_.sealer->Seal(
+      SealContext(record.selector), record.details.encoded());
+  if (!sealed.ok()) return sealed.status();
+  return StoredDetails{std::move(*sealed), connection_.sealer->key_id()};
+}
+
+absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
+  SessionStatements& rows = connection_.rows;
+  SqliteStatement* stmt = nullptr;
+  absl::Status s;
+  if (const auto* insert = std::get_if<InsertSession>(&op)) {
+    stmt = &rows.insert;
+    absl::StatusOr<StoredDetails> stored = StoreDetails(*insert->record);
+    s = stored.ok() ? BindNewSessionRow(*insert->record, stored->data,
+                                        stored->key_id, *stmt)
+                    : stored.status();
+  } else if (const auto* update = std::get_if<UpdateSession>(&op)) {
+    stmt = &rows.update;
+    absl::StatusOr<StoredDetails> stored = StoreDetails(*update->record);
+    s = stored.ok() ? BindRotatedSessionRow(*update->record, stored->data,
+                                            stored->key_id,
+                                            update->expected_digest, *stmt)
+                    : stored.status();
+  } else if (const auto* remove = std::get_if<DeleteSession>(&op)) {
+    stmt = &rows.remove;
+    s = stmt->BindBlob(":selector", SelectorBytes(remove->selector));
+  } else {
+    const auto& touch = std::get<TouchSession>(op);
+    stmt = &rows.touch;
+    s = stmt->BindBlob(":selector", SelectorBytes(touch.selector));
+    if (s.ok()) {
+      s = stmt->BindInt64(":last_active_us", absl::ToUnixMicros(touch.time));
+    }
+  }
+  if (!s.ok()) {
+    stmt->Reset();
+    return s;
+  }
+  return stmt->Run();
+}
+
+}  // namespace sessiond
