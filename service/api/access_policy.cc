@@ -1,40 +1,58 @@
 #include "service/api/access_policy.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/descriptor.h"
+#include "service/common/file_reader.h"
 #include "service/common/log.h"
+#include "session/v1/session.pb.h"
 
 namespace sessiond {
 namespace {
 
-constexpr absl::string_view kServicePrefix = "/session.v1.SessionService/";
-
-// The SessionService RPCs a policy can name.
-const absl::flat_hash_set<std::string>& RpcNames() {
-  static const auto* names = new absl::flat_hash_set<std::string>{
-      "CreateSession", "ValidateSession",       "RevokeSession",
-      "RotateSession", "RevokeSubjectSessions", "ListSessions"};
-  return *names;
+// The methods a policy can name, by path ("/session.v1.SessionService/
+// CreateSession" -> "CreateSession"), read from the services' descriptors, so
+// a new RPC can be named in a policy as soon as it exists.
+const absl::flat_hash_map<std::string, std::string>& MethodsByPath() {
+  static const auto* methods = [] {
+    auto* by_path = new absl::flat_hash_map<std::string, std::string>();
+    // Every service of each API file the server serves.
+    const google::protobuf::FileDescriptor* files[] = {
+        session::v1::Session::descriptor()->file(),
+    };
+    for (const google::protobuf::FileDescriptor* file : files) {
+      for (int s = 0; s < file->service_count(); ++s) {
+        const google::protobuf::ServiceDescriptor* service = file->service(s);
+        for (int i = 0; i < service->method_count(); ++i) {
+          const google::protobuf::MethodDescriptor* method = service->method(i);
+          by_path->emplace(
+              absl::StrCat("/", service->full_name(), "/", method->name()),
+              method->name());
+        }
+      }
+    }
+    return by_path;
+  }();
+  return *methods;
 }
 
 bool IsKnownCall(absl::string_view call) {
-  return RpcNames().contains(call) || call == "Health" ||
-         call == "Reflection" || call == "*";
+  if (call == "Health" || call == "Reflection" || call == "*") return true;
+  for (const auto& [path, name] : MethodsByPath()) {
+    if (name == call) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
 absl::string_view AccessPolicy::CallName(absl::string_view path) {
-  if (absl::ConsumePrefix(&path, kServicePrefix)) {
-    return RpcNames().contains(path) ? path : absl::string_view();
-  }
+  auto method = MethodsByPath().find(path);
+  if (method != MethodsByPath().end()) return method->second;
   if (absl::StartsWith(path, "/grpc.health.v1.Health/")) return "Health";
   if (absl::StartsWith(path, "/grpc.reflection.v1alpha.ServerReflection/") ||
       absl::StartsWith(path, "/grpc.reflection.v1.ServerReflection/")) {
@@ -83,14 +101,12 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text) {
 }
 
 absl::StatusOr<AccessPolicy> AccessPolicy::Load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read policy file ", path));
+  std::string text;
+  if (absl::Status s = ReadWholeFile(path, "policy file", FileRules(), text);
+      !s.ok()) {
+    return s;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<AccessPolicy> policy = Parse(text.str());
+  absl::StatusOr<AccessPolicy> policy = Parse(text);
   if (!policy.ok()) {
     return absl::Status(policy.status().code(),
                         absl::StrCat(path, ": ", policy.status().message()));

@@ -5,37 +5,19 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace sessiond {
 namespace {
 
-// Limits of google.protobuf.Duration (about 10,000 years).
-constexpr int64_t kMaxDurationSeconds = 315'576'000'000;
-
-void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t micros = absl::ToUnixMicros(time);
-  int64_t seconds = micros / 1'000'000;
-  int64_t rest = micros % 1'000'000;
-  if (rest < 0) {
-    seconds -= 1;
-    rest += 1'000'000;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest * 1000));
-}
-
-void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
-  const int64_t micros = absl::ToInt64Microseconds(duration);
-  out->set_seconds(micros / 1'000'000);
-  out->set_nanos(static_cast<int32_t>((micros % 1'000'000) * 1000));
-}
+using ::google::protobuf::util::TimeUtil;
 
 absl::StatusOr<absl::Duration> FromDuration(
     const google::protobuf::Duration& duration, absl::string_view field) {
   const int64_t seconds = duration.seconds();
   const int32_t nanos = duration.nanos();
-  const bool in_range = seconds >= -kMaxDurationSeconds &&
-                        seconds <= kMaxDurationSeconds &&
+  const bool in_range = seconds >= TimeUtil::kDurationMinSeconds &&
+                        seconds <= TimeUtil::kDurationMaxSeconds &&
                         nanos > -1'000'000'000 && nanos < 1'000'000'000;
   const bool same_sign =
       (seconds >= 0 && nanos >= 0) || (seconds <= 0 && nanos <= 0);
@@ -55,12 +37,16 @@ void ToProto(const LiveSession& session, session::v1::Session* out) {
   // Attributes and client: the stored encoding shares Session's field
   // numbers, so merging it fills them in (it was checked when accepted).
   out->MergeFromString(record.details.encoded());
-  SetTimestamp(record.create_time, out->mutable_create_time());
-  SetTimestamp(record.expire_time, out->mutable_expire_time());
+  *out->mutable_create_time() =
+      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(record.create_time));
+  *out->mutable_expire_time() =
+      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(record.expire_time));
   if (record.idle_timeout > absl::ZeroDuration()) {
-    SetDuration(record.idle_timeout, out->mutable_idle_timeout());
+    *out->mutable_idle_timeout() = TimeUtil::MicrosecondsToDuration(
+        absl::ToInt64Microseconds(record.idle_timeout));
   }
-  SetTimestamp(session.last_active(), out->mutable_last_active_time());
+  *out->mutable_last_active_time() = TimeUtil::MicrosecondsToTimestamp(
+      absl::ToUnixMicros(session.last_active()));
 }
 
 session::v1::InvalidReason ToProto(InvalidReason reason) {

@@ -6,15 +6,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "service/common/file_reader.h"
 
 namespace sessiond {
 namespace {
@@ -34,14 +31,11 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 absl::StatusOr<std::string> ReadFile(const std::string& path,
                                      absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot read ", what, " ", path, ": ", std::strerror(errno)));
+  std::string text;
+  if (absl::Status s = ReadWholeFile(path, what, FileRules(), text); !s.ok()) {
+    return s;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return text;
 }
 
 std::string OpenSslError() {

@@ -1,12 +1,7 @@
 #include "service/store/key_ring.h"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -15,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "service/common/file_reader.h"
 
 namespace sessiond {
 namespace {
@@ -26,30 +22,6 @@ absl::Status LineError(absl::string_view source, int line,
                        absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(
       source.empty() ? "key file" : source, " line ", line, ": ", what));
-}
-
-// Reads the whole file from an open descriptor into `out`, growing it at
-// most to kMaxKeyFileBytes so no stray copy of key material is left behind
-// by a reallocation.
-absl::Status ReadAll(int fd, const std::string& path, std::string& out) {
-  out.reserve(kMaxKeyFileBytes);
-  char buffer[4096];
-  auto wipe =
-      absl::MakeCleanup([&buffer] { OPENSSL_cleanse(buffer, sizeof(buffer)); });
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n == 0) return absl::OkStatus();
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot read key file ", path, ": ", std::strerror(errno)));
-    }
-    if (out.size() + static_cast<size_t>(n) > kMaxKeyFileBytes) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "key file ", path, " is larger than ", kMaxKeyFileBytes, " bytes"));
-    }
-    out.append(buffer, static_cast<size_t>(n));
-  }
 }
 
 }  // namespace
@@ -119,34 +91,18 @@ absl::StatusOr<KeyRing> KeyRing::Parse(absl::string_view text,
 }
 
 absl::StatusOr<KeyRing> KeyRing::Load(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot open key file ", path, ": ", std::strerror(errno)));
-  }
-  auto close_fd = absl::MakeCleanup([fd] { ::close(fd); });
-  // Checked on the open descriptor, so the file read is the file checked.
-  struct stat info;
-  if (::fstat(fd, &info) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot stat key file ", path, ": ", std::strerror(errno)));
-  }
-  if (!S_ISREG(info.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("key file ", path, " is not a regular file"));
-  }
-  // Readable by others leaks the keys; writable by others lets someone put
-  // their own key first and read every later write.
-  if ((info.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "key file %s has mode %04o: group and others must have no access "
-        "(chmod 600 %s)",
-        path, info.st_mode & 07777, path));
-  }
   std::string text;
   auto wipe =
       absl::MakeCleanup([&text] { OPENSSL_cleanse(text.data(), text.size()); });
-  if (absl::Status s = ReadAll(fd, path, text); !s.ok()) return s;
+  // Readable by others leaks the keys; writable by others lets someone put
+  // their own key first and read every later write.
+  FileRules rules;
+  rules.max_bytes = kMaxKeyFileBytes;
+  rules.owner_only = true;
+  rules.secret = true;
+  if (absl::Status s = ReadWholeFile(path, "key file", rules, text); !s.ok()) {
+    return s;
+  }
   return Parse(text, path);
 }
 

@@ -1,6 +1,9 @@
 #include "service/api/access_policy.h"
 
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
+#include "session/v1/session.pb.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
@@ -55,6 +58,25 @@ TEST(AccessPolicyTest, CallNames) {
                 "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"),
             "Reflection");
   EXPECT_EQ(AccessPolicy::CallName("/session.v1.SessionService/Health"), "");
+}
+
+// Names come from the API's descriptors: every RPC of SessionService can be
+// named in a policy, with no list to keep in step by hand.
+TEST(AccessPolicyTest, EveryServiceMethodCanBeNamed) {
+  const google::protobuf::ServiceDescriptor* service =
+      session::v1::Session::descriptor()->file()->FindServiceByName(
+          "SessionService");
+  ASSERT_NE(service, nullptr);
+  ASSERT_GE(service->method_count(), 6);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string name = service->method(i)->name();
+    absl::StatusOr<AccessPolicy> policy =
+        AccessPolicy::Parse(absl::StrCat("caller: ", name, "\n"));
+    ASSERT_THAT(policy, IsOk()) << name;
+    const std::string path = absl::StrCat("/session.v1.SessionService/", name);
+    EXPECT_EQ(AccessPolicy::CallName(path), name);
+    EXPECT_TRUE(policy->Allows({"caller"}, path)) << name;
+  }
 }
 
 TEST(AccessPolicyTest, MistakesAreErrorsWithLineNumbers) {
