@@ -11,8 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "service/common/clock.h"
-#include "service/server/config.h"
 #include "service/common/log.h"
+#include "service/server/config.h"
 #include "service/server/server.h"
 
 int main(int argc, char** argv) {
@@ -40,6 +40,12 @@ int main(int argc, char** argv) {
   sigaddset(&shutdown_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
 
+  // Exit status: 2 for a flag no option can take or an option out of range
+  // (both INVALID_ARGUMENT, naming the flag), 1 for anything else that
+  // stops startup.
+  auto exit_code = [](const absl::Status& status) {
+    return absl::IsInvalidArgument(status) ? 2 : 1;
+  };
   absl::StatusOr<sessiond::Config> config = sessiond::ConfigFromFlags();
   if (!config.ok()) {
     sessiond::LogError("bad flags: %s", config.status().message());
@@ -50,7 +56,7 @@ int main(int argc, char** argv) {
   if (!store.ok()) {
     sessiond::LogError("cannot open the session store: %s",
                        store.status().ToString());
-    return 1;
+    return exit_code(store.status());
   }
   sessiond::SystemClock clock;
   absl::StatusOr<std::unique_ptr<sessiond::SessionServer>> server =
@@ -58,7 +64,7 @@ int main(int argc, char** argv) {
                                      std::move(*store), clock);
   if (!server.ok()) {
     sessiond::LogError("cannot start: %s", server.status().ToString());
-    return 1;
+    return exit_code(server.status());
   }
 
   int signal_number = 0;

@@ -1,91 +1,124 @@
 #include "service/server/config.h"
 
 #include <cstdint>
-#include <limits>
+#include <initializer_list>
 #include <memory>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "service/common/log.h"
 #include "service/store/memory_session_store.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+// Every default comes from the options struct that owns the option, so it
+// is written once. (Flags are int64_t; the structs' sizes are unsigned.)
+namespace {
+
+int64_t Int(uint64_t value) { return static_cast<int64_t>(value); }
+const sessiond::ManagerOptions& ManagerDefaults() {
+  static const auto* defaults = new sessiond::ManagerOptions();
+  return *defaults;
+}
+const sessiond::ServerOptions& ServerDefaults() {
+  static const auto* defaults = new sessiond::ServerOptions();
+  return *defaults;
+}
+const sessiond::SqliteStoreOptions& SqliteDefaults() {
+  static const auto* defaults = new sessiond::SqliteStoreOptions();
+  return *defaults;
+}
+
+}  // namespace
+
+ABSL_FLAG(std::string, listen, ServerDefaults().listen,
           "Address to serve on, host:port. Port 0 picks a free port.");
-ABSL_FLAG(std::string, store, "sqlite:sessiond.db",
+ABSL_FLAG(std::string, store, absl::StrCat("sqlite:", SqliteDefaults().path),
           "Where sessions are kept: sqlite:PATH (durable, the default) or "
           "memory (nothing survives a restart).");
-ABSL_FLAG(std::string, sqlite_synchronous, "FULL",
+ABSL_FLAG(std::string, sqlite_synchronous,
+          std::string(sessiond::SynchronousName(SqliteDefaults().synchronous)),
           "FULL: every acknowledged write survives power loss. NORMAL: "
           "survives a crash of sessiond, but power loss may drop the latest "
           "acknowledged writes.");
-ABSL_FLAG(absl::Duration, sqlite_busy_timeout, absl::Seconds(2),
+ABSL_FLAG(absl::Duration, sqlite_busy_timeout, SqliteDefaults().busy_timeout,
           "How long a write waits for a database locked by another process "
           "before failing with UNAVAILABLE.");
-ABSL_FLAG(int64_t, sqlite_max_db_bytes, 0,
+ABSL_FLAG(int64_t, sqlite_max_db_bytes, Int(SqliteDefaults().max_db_bytes),
           "Largest the database file may grow, in bytes; 0 means only the "
           "disk limits it. Creates past it fail with RESOURCE_EXHAUSTED.");
-ABSL_FLAG(absl::Duration, sqlite_probe_interval, absl::Seconds(1),
+ABSL_FLAG(absl::Duration, sqlite_probe_interval,
+          SqliteDefaults().probe_interval,
           "While writes fail, how often a probe write checks whether the "
           "store can write again (health turns SERVING when it can).");
-ABSL_FLAG(int64_t, sqlite_max_batch_ops, 4096,
+ABSL_FLAG(int64_t, sqlite_max_batch_ops, Int(SqliteDefaults().max_batch_ops),
           "Most operations committed in one transaction (group commit).");
 ABSL_FLAG(std::string, encryption_key_file, "",
           "Seal each session's attributes and client info in the database "
           "with AES-256-GCM: a file (mode 600) of ID:BASE64 lines, 32-byte "
           "keys; the first seals, all open. Empty: stored in clear.");
-ABSL_FLAG(int64_t, reseal_batch, 256,
+ABSL_FLAG(int64_t, reseal_batch, Int(SqliteDefaults().reseal_batch_rows),
           "Rows per transaction of the background pass that re-seals rows "
           "under older keys after a key rotation.");
-ABSL_FLAG(absl::Duration, default_ttl, absl::Hours(24),
+ABSL_FLAG(absl::Duration, default_ttl, ManagerDefaults().default_ttl,
           "Lifetime of a session created without a ttl.");
-ABSL_FLAG(absl::Duration, max_ttl, absl::Hours(24 * 30),
+ABSL_FLAG(absl::Duration, max_ttl, ManagerDefaults().max_ttl,
           "Longest session lifetime; longer requests are clamped to it.");
-ABSL_FLAG(absl::Duration, default_idle_timeout, absl::ZeroDuration(),
+ABSL_FLAG(absl::Duration, default_idle_timeout,
+          ManagerDefaults().default_idle_timeout,
           "Idle timeout of a session created without one; 0 means none.");
-ABSL_FLAG(absl::Duration, max_idle_timeout, absl::Hours(24 * 30),
+ABSL_FLAG(absl::Duration, max_idle_timeout, ManagerDefaults().max_idle_timeout,
           "Longest idle timeout; longer requests are clamped to it.");
-ABSL_FLAG(int64_t, max_sessions_per_subject, 100,
+ABSL_FLAG(int64_t, max_sessions_per_subject,
+          Int(ManagerDefaults().max_sessions_per_subject),
           "Most live sessions one subject may have.");
-ABSL_FLAG(std::string, subject_cap_policy, "evict_oldest",
+ABSL_FLAG(std::string, subject_cap_policy,
+          std::string(sessiond::SubjectCapPolicyName(
+              ManagerDefaults().subject_cap_policy)),
           "At --max_sessions_per_subject: evict_oldest (revoke the subject's "
           "oldest session to make room) or refuse (RESOURCE_EXHAUSTED).");
-ABSL_FLAG(int64_t, rotation_history, 4,
+ABSL_FLAG(int64_t, rotation_history, Int(ManagerDefaults().rotation_history),
           "How many rotated-out tokens per session are remembered, so that "
           "presenting one again is reported as a reuse.");
-ABSL_FLAG(bool, revoke_on_reuse, false,
+ABSL_FLAG(bool, revoke_on_reuse, ManagerDefaults().revoke_on_reuse,
           "Revoke a session when one of its rotated-out tokens is presented "
           "again (theft detection).");
-ABSL_FLAG(absl::Duration, idempotency_window, absl::Minutes(10),
+ABSL_FLAG(absl::Duration, idempotency_window,
+          ManagerDefaults().idempotency_window,
           "How long a CreateSession request_id is remembered.");
-ABSL_FLAG(int64_t, max_request_id_bytes, 128,
+ABSL_FLAG(int64_t, max_request_id_bytes,
+          Int(ManagerDefaults().max_request_id_bytes),
           "Longest CreateSession request_id, in bytes.");
-ABSL_FLAG(int64_t, default_page_size, 50,
+ABSL_FLAG(int64_t, default_page_size, Int(ManagerDefaults().default_page_size),
           "ListSessions page size when the request asks for 0.");
-ABSL_FLAG(int64_t, max_page_size, 1000,
+ABSL_FLAG(int64_t, max_page_size, Int(ManagerDefaults().max_page_size),
           "Largest ListSessions page; larger requests are clamped.");
-ABSL_FLAG(int64_t, max_subject_bytes, 256, "Longest subject, in bytes.");
-ABSL_FLAG(int64_t, max_attributes, 32, "Most attributes on one session.");
-ABSL_FLAG(int64_t, max_attribute_key_bytes, 128,
+ABSL_FLAG(int64_t, max_subject_bytes, Int(ManagerDefaults().max_subject_bytes),
+          "Longest subject, in bytes.");
+ABSL_FLAG(int64_t, max_attributes, Int(ManagerDefaults().max_attributes),
+          "Most attributes on one session.");
+ABSL_FLAG(int64_t, max_attribute_key_bytes,
+          Int(ManagerDefaults().max_attribute_key_bytes),
           "Longest attribute key, in bytes.");
-ABSL_FLAG(int64_t, max_attribute_value_bytes, 1024,
+ABSL_FLAG(int64_t, max_attribute_value_bytes,
+          Int(ManagerDefaults().max_attribute_value_bytes),
           "Longest attribute value, in bytes.");
-ABSL_FLAG(int64_t, max_client_field_bytes, 512,
+ABSL_FLAG(int64_t, max_client_field_bytes,
+          Int(ManagerDefaults().max_client_field_bytes),
           "Longest client.ip_address or client.user_agent, in bytes.");
-ABSL_FLAG(int64_t, max_sessions, 10'000'000,
+ABSL_FLAG(int64_t, max_sessions, Int(ManagerDefaults().max_sessions),
           "Most sessions held at once; creates beyond it get "
           "RESOURCE_EXHAUSTED.");
-ABSL_FLAG(std::string, token_prefix, "sess_",
+ABSL_FLAG(std::string, token_prefix, ManagerDefaults().token_prefix,
           "Text every token starts with (0-16 of [A-Za-z0-9_]), so secret "
           "scanners can recognise leaked tokens.");
-ABSL_FLAG(std::string, cookie_name, "__Host-session",
+ABSL_FLAG(std::string, cookie_name, ServerDefaults().cookie.name,
           "Name of the session cookie returned by CreateSession.");
-ABSL_FLAG(bool, allow_unprefixed_cookie, false,
+ABSL_FLAG(bool, allow_unprefixed_cookie,
+          ServerDefaults().cookie.allow_unprefixed,
           "Allow a --cookie_name without the __Host- prefix (which makes "
           "browsers require Secure, Path=/ and no Domain).");
-ABSL_FLAG(std::string, cookie_same_site, "Lax",
+ABSL_FLAG(std::string, cookie_same_site, ServerDefaults().cookie.same_site,
           "SameSite attribute of the cookie: Strict, Lax or None.");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain: serve TLS (with --tls_key).");
@@ -93,47 +126,151 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: require every caller to present a certificate it "
           "signed (mTLS).");
-ABSL_FLAG(bool, insecure, false,
+ABSL_FLAG(bool, insecure, ServerDefaults().insecure,
           "Allow plaintext on an address that is not loopback.");
 ABSL_FLAG(std::string, policy_file, "",
           "Access policy: which caller identities (mTLS certificate SAN or "
           "CN) may call which RPCs. Needs mTLS.");
-ABSL_FLAG(int64_t, max_concurrent_streams, 100,
+ABSL_FLAG(int64_t, max_concurrent_streams,
+          Int(ServerDefaults().max_concurrent_streams),
           "Most concurrent calls on one client connection.");
-ABSL_FLAG(absl::Duration, min_ping_interval, absl::Minutes(5),
+ABSL_FLAG(absl::Duration, min_ping_interval, ServerDefaults().min_ping_interval,
           "Clients sending keepalive pings more often than this without "
           "calls are disconnected.");
-ABSL_FLAG(int64_t, guess_alert_threshold, 100,
+ABSL_FLAG(int64_t, guess_alert_threshold, ServerDefaults().guesses.threshold,
           "Failed validations (malformed or unknown token) from one caller "
           "within --guess_alert_window that are logged as suspected token "
           "guessing.");
-ABSL_FLAG(absl::Duration, guess_alert_window, absl::Minutes(1),
+ABSL_FLAG(absl::Duration, guess_alert_window, ServerDefaults().guesses.window,
           "Window for --guess_alert_threshold.");
-ABSL_FLAG(bool, reflection, true,
+ABSL_FLAG(bool, reflection, ServerDefaults().reflection,
           "Serve gRPC server reflection (for grpcurl and buf curl).");
-ABSL_FLAG(int64_t, max_receive_message_bytes, 64 * 1024,
+ABSL_FLAG(int64_t, max_receive_message_bytes,
+          Int(ServerDefaults().max_receive_message_bytes),
           "Largest request accepted, in bytes.");
-ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
+ABSL_FLAG(absl::Duration, drain_timeout, ServerDefaults().drain_timeout,
           "At SIGTERM/SIGINT, how long calls in flight may take to finish.");
-ABSL_FLAG(absl::Duration, sweep_interval, absl::Seconds(30),
+ABSL_FLAG(absl::Duration, sweep_interval, ServerDefaults().sweep_interval,
           "How often expired sessions are deleted and activity persisted.");
-ABSL_FLAG(int64_t, sweep_batch, 10'000,
+ABSL_FLAG(int64_t, sweep_batch, Int(ManagerDefaults().sweep_batch),
           "Most sessions deleted (and activity times persisted) per sweep "
           "transaction.");
 
 namespace sessiond {
 namespace {
 
-// Reads a size flag that must be in [1, max].
-absl::StatusOr<size_t> PositiveSize(
-    const absl::Flag<int64_t>& flag, absl::string_view name,
-    int64_t max = std::numeric_limits<int32_t>::max()) {
-  int64_t value = absl::GetFlag(flag);
-  if (value < 1 || value > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", name, " must be between 1 and ", max, ", not ", value));
+// Flags are int64_t and sizes unsigned: a negative value cannot become an
+// option at all, so it is refused here. Every other rule about a value is
+// its options struct's (checked once, as the server starts).
+absl::Status ToSize(const absl::Flag<int64_t>& flag, absl::string_view name,
+                    size_t& out) {
+  const int64_t value = absl::GetFlag(flag);
+  if (value < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " must not be negative, not ", value));
   }
-  return static_cast<size_t>(value);
+  out = static_cast<size_t>(value);
+  return absl::OkStatus();
+}
+
+struct SizeFlag {
+  const absl::Flag<int64_t>& flag;
+  absl::string_view name;
+  size_t* field;
+};
+
+absl::Status ToSizes(std::initializer_list<SizeFlag> sizes) {
+  for (const SizeFlag& size : sizes) {
+    if (absl::Status s = ToSize(size.flag, size.name, *size.field); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StoreFromFlags(StoreConfig& store) {
+  absl::StatusOr<StoreConfig> spec = ParseStoreSpec(absl::GetFlag(FLAGS_store));
+  if (!spec.ok()) return spec.status();
+  store = *spec;
+  SqliteStoreOptions& sqlite = store.sqlite;
+  absl::StatusOr<SqliteStoreOptions::Synchronous> synchronous =
+      ParseSynchronous(absl::GetFlag(FLAGS_sqlite_synchronous));
+  if (!synchronous.ok()) return synchronous.status();
+  sqlite.synchronous = *synchronous;
+  sqlite.busy_timeout = absl::GetFlag(FLAGS_sqlite_busy_timeout);
+  sqlite.probe_interval = absl::GetFlag(FLAGS_sqlite_probe_interval);
+  size_t max_db_bytes = 0;
+  if (absl::Status s = ToSizes({
+          {FLAGS_sqlite_max_db_bytes, "sqlite_max_db_bytes", &max_db_bytes},
+          {FLAGS_sqlite_max_batch_ops, "sqlite_max_batch_ops",
+           &sqlite.max_batch_ops},
+          {FLAGS_reseal_batch, "reseal_batch", &sqlite.reseal_batch_rows},
+      });
+      !s.ok()) {
+    return s;
+  }
+  sqlite.max_db_bytes = max_db_bytes;
+  store.encryption_key_file = absl::GetFlag(FLAGS_encryption_key_file);
+  return absl::OkStatus();
+}
+
+absl::Status ManagerFromFlags(ManagerOptions& manager) {
+  manager.default_ttl = absl::GetFlag(FLAGS_default_ttl);
+  manager.max_ttl = absl::GetFlag(FLAGS_max_ttl);
+  manager.default_idle_timeout = absl::GetFlag(FLAGS_default_idle_timeout);
+  manager.max_idle_timeout = absl::GetFlag(FLAGS_max_idle_timeout);
+  manager.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
+  manager.revoke_on_reuse = absl::GetFlag(FLAGS_revoke_on_reuse);
+  manager.token_prefix = absl::GetFlag(FLAGS_token_prefix);
+  absl::StatusOr<ManagerOptions::SubjectCapPolicy> policy =
+      ParseSubjectCapPolicy(absl::GetFlag(FLAGS_subject_cap_policy));
+  if (!policy.ok()) return policy.status();
+  manager.subject_cap_policy = *policy;
+  return ToSizes({
+      {FLAGS_max_subject_bytes, "max_subject_bytes",
+       &manager.max_subject_bytes},
+      {FLAGS_max_attributes, "max_attributes", &manager.max_attributes},
+      {FLAGS_max_attribute_key_bytes, "max_attribute_key_bytes",
+       &manager.max_attribute_key_bytes},
+      {FLAGS_max_attribute_value_bytes, "max_attribute_value_bytes",
+       &manager.max_attribute_value_bytes},
+      {FLAGS_max_client_field_bytes, "max_client_field_bytes",
+       &manager.max_client_field_bytes},
+      {FLAGS_max_sessions, "max_sessions", &manager.max_sessions},
+      {FLAGS_sweep_batch, "sweep_batch", &manager.sweep_batch},
+      {FLAGS_max_sessions_per_subject, "max_sessions_per_subject",
+       &manager.max_sessions_per_subject},
+      {FLAGS_rotation_history, "rotation_history", &manager.rotation_history},
+      {FLAGS_max_request_id_bytes, "max_request_id_bytes",
+       &manager.max_request_id_bytes},
+      {FLAGS_default_page_size, "default_page_size",
+       &manager.default_page_size},
+      {FLAGS_max_page_size, "max_page_size", &manager.max_page_size},
+  });
+}
+
+absl::Status ServerFromFlags(ServerOptions& server) {
+  server.listen = absl::GetFlag(FLAGS_listen);
+  server.reflection = absl::GetFlag(FLAGS_reflection);
+  server.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  server.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
+  server.tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  server.tls.key = absl::GetFlag(FLAGS_tls_key);
+  server.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  server.insecure = absl::GetFlag(FLAGS_insecure);
+  server.policy_file = absl::GetFlag(FLAGS_policy_file);
+  server.min_ping_interval = absl::GetFlag(FLAGS_min_ping_interval);
+  server.guesses.threshold = absl::GetFlag(FLAGS_guess_alert_threshold);
+  server.guesses.window = absl::GetFlag(FLAGS_guess_alert_window);
+  server.cookie.name = absl::GetFlag(FLAGS_cookie_name);
+  server.cookie.same_site = absl::GetFlag(FLAGS_cookie_same_site);
+  server.cookie.allow_unprefixed = absl::GetFlag(FLAGS_allow_unprefixed_cookie);
+  return ToSizes({
+      {FLAGS_max_receive_message_bytes, "max_receive_message_bytes",
+       &server.max_receive_message_bytes},
+      {FLAGS_max_concurrent_streams, "max_concurrent_streams",
+       &server.max_concurrent_streams},
+  });
 }
 
 }  // namespace
@@ -159,164 +296,28 @@ absl::StatusOr<StoreConfig> ParseStoreSpec(absl::string_view spec) {
 
 absl::StatusOr<Config> ConfigFromFlags() {
   Config config;
-  absl::StatusOr<StoreConfig> store =
-      ParseStoreSpec(absl::GetFlag(FLAGS_store));
-  if (!store.ok()) return store.status();
-  config.store = *store;
-
-  SqliteStoreOptions& sqlite = config.store.sqlite;
-  const std::string synchronous =
-      absl::AsciiStrToUpper(absl::GetFlag(FLAGS_sqlite_synchronous));
-  if (synchronous == "FULL") {
-    sqlite.synchronous = SqliteStoreOptions::Synchronous::kFull;
-  } else if (synchronous == "NORMAL") {
-    sqlite.synchronous = SqliteStoreOptions::Synchronous::kNormal;
-  } else {
-    return absl::InvalidArgumentError(
-        "--sqlite_synchronous must be FULL or NORMAL");
-  }
-  sqlite.busy_timeout = absl::GetFlag(FLAGS_sqlite_busy_timeout);
-  if (sqlite.busy_timeout < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "--sqlite_busy_timeout must not be negative");
-  }
-  sqlite.max_db_bytes = absl::GetFlag(FLAGS_sqlite_max_db_bytes);
-  if (sqlite.max_db_bytes < 0) {
-    return absl::InvalidArgumentError(
-        "--sqlite_max_db_bytes must not be negative");
-  }
-  sqlite.probe_interval = absl::GetFlag(FLAGS_sqlite_probe_interval);
-  if (sqlite.probe_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "--sqlite_probe_interval must be positive");
-  }
-  absl::StatusOr<size_t> batch =
-      PositiveSize(FLAGS_sqlite_max_batch_ops, "sqlite_max_batch_ops");
-  if (!batch.ok()) return batch.status();
-  sqlite.max_batch_ops = *batch;
-  absl::StatusOr<size_t> reseal =
-      PositiveSize(FLAGS_reseal_batch, "reseal_batch", 1'000'000);
-  if (!reseal.ok()) return reseal.status();
-  sqlite.reseal_batch_rows = *reseal;
-  config.store.encryption_key_file = absl::GetFlag(FLAGS_encryption_key_file);
-  if (!config.store.encryption_key_file.empty() &&
-      config.store.kind != StoreConfig::Kind::kSqlite) {
-    return absl::InvalidArgumentError(
-        "--encryption_key_file needs --store=sqlite:PATH (the memory store "
-        "keeps nothing at rest)");
-  }
-
-  ManagerOptions& manager = config.manager;
-  manager.default_ttl = absl::GetFlag(FLAGS_default_ttl);
-  manager.max_ttl = absl::GetFlag(FLAGS_max_ttl);
-  manager.default_idle_timeout = absl::GetFlag(FLAGS_default_idle_timeout);
-  manager.max_idle_timeout = absl::GetFlag(FLAGS_max_idle_timeout);
-  manager.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
-  manager.revoke_on_reuse = absl::GetFlag(FLAGS_revoke_on_reuse);
-  const std::string cap_policy = absl::GetFlag(FLAGS_subject_cap_policy);
-  if (cap_policy == "evict_oldest") {
-    manager.subject_cap_policy = ManagerOptions::SubjectCapPolicy::kEvictOldest;
-  } else if (cap_policy == "refuse") {
-    manager.subject_cap_policy = ManagerOptions::SubjectCapPolicy::kRefuse;
-  } else {
-    return absl::InvalidArgumentError(
-        "--subject_cap_policy must be evict_oldest or refuse");
-  }
-  struct SizeFlag {
-    const absl::Flag<int64_t>& flag;
-    absl::string_view name;
-    size_t* field;
-  };
-  const SizeFlag sizes[] = {
-      {FLAGS_max_subject_bytes, "max_subject_bytes",
-       &manager.max_subject_bytes},
-      {FLAGS_max_attributes, "max_attributes", &manager.max_attributes},
-      {FLAGS_max_attribute_key_bytes, "max_attribute_key_bytes",
-       &manager.max_attribute_key_bytes},
-      {FLAGS_max_attribute_value_bytes, "max_attribute_value_bytes",
-       &manager.max_attribute_value_bytes},
-      {FLAGS_max_client_field_bytes, "max_client_field_bytes",
-       &manager.max_client_field_bytes},
-      {FLAGS_sweep_batch, "sweep_batch", &manager.sweep_batch},
-      {FLAGS_max_sessions_per_subject, "max_sessions_per_subject",
-       &manager.max_sessions_per_subject},
-      {FLAGS_rotation_history, "rotation_history", &manager.rotation_history},
-      {FLAGS_max_request_id_bytes, "max_request_id_bytes",
-       &manager.max_request_id_bytes},
-      {FLAGS_default_page_size, "default_page_size",
-       &manager.default_page_size},
-      {FLAGS_max_page_size, "max_page_size", &manager.max_page_size},
-  };
-  for (const SizeFlag& size : sizes) {
-    absl::StatusOr<size_t> value = PositiveSize(size.flag, size.name);
-    if (!value.ok()) return value.status();
-    *size.field = *value;
-  }
-  absl::StatusOr<size_t> max_sessions = PositiveSize(
-      FLAGS_max_sessions, "max_sessions", std::numeric_limits<int64_t>::max());
-  if (!max_sessions.ok()) return max_sessions.status();
-  manager.max_sessions = *max_sessions;
-  manager.token_prefix = absl::GetFlag(FLAGS_token_prefix);
-  if (absl::Status s = ValidateManagerOptions(manager); !s.ok()) {
-    return s;
-  }
-
-  ServerOptions& server = config.server;
-  server.listen = absl::GetFlag(FLAGS_listen);
-  server.reflection = absl::GetFlag(FLAGS_reflection);
-  absl::StatusOr<size_t> message = PositiveSize(FLAGS_max_receive_message_bytes,
-                                                "max_receive_message_bytes");
-  if (!message.ok()) return message.status();
-  server.max_receive_message_bytes = static_cast<int>(*message);
-  server.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
-  server.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
-  if (server.drain_timeout < absl::ZeroDuration() ||
-      server.sweep_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "--drain_timeout must not be negative and --sweep_interval must be "
-        "positive");
-  }
-  server.tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  server.tls.key = absl::GetFlag(FLAGS_tls_key);
-  server.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
-  server.insecure = absl::GetFlag(FLAGS_insecure);
-  server.policy_file = absl::GetFlag(FLAGS_policy_file);
-  absl::StatusOr<size_t> streams =
-      PositiveSize(FLAGS_max_concurrent_streams, "max_concurrent_streams");
-  if (!streams.ok()) return streams.status();
-  server.max_concurrent_streams = static_cast<int>(*streams);
-  server.min_ping_interval = absl::GetFlag(FLAGS_min_ping_interval);
-  if (server.min_ping_interval < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "--min_ping_interval must not be negative");
-  }
-  absl::StatusOr<size_t> threshold =
-      PositiveSize(FLAGS_guess_alert_threshold, "guess_alert_threshold");
-  if (!threshold.ok()) return threshold.status();
-  server.guesses.threshold = static_cast<int64_t>(*threshold);
-  server.guesses.window = absl::GetFlag(FLAGS_guess_alert_window);
-  if (server.guesses.window <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--guess_alert_window must be positive");
-  }
-  server.cookie.name = absl::GetFlag(FLAGS_cookie_name);
-  server.cookie.same_site = absl::GetFlag(FLAGS_cookie_same_site);
-  if (absl::Status s = ValidateCookiePolicy(server.cookie); !s.ok()) return s;
-  if (!absl::StartsWith(server.cookie.name, "__Host-")) {
-    if (!absl::GetFlag(FLAGS_allow_unprefixed_cookie)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--cookie_name \"", server.cookie.name,
-          "\" lacks the __Host- prefix; pass --allow_unprefixed_cookie to "
-          "accept a cookie that a sibling subdomain could overwrite"));
-    }
-    LogWarning(
-        "cookie name %s has no __Host- prefix: browsers will not stop other "
-        "subdomains from setting it",
-        server.cookie.name);
+  for (const absl::Status& s :
+       {StoreFromFlags(config.store), ManagerFromFlags(config.manager),
+        ServerFromFlags(config.server)}) {
+    if (!s.ok()) return s;
   }
   return config;
 }
 
+absl::Status ValidateStoreConfig(const StoreConfig& config) {
+  if (config.kind == StoreConfig::Kind::kMemory) {
+    if (!config.encryption_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--encryption_key_file needs --store=sqlite:PATH (the memory store "
+          "keeps nothing at rest)");
+    }
+    return absl::OkStatus();
+  }
+  return ValidateSqliteStoreOptions(config.sqlite);
+}
+
 absl::StatusOr<SessionStorePtr> OpenStore(const StoreConfig& config) {
+  if (absl::Status s = ValidateStoreConfig(config); !s.ok()) return s;
   if (config.kind == StoreConfig::Kind::kMemory) {
     LogWarning("--store=memory: sessions will not survive a restart");
     return SessionStorePtr(std::make_unique<MemorySessionStore>());

@@ -19,6 +19,7 @@
 #include "service/session/session_manager.h"
 #include "service/store/session_store.h"
 #include "service/store/sqlite/sqlite_session_store.h"
+#include "service/store/sqlite/sqlite_store_options.h"
 
 namespace sessiond {
 
@@ -42,11 +43,17 @@ struct Config {
 [[nodiscard]] absl::StatusOr<StoreConfig> ParseStoreSpec(
     absl::string_view spec);
 
-// ConfigFromFlags reads and checks every flag; INVALID_ARGUMENT names the
-// first bad one.
+// ConfigFromFlags turns the flags into options. INVALID_ARGUMENT, naming the
+// flag, only for a value no option can hold (an unknown name, a negative
+// size); every other rule is checked once, as the store opens and the server
+// starts.
 [[nodiscard]] absl::StatusOr<Config> ConfigFromFlags();
 
-// OpenStore opens the configured store, loading its key file if any.
+// ValidateStoreConfig checks the store's options (OpenStore calls it).
+[[nodiscard]] absl::Status ValidateStoreConfig(const StoreConfig& config);
+
+// OpenStore checks and opens the configured store, loading its key file if
+// any.
 [[nodiscard]] absl::StatusOr<SessionStorePtr> OpenStore(
     const StoreConfig& config);
 

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.pb.h"
@@ -93,10 +94,18 @@ SessionServer::SessionServer(const ServerOptions& options,
 absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     const ServerOptions& options, const ManagerOptions& manager_options,
     SessionStorePtr store, const Clock& clock) {
+  // The one place options are checked: every flag's rule lives in the
+  // Validate function of its options struct.
+  if (absl::Status s = ValidateServerOptions(options); !s.ok()) return s;
   if (absl::Status s = ValidateManagerOptions(manager_options); !s.ok()) {
     return s;
   }
-  if (absl::Status s = ValidateCookiePolicy(options.cookie); !s.ok()) return s;
+  if (!absl::StartsWith(options.cookie.name, "__Host-")) {
+    LogWarning(
+        "cookie name %s has no __Host- prefix: browsers will not stop other "
+        "subdomains from setting it",
+        options.cookie.name);
+  }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       Credentials(options);
   if (!credentials.ok()) return credentials.status();
@@ -113,9 +122,10 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetOption(std::make_unique<ReflectionOption>(options.reflection));
-  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options.max_receive_message_bytes));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             options.max_concurrent_streams);
+                             static_cast<int>(options.max_concurrent_streams));
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.min_ping_interval)));

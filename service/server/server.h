@@ -31,39 +31,11 @@
 #include "absl/time/time.h"
 #include "service/api/session_service.h"
 #include "service/common/clock.h"
-#include "service/server/tls.h"
-#include "service/session/cookie.h"
-#include "service/session/guess_detector.h"
+#include "service/server/server_options.h"
 #include "service/session/session_manager.h"
 #include "service/store/session_store.h"
 
 namespace sessiond {
-
-struct ServerOptions {
-  // host:port to listen on; port 0 picks a free port (see port()).
-  std::string listen = "127.0.0.1:50051";
-  // Serve grpc.reflection so grpcurl and `buf curl` work without protos.
-  bool reflection = true;
-  // Largest request accepted. The API needs kilobytes, not gRPC's 4 MiB.
-  int max_receive_message_bytes = 64 * 1024;
-  // How long calls in flight may take to finish at shutdown.
-  absl::Duration drain_timeout = absl::Seconds(10);
-  // How often expired sessions are removed and activity persisted.
-  absl::Duration sweep_interval = absl::Seconds(30);
-  CookiePolicy cookie;
-  // TLS / mTLS; empty means plaintext, allowed off loopback only with
-  // `insecure`.
-  TlsFiles tls;
-  bool insecure = false;
-  // Access policy file (needs mTLS); empty means every caller may call
-  // everything.
-  std::string policy_file;
-  // Most concurrent calls on one connection.
-  int max_concurrent_streams = 100;
-  // Clients pinging more often than this without sending calls are cut off.
-  absl::Duration min_ping_interval = absl::Minutes(5);
-  GuessDetectorOptions guesses;
-};
 
 // Thread-safe.
 class SessionServer {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace sessiond {
@@ -29,6 +30,12 @@ absl::Status ValidateCookiePolicy(const CookiePolicy& policy) {
       !std::all_of(policy.name.begin(), policy.name.end(), IsTokenCharacter)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cookie name \"", policy.name, "\" is not a valid HTTP token"));
+  }
+  if (!policy.allow_unprefixed && !absl::StartsWith(policy.name, "__Host-")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cookie_name \"", policy.name,
+        "\" lacks the __Host- prefix; pass --allow_unprefixed_cookie to "
+        "accept a cookie that a sibling subdomain could overwrite"));
   }
   if (policy.same_site != "Strict" && policy.same_site != "Lax" &&
       policy.same_site != "None") {

@@ -26,10 +26,14 @@ struct CookiePolicy {
   std::string name = "__Host-session";
   // SameSite attribute: "Strict", "Lax" or "None".
   std::string same_site = "Lax";
+  // Accept a name without the `__Host-` prefix, whose cookie a sibling
+  // subdomain could overwrite.
+  bool allow_unprefixed = false;
 };
 
-// ValidateCookiePolicy accepts a name made of RFC 6265 token characters and
-// one of the three SameSite values.
+// ValidateCookiePolicy accepts a name made of RFC 6265 token characters,
+// starting with `__Host-` unless allow_unprefixed, and one of the three
+// SameSite values.
 [[nodiscard]] absl::Status ValidateCookiePolicy(const CookiePolicy& policy);
 
 // SetCookieHeader returns a Set-Cookie value carrying `token` that the

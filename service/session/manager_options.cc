@@ -1,42 +1,76 @@
 #include "service/session/manager_options.h"
 
+#include <limits>
+
+#include "service/common/option_checks.h"
 #include "service/session/token.h"
 
 namespace sessiond {
 
-absl::Status ValidateManagerOptions(const ManagerOptions& options) {
-  if (options.max_ttl <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--max_ttl must be positive");
+absl::string_view SubjectCapPolicyName(
+    ManagerOptions::SubjectCapPolicy policy) {
+  switch (policy) {
+    case ManagerOptions::SubjectCapPolicy::kEvictOldest:
+      return "evict_oldest";
+    case ManagerOptions::SubjectCapPolicy::kRefuse:
+      return "refuse";
   }
-  if (options.default_ttl <= absl::ZeroDuration() ||
-      options.default_ttl > options.max_ttl) {
+  return "evict_oldest";
+}
+
+absl::StatusOr<ManagerOptions::SubjectCapPolicy> ParseSubjectCapPolicy(
+    absl::string_view name) {
+  for (auto policy : {ManagerOptions::SubjectCapPolicy::kEvictOldest,
+                      ManagerOptions::SubjectCapPolicy::kRefuse}) {
+    if (name == SubjectCapPolicyName(policy)) return policy;
+  }
+  return absl::InvalidArgumentError(
+      "--subject_cap_policy must be evict_oldest or refuse");
+}
+
+absl::Status ValidateManagerOptions(const ManagerOptions& o) {
+  for (const absl::Status& s : {
+           CheckPositive("max_ttl", o.max_ttl),
+           CheckPositive("default_ttl", o.default_ttl),
+           CheckPositive("max_idle_timeout", o.max_idle_timeout),
+           CheckNotNegative("default_idle_timeout", o.default_idle_timeout),
+           CheckPositive("idempotency_window", o.idempotency_window),
+           CheckSize("max_subject_bytes", o.max_subject_bytes, 1,
+                     kMaxIntOption),
+           CheckSize("max_attributes", o.max_attributes, 1, kMaxIntOption),
+           CheckSize("max_attribute_key_bytes", o.max_attribute_key_bytes, 1,
+                     kMaxIntOption),
+           CheckSize("max_attribute_value_bytes", o.max_attribute_value_bytes,
+                     1, kMaxIntOption),
+           CheckSize("max_client_field_bytes", o.max_client_field_bytes, 1,
+                     kMaxIntOption),
+           CheckSize("max_sessions", o.max_sessions, 1,
+                     std::numeric_limits<int64_t>::max()),
+           CheckSize("max_sessions_per_subject", o.max_sessions_per_subject, 1,
+                     kMaxIntOption),
+           CheckSize("rotation_history", o.rotation_history, 1, kMaxIntOption),
+           CheckSize("max_request_id_bytes", o.max_request_id_bytes, 1,
+                     kMaxIntOption),
+           CheckSize("default_page_size", o.default_page_size, 1,
+                     kMaxIntOption),
+           CheckSize("max_page_size", o.max_page_size, 1, kMaxIntOption),
+           CheckSize("sweep_batch", o.sweep_batch, 1, kMaxIntOption),
+       }) {
+    if (!s.ok()) return s;
+  }
+  if (o.default_ttl > o.max_ttl) {
     return absl::InvalidArgumentError(
-        "--default_ttl must be positive and at most --max_ttl");
+        "--default_ttl must be at most --max_ttl");
   }
-  if (options.max_idle_timeout <= absl::ZeroDuration() ||
-      options.default_idle_timeout < absl::ZeroDuration() ||
-      options.default_idle_timeout > options.max_idle_timeout) {
+  if (o.default_idle_timeout > o.max_idle_timeout) {
     return absl::InvalidArgumentError(
-        "--max_idle_timeout must be positive and --default_idle_timeout "
-        "between 0 and it");
+        "--default_idle_timeout must be at most --max_idle_timeout");
   }
-  if (options.idempotency_window <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--idempotency_window must be positive");
-  }
-  if (options.max_subject_bytes == 0 || options.max_sessions == 0 ||
-      options.sweep_batch == 0 || options.max_sessions_per_subject == 0 ||
-      options.max_request_id_bytes == 0 || options.default_page_size == 0 ||
-      options.max_page_size == 0) {
-    return absl::InvalidArgumentError(
-        "size limits (--max_subject_bytes, --max_sessions, "
-        "--max_sessions_per_subject, --max_request_id_bytes, --sweep_batch, "
-        "page sizes) must be positive");
-  }
-  if (options.default_page_size > options.max_page_size) {
+  if (o.default_page_size > o.max_page_size) {
     return absl::InvalidArgumentError(
         "--default_page_size must be at most --max_page_size");
   }
-  return TokenCodec::ValidatePrefix(options.token_prefix);
+  return TokenCodec::ValidatePrefix(o.token_prefix);
 }
 
 }  // namespace sessiond

@@ -16,6 +16,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace sessiond {
@@ -58,6 +60,12 @@ struct ManagerOptions {
   // sweep transaction.
   size_t sweep_batch = 10'000;
 };
+
+// The flag spelling of a cap policy ("evict_oldest", "refuse"), and back;
+// INVALID_ARGUMENT for another name.
+absl::string_view SubjectCapPolicyName(ManagerOptions::SubjectCapPolicy policy);
+[[nodiscard]] absl::StatusOr<ManagerOptions::SubjectCapPolicy>
+ParseSubjectCapPolicy(absl::string_view name);
 
 // ValidateManagerOptions reports the first inconsistent or out-of-range
 // option, naming its flag.

@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "service/store/sqlite/sqlite_session_store.h"
 #include "service/session/token.h"
+#include "service/store/sqlite/sqlite_session_store.h"
 
 namespace sessiond {
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "service/store/memory_session_store.h"
 #include "service/session/session_index.h"
 #include "service/session/session_manager.h"
 #include "service/session/token.h"
+#include "service/store/memory_session_store.h"
 #include "tests/testing/fake_clock.h"
 
 namespace sessiond {

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "service/store/memory_session_store.h"
-#include "service/session/session_manager.h"
 #include "service/api/session_proto.h"
+#include "service/session/session_manager.h"
+#include "service/store/memory_session_store.h"
 #include "session/v1/session.pb.h"
 #include "tests/testing/fake_clock.h"
 

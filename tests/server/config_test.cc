@@ -20,12 +20,26 @@ namespace sessiond {
 namespace {
 
 class ConfigTest : public ::testing::Test {
+ protected:
+  // What startup does with the flags: convert them, then check each options
+  // struct (OpenStore and SessionServer::Start call these validators).
+  static absl::StatusOr<Config> ConfigFromFlagsChecked() {
+    absl::StatusOr<Config> config = ConfigFromFlags();
+    if (!config.ok()) return config;
+    for (const absl::Status& s : {ValidateStoreConfig(config->store),
+                                  ValidateManagerOptions(config->manager),
+                                  ValidateServerOptions(config->server)}) {
+      if (!s.ok()) return s;
+    }
+    return config;
+  }
+
  private:
   absl::FlagSaver saver_;  // restores every flag after each test
 };
 
 TEST_F(ConfigTest, DefaultsNeedNoFlags) {
-  absl::StatusOr<Config> config = ConfigFromFlags();
+  absl::StatusOr<Config> config = ConfigFromFlagsChecked();
   ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->server.listen, "127.0.0.1:50051");
   EXPECT_EQ(config->store.kind, StoreConfig::Kind::kSqlite);
@@ -35,6 +49,55 @@ TEST_F(ConfigTest, DefaultsNeedNoFlags) {
   EXPECT_TRUE(config->server.reflection);
   EXPECT_EQ(config->manager.default_ttl, absl::Hours(24));
   EXPECT_EQ(config->server.cookie.name, "__Host-session");
+}
+
+// Each flag's default is its options struct's: with no flags, every option
+// is what the struct says, so no default can drift between the two.
+TEST_F(ConfigTest, FlagDefaultsAreTheStructDefaults) {
+  absl::StatusOr<Config> config = ConfigFromFlagsChecked();
+  ASSERT_THAT(config, IsOk());
+  const ManagerOptions m;
+  const ManagerOptions& got = config->manager;
+  EXPECT_EQ(got.default_ttl, m.default_ttl);
+  EXPECT_EQ(got.max_ttl, m.max_ttl);
+  EXPECT_EQ(got.default_idle_timeout, m.default_idle_timeout);
+  EXPECT_EQ(got.max_idle_timeout, m.max_idle_timeout);
+  EXPECT_EQ(got.max_subject_bytes, m.max_subject_bytes);
+  EXPECT_EQ(got.max_attributes, m.max_attributes);
+  EXPECT_EQ(got.max_attribute_key_bytes, m.max_attribute_key_bytes);
+  EXPECT_EQ(got.max_attribute_value_bytes, m.max_attribute_value_bytes);
+  EXPECT_EQ(got.max_client_field_bytes, m.max_client_field_bytes);
+  EXPECT_EQ(got.max_sessions, m.max_sessions);
+  EXPECT_EQ(got.max_sessions_per_subject, m.max_sessions_per_subject);
+  EXPECT_EQ(got.subject_cap_policy, m.subject_cap_policy);
+  EXPECT_EQ(got.rotation_history, m.rotation_history);
+  EXPECT_EQ(got.revoke_on_reuse, m.revoke_on_reuse);
+  EXPECT_EQ(got.idempotency_window, m.idempotency_window);
+  EXPECT_EQ(got.max_request_id_bytes, m.max_request_id_bytes);
+  EXPECT_EQ(got.default_page_size, m.default_page_size);
+  EXPECT_EQ(got.max_page_size, m.max_page_size);
+  EXPECT_EQ(got.token_prefix, m.token_prefix);
+  EXPECT_EQ(got.sweep_batch, m.sweep_batch);
+  const ServerOptions s;
+  EXPECT_EQ(config->server.listen, s.listen);
+  EXPECT_EQ(config->server.max_receive_message_bytes,
+            s.max_receive_message_bytes);
+  EXPECT_EQ(config->server.drain_timeout, s.drain_timeout);
+  EXPECT_EQ(config->server.sweep_interval, s.sweep_interval);
+  EXPECT_EQ(config->server.max_concurrent_streams, s.max_concurrent_streams);
+  EXPECT_EQ(config->server.min_ping_interval, s.min_ping_interval);
+  EXPECT_EQ(config->server.guesses.threshold, s.guesses.threshold);
+  EXPECT_EQ(config->server.guesses.window, s.guesses.window);
+  EXPECT_EQ(config->server.cookie.same_site, s.cookie.same_site);
+  EXPECT_EQ(config->server.cookie.allow_unprefixed, s.cookie.allow_unprefixed);
+  EXPECT_EQ(config->server.insecure, s.insecure);
+  EXPECT_EQ(config->server.reflection, s.reflection);
+  const SqliteStoreOptions q;
+  EXPECT_EQ(config->store.sqlite.busy_timeout, q.busy_timeout);
+  EXPECT_EQ(config->store.sqlite.max_db_bytes, q.max_db_bytes);
+  EXPECT_EQ(config->store.sqlite.probe_interval, q.probe_interval);
+  EXPECT_EQ(config->store.sqlite.max_batch_ops, q.max_batch_ops);
+  EXPECT_EQ(config->store.sqlite.reseal_batch_rows, q.reseal_batch_rows);
 }
 
 TEST_F(ConfigTest, StoreSpecs) {
@@ -52,40 +115,40 @@ TEST_F(ConfigTest, StoreSpecs) {
 
 TEST_F(ConfigTest, BadFlagsAreNamed) {
   absl::SetFlag(&FLAGS_sqlite_synchronous, "sometimes");
-  absl::StatusOr<Config> config = ConfigFromFlags();
+  absl::StatusOr<Config> config = ConfigFromFlagsChecked();
   EXPECT_THAT(config, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_NE(config.status().message().find("--sqlite_synchronous"),
             std::string::npos);
 
   absl::SetFlag(&FLAGS_sqlite_synchronous, "normal");
-  EXPECT_EQ(ConfigFromFlags()->store.sqlite.synchronous,
+  EXPECT_EQ(ConfigFromFlagsChecked()->store.sqlite.synchronous,
             SqliteStoreOptions::Synchronous::kNormal);
 
   absl::SetFlag(&FLAGS_max_subject_bytes, 0);
-  config = ConfigFromFlags();
+  config = ConfigFromFlagsChecked();
   EXPECT_NE(config.status().message().find("--max_subject_bytes"),
             std::string::npos);
 }
 
 TEST_F(ConfigTest, EncryptionFlags) {
-  EXPECT_EQ(ConfigFromFlags()->store.encryption_key_file, "");
+  EXPECT_EQ(ConfigFromFlagsChecked()->store.encryption_key_file, "");
   absl::SetFlag(&FLAGS_encryption_key_file, "/etc/sessiond/keys");
   absl::SetFlag(&FLAGS_reseal_batch, 64);
-  absl::StatusOr<Config> config = ConfigFromFlags();
+  absl::StatusOr<Config> config = ConfigFromFlagsChecked();
   ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->store.encryption_key_file, "/etc/sessiond/keys");
   EXPECT_EQ(config->store.sqlite.reseal_batch_rows, 64u);
 
   // The memory store keeps nothing at rest: a key file there is a mistake.
   absl::SetFlag(&FLAGS_store, "memory");
-  config = ConfigFromFlags();
+  config = ConfigFromFlagsChecked();
   EXPECT_THAT(config, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_NE(config.status().message().find("--encryption_key_file"),
             std::string::npos);
 
   absl::SetFlag(&FLAGS_store, "sqlite:x.db");
   absl::SetFlag(&FLAGS_reseal_batch, 0);
-  config = ConfigFromFlags();
+  config = ConfigFromFlagsChecked();
   EXPECT_NE(config.status().message().find("--reseal_batch"),
             std::string::npos);
 }
@@ -93,14 +156,16 @@ TEST_F(ConfigTest, EncryptionFlags) {
 TEST_F(ConfigTest, DefaultTtlAboveMaxIsRefused) {
   absl::SetFlag(&FLAGS_default_ttl, absl::Hours(48));
   absl::SetFlag(&FLAGS_max_ttl, absl::Hours(24));
-  EXPECT_THAT(ConfigFromFlags(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ConfigFromFlagsChecked(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(ConfigTest, UnprefixedCookieNeedsExplicitConsent) {
   absl::SetFlag(&FLAGS_cookie_name, "session");
-  EXPECT_THAT(ConfigFromFlags(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ConfigFromFlagsChecked(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   absl::SetFlag(&FLAGS_allow_unprefixed_cookie, true);
-  EXPECT_THAT(ConfigFromFlags(), IsOk());
+  EXPECT_THAT(ConfigFromFlagsChecked(), IsOk());
 }
 
 }  // namespace

@@ -8,8 +8,8 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "service/store/memory_session_store.h"
 #include "service/server/server.h"
+#include "service/store/memory_session_store.h"
 #include "service/store/sqlite/sqlite_session_store.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/testing/fake_clock.h"

@@ -47,5 +47,16 @@ TEST(CookieTest, PolicyValidation) {
   EXPECT_THAT(ValidateCookiePolicy(policy), IsOk());
 }
 
+// Without __Host-, a sibling subdomain can plant the cookie: only an explicit
+// allow_unprefixed accepts such a name.
+TEST(CookieTest, UnprefixedNameNeedsConsent) {
+  CookiePolicy policy;
+  policy.name = "session";
+  EXPECT_THAT(ValidateCookiePolicy(policy),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  policy.allow_unprefixed = true;
+  EXPECT_THAT(ValidateCookiePolicy(policy), IsOk());
+}
+
 }  // namespace
 }  // namespace sessiond

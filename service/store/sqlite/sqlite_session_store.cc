@@ -1,6 +1,7 @@
 #include "service/store/sqlite/sqlite_session_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,7 @@ absl::Status Annotate(const absl::Status& status, absl::string_view path) {
 
 absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
     const SqliteStoreOptions& options) {
+  if (absl::Status s = ValidateSqliteStoreOptions(options); !s.ok()) return s;
   absl::StatusOr<SqliteDb> db = SqliteDb::Open(options.path, options.vfs);
   if (!db.ok()) return db.status();
   db->SetBusyTimeout(
@@ -67,8 +69,10 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
   if (options.max_db_bytes > 0) {
     absl::StatusOr<int64_t> page_size = db->QueryInt64("PRAGMA page_size");
     if (!page_size.ok()) return Annotate(page_size.status(), options.path);
-    const int64_t pages =
-        std::max<int64_t>(1, options.max_db_bytes / *page_size);
+    const uint64_t whole_pages =
+        options.max_db_bytes / static_cast<uint64_t>(*page_size);
+    const int64_t pages = static_cast<int64_t>(std::clamp<uint64_t>(
+        whole_pages, 1, std::numeric_limits<int64_t>::max()));
     absl::StatusOr<int64_t> set =
         db->QueryInt64(absl::StrCat("PRAGMA max_page_count = ", pages));
     if (!set.ok()) return Annotate(set.status(), options.path);

@@ -42,47 +42,15 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "service/store/key_ring.h"
 #include "service/store/sealer.h"
 #include "service/store/session_store.h"
 #include "service/store/sqlite/sqlite_db.h"
 #include "service/store/sqlite/sqlite_reseal.h"
 #include "service/store/sqlite/sqlite_schema.h"
 #include "service/store/sqlite/sqlite_session_rows.h"
+#include "service/store/sqlite/sqlite_store_options.h"
 
 namespace sessiond {
-
-struct SqliteStoreOptions {
-  // Database file; created (mode 0600) if missing.
-  std::string path = "sessiond.db";
-  // FULL fsyncs every commit: an acknowledged write survives power loss.
-  // NORMAL syncs only at checkpoints: it survives a process crash but a power
-  // loss may drop the most recent acknowledged writes.
-  enum class Synchronous { kFull, kNormal };
-  Synchronous synchronous = Synchronous::kFull;
-  // How long a write waits for a database locked by another process before
-  // failing with UNAVAILABLE.
-  absl::Duration busy_timeout = absl::Seconds(2);
-  // Most operations committed in one transaction.
-  size_t max_batch_ops = 4096;
-  // Run `PRAGMA quick_check` when opening, so a damaged file stops startup.
-  bool verify_on_open = true;
-  // Largest the database file may grow, in bytes (rounded down to whole
-  // pages); 0 means no limit beyond the disk. Writes past it fail with
-  // RESOURCE_EXHAUSTED, as on a full disk.
-  int64_t max_db_bytes = 0;
-  // While writes are failing, how often the writer tries a small probe write
-  // to learn that the store can write again.
-  absl::Duration probe_interval = absl::Seconds(1);
-  // SQLite VFS to use; empty means the default. For fault-injection tests.
-  std::string vfs;
-  // Keys that seal session details before they reach the file; null stores
-  // them in clear. Shared because the key bytes should exist once.
-  std::shared_ptr<const KeyRing> keys;
-  // Rows the background re-seal pass examines per transaction: small, so a
-  // client write never waits long behind it.
-  size_t reseal_batch_rows = 256;
-};
 
 // Counters for observing group commit.
 struct SqliteStoreStats {

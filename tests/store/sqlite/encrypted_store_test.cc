@@ -8,10 +8,10 @@
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
+#include "service/session/token.h"
 #include "service/store/key_ring.h"
 #include "service/store/sqlite/sqlite_db.h"
 #include "service/store/sqlite/sqlite_session_store.h"
-#include "service/session/token.h"
 #include "tests/testing/store_test_util.h"
 #include "tests/testing/test_util.h"
 

@@ -1,0 +1,60 @@
+// ServerOptions: how the server listens, secures and drains its port.
+//
+// Every field has a safe default, and that default is the only one: the
+// command-line flags (config.cc) take theirs from here.
+// ValidateServerOptions checks a set of options once, when the server
+// starts (SessionServer::Start).
+//
+// Example:
+//   ServerOptions options;
+//   options.listen = "127.0.0.1:0";
+//   absl::Status status = ValidateServerOptions(options);
+
+#ifndef SESSIOND_SERVICE_SERVER_SERVER_OPTIONS_H_
+#define SESSIOND_SERVICE_SERVER_SERVER_OPTIONS_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "service/server/tls.h"
+#include "service/session/cookie.h"
+#include "service/session/guess_detector.h"
+
+namespace sessiond {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see port()).
+  std::string listen = "127.0.0.1:50051";
+  // Serve grpc.reflection so grpcurl and `buf curl` work without protos.
+  bool reflection = true;
+  // Largest request accepted. The API needs kilobytes, not gRPC's 4 MiB.
+  size_t max_receive_message_bytes = 64 * 1024;
+  // How long calls in flight may take to finish at shutdown.
+  absl::Duration drain_timeout = absl::Seconds(10);
+  // How often expired sessions are removed and activity persisted.
+  absl::Duration sweep_interval = absl::Seconds(30);
+  CookiePolicy cookie;
+  // TLS / mTLS; empty means plaintext, allowed off loopback only with
+  // `insecure`.
+  TlsFiles tls;
+  bool insecure = false;
+  // Access policy file (needs mTLS); empty means every caller may call
+  // everything.
+  std::string policy_file;
+  // Most concurrent calls on one connection.
+  size_t max_concurrent_streams = 100;
+  // Clients pinging more often than this without sending calls are cut off.
+  absl::Duration min_ping_interval = absl::Minutes(5);
+  GuessDetectorOptions guesses;
+};
+
+// ValidateServerOptions reports the first out-of-range or inconsistent
+// option, naming its flag. (TLS files and the policy file are checked when
+// they are read, as the server starts.)
+[[nodiscard]] absl::Status ValidateServerOptions(const ServerOptions& options);
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_SERVER_SERVER_OPTIONS_H_
