@@ -62,6 +62,41 @@ def buf_tests(name = "buf"):
         ],
     )
 
+def buf_generate_test(name = "buf_generate_test"):
+    """Defines :buf_generate_test in the root package, if buf is installed.
+
+    `buf generate` with buf.gen.yaml and Debian's plugins; every set of stubs
+    is compiled (tests/client/buf_generate_test.sh).
+
+    Args:
+      name: of the test.
+    """
+    buf = native.glob(
+        ["node_modules/@bufbuild/buf-linux-*/bin/buf"],
+        allow_empty = True,
+    )
+    if not buf:
+        # buildifier: disable=print
+        print("buf not found in node_modules (run `npm ci`): skipping //:" + name)
+        return
+    native.filegroup(name = name + "_buf", srcs = buf[:1])
+    native.sh_test(
+        name = name,
+        size = "medium",
+        srcs = ["//tests/client:buf_generate_test.sh"],
+        # The working directory is the runfiles tree: the repository's root.
+        args = [
+            "$(rootpath :%s_buf)" % name,
+            ".",
+        ],
+        data = [
+            ":%s_buf" % name,
+            "buf.gen.yaml",
+            "//client:java_client",
+            "//protos:buf_module",
+        ],
+    )
+
 def node_client_test(name = "node_client_test"):
     """Defines the Node client's test in the root package, if npm installed its modules.
 

@@ -26,7 +26,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 export GO111MODULE=off GOPROXY=off GOPATH="$work/gopath:/usr/share/gocode"
-export GOFLAGS= GOCACHE=${2:-$work/gocache} HOME=${HOME:-$work}
+GOCACHE="$work/gocache"
+if [ -n "${2:-}" ]; then GOCACHE=$(mkdir -p "$2" && cd "$2" && pwd); fi
+export GOFLAGS= GOCACHE HOME=${HOME:-$work}
 "$repo/client/go/make-gopath" "$work/gopath"
 mkdir -p "$work/gopath/src/sessiond/tests/client"
 ln -s "$repo/tests/client/go" "$work/gopath/src/sessiond/tests/client/go"
