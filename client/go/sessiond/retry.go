@@ -95,13 +95,22 @@ func (r *retrier) intercept(ctx context.Context, method string, request, reply i
 	}
 }
 
+// jitter is seeded per process: go 1.19's global math/rand source is not,
+// so every process would wait the same "random" times.
+var jitter = struct {
+	sync.Mutex
+	source *rand.Rand // guarded by the mutex
+}{source: rand.New(rand.NewSource(time.Now().UnixNano()))}
+
 // randomUpTo spreads retries over [0, limit), so that clients that failed
 // together do not come back together.
 func randomUpTo(limit time.Duration) time.Duration {
 	if limit <= 0 {
 		return 0
 	}
-	return time.Duration(rand.Int63n(int64(limit)))
+	jitter.Lock()
+	defer jitter.Unlock()
+	return time.Duration(jitter.source.Int63n(int64(limit)))
 }
 
 // sleep waits for d, or fails as gRPC would if the call's context ends first.
