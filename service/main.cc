@@ -1,4 +1,5 @@
-// sessiond: the session service. See README.md for flags and guarantees.
+// sessiond: the session service. docs/operations.md has its flags and exit
+// statuses, docs/guarantees.md what it promises.
 
 #include <pthread.h>
 #include <signal.h>

@@ -66,7 +66,7 @@ std::string Ms(absl::Duration d) {
   return absl::FormatDuration(absl::Trunc(d, absl::Milliseconds(1)));
 }
 
-// A key line made the way README says: 32 random bytes in base64.
+// A key line made the way docs/encryption.md says: 32 random bytes in base64.
 std::string NewKeyLine(const std::string& id) {
   unsigned char key[kEncryptionKeyBytes];
   RAND_bytes(key, sizeof(key));
