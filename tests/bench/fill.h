@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "service/store/key_ring.h"
 #include "service/common/session_details.h"
+#include "service/store/key_ring.h"
 
 namespace sessiond {
 
