@@ -32,6 +32,18 @@ struct SessionRecord {
   std::string request_id;
 };
 
+// WasRotatedOut reports whether `digest` is one of the session's rotated-out
+// tokens. Every entry is compared, so the time taken does not say which
+// matched.
+inline bool WasRotatedOut(const SessionRecord& record,
+                          const VerifierDigest& digest) {
+  bool found = false;
+  for (const VerifierDigest& old : record.rotated_digests) {
+    found |= SameDigest(old, digest);
+  }
+  return found;
+}
+
 // Why a session is (or is not) usable at a given instant.
 enum class SessionState { kLive, kExpired, kIdleExpired };
 

@@ -1,7 +1,9 @@
 #include "service/session/manager_options.h"
 
 #include <limits>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "service/common/option_checks.h"
 #include "service/session/token.h"
 
@@ -57,6 +59,27 @@ absl::Status ValidateManagerOptions(const ManagerOptions& o) {
            CheckSize("sweep_batch", o.sweep_batch, 1, kMaxIntOption),
        }) {
     if (!s.ok()) return s;
+  }
+  for (const auto& [flag, value] :
+       {std::pair{"max_ttl", o.max_ttl},
+        std::pair{"max_idle_timeout", o.max_idle_timeout}}) {
+    if (value > kLongestLifetime) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", flag, " is ", absl::FormatDuration(value),
+          "; browsers keep cookies at most 400 days, so the longest is ",
+          absl::FormatDuration(kLongestLifetime)));
+    }
+  }
+  for (const auto& [flag, value] :
+       {std::pair{"default_ttl", o.default_ttl},
+        std::pair{"max_ttl", o.max_ttl},
+        std::pair{"default_idle_timeout", o.default_idle_timeout},
+        std::pair{"max_idle_timeout", o.max_idle_timeout}}) {
+    if (value > absl::ZeroDuration() && value < absl::Seconds(1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, " must be 0 or at least 1s, not ",
+                       absl::FormatDuration(value)));
+    }
   }
   if (o.default_ttl > o.max_ttl) {
     return absl::InvalidArgumentError(

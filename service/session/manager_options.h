@@ -22,15 +22,23 @@
 
 namespace sessiond {
 
+// Browsers keep a cookie at most 400 days (RFC 6265bis, "Max-Age"); no
+// lifetime may be longer, so every expiry fits a cookie and a timestamp
+// clients can parse.
+inline constexpr absl::Duration kLongestLifetime = absl::Hours(24 * 400);
+
 // Limits and lifetimes. Every field has a safe default.
 struct ManagerOptions {
   // Lifetime of a session created without a ttl.
   absl::Duration default_ttl = absl::Hours(24);
-  // Longest allowed lifetime; longer requests are clamped to it.
+  // Longest allowed lifetime; longer requests are clamped to it. At most
+  // kLongestLifetime.
   absl::Duration max_ttl = absl::Hours(24 * 30);
-  // Idle timeout of a session created without one; zero means none.
+  // Idle timeout of a session created without one; zero means none, else at
+  // least a second.
   absl::Duration default_idle_timeout = absl::ZeroDuration();
-  // Longest allowed idle timeout; longer requests are clamped to it.
+  // Longest allowed idle timeout; longer requests are clamped to it. At most
+  // kLongestLifetime.
   absl::Duration max_idle_timeout = absl::Hours(24 * 30);
   // Size limits on one request, in bytes.
   size_t max_subject_bytes = 256;

@@ -84,6 +84,12 @@ absl::Status CheckNewSession(const NewSession& request,
   if (request.idle_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("idle_timeout must not be negative");
   }
+  if (request.idle_timeout > absl::ZeroDuration() &&
+      request.idle_timeout < absl::Seconds(1)) {
+    // The store keeps whole microseconds, and zero means "none": a shorter
+    // timeout would come back from disk as no timeout at all.
+    return absl::InvalidArgumentError("idle_timeout must be at least 1s");
+  }
   return absl::OkStatus();
 }
 

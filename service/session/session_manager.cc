@@ -9,19 +9,6 @@
 #include "service/common/log.h"
 
 namespace sessiond {
-namespace {
-
-bool MatchesRotated(const SessionRecord& record, const VerifierDigest& digest) {
-  bool found = false;
-  // Every entry is compared, so the time taken does not say which matched.
-  for (const VerifierDigest& old : record.rotated_digests) {
-    found |= SameDigest(old, digest);
-  }
-  return found;
-}
-
-}  // namespace
-
 SessionManager::SessionManager(SessionStore& store, const Clock& clock,
                                ManagerOptions options,
                                CompletionExecutor* completions)
@@ -73,7 +60,7 @@ Validation SessionManager::Validate(absl::string_view token_text) {
     return verdict;
   }
   if (!SameDigest(digest, session->record().verifier_digest)) {
-    if (MatchesRotated(session->record(), digest)) {
+    if (WasRotatedOut(session->record(), digest)) {
       OnReuse(session);
       verdict.reason = InvalidReason::kReused;
     } else {
@@ -138,7 +125,7 @@ void SessionManager::Rotate(absl::string_view token_text,
   LiveSessionPtr old = index_.Find(token->selector);
   const absl::Time now = clock_.Now();
   if (old == nullptr || !SameDigest(digest, old->record().verifier_digest)) {
-    if (old != nullptr && MatchesRotated(old->record(), digest)) {
+    if (old != nullptr && WasRotatedOut(old->record(), digest)) {
       OnReuse(old);
       std::move(done)(absl::NotFoundError(
           "this token was already rotated out; the session did not change"));

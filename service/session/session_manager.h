@@ -126,7 +126,8 @@ class SessionManager {
 
   // RevokeByToken ends the session of `token`. INVALID_ARGUMENT if the token
   // is malformed; a wrong secret for a real id matches nothing, as if the id
-  // were unknown.
+  // were unknown. A rotated-out token of the session ends it too (and counts
+  // as a reuse): a logout with a stale cookie must not leave it alive.
   void RevokeByToken(absl::string_view token, RevokeCallback done);
 
   // RevokeById ends the session with public id `session_id`.

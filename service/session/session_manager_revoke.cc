@@ -21,10 +21,22 @@ void SessionManager::RevokeByToken(absl::string_view token_text,
   }
   const VerifierDigest digest = HashVerifier(token->verifier);
   LiveSessionPtr session = index_.Find(token->selector);
-  if (session == nullptr ||
-      !SameDigest(digest, session->record().verifier_digest)) {
+  if (session == nullptr) {
     std::move(done)(false);
     return;
+  }
+  if (!SameDigest(digest, session->record().verifier_digest)) {
+    if (!WasRotatedOut(session->record(), digest)) {
+      std::move(done)(false);
+      return;
+    }
+    // A rotated-out token at logout is a stale tab or a thief; either way
+    // the user means to end the session, and a thief must lose it.
+    const int64_t count = reuse_count_.fetch_add(1) + 1;
+    LogWarning(
+        "session %s: a rotated-out token was presented to log out (reuse %d "
+        "since start); revoking the session",
+        EncodeSessionId(session->record().selector), count);
   }
   Revoke(std::move(session), std::move(done));
 }

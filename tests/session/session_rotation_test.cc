@@ -119,5 +119,22 @@ TEST_F(SessionManagerTest, ConcurrentRotationsLeaveExactlyOneToken) {
   EXPECT_EQ(Check((*a)->token), InvalidReason::kNone);
 }
 
+// A logout with a stale cookie (a token rotated out since) ends the session:
+// it is a stale tab or a thief, and the session must not live on. It is
+// counted as a reuse.
+TEST_F(SessionManagerTest, LogoutWithARotatedOutTokenRevokesTheSession) {
+  absl::StatusOr<IssuedSession> first = Create("alice");
+  ASSERT_THAT(first, IsOk());
+  absl::StatusOr<IssuedSession> rotated = Rotate(first->token);
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_EQ(manager_->reuse_count(), 0);
+  absl::StatusOr<bool> revoked = RevokeToken(first->token);
+  ASSERT_THAT(revoked, IsOk());
+  EXPECT_TRUE(*revoked);
+  EXPECT_FALSE(*RevokeToken(first->token));  // already gone
+  EXPECT_EQ(Check(rotated->token), InvalidReason::kUnknown);
+  EXPECT_EQ(manager_->reuse_count(), 1);
+}
+
 }  // namespace
 }  // namespace sessiond
