@@ -78,6 +78,9 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
   if (!new_session.ok()) {
     return FinishNow(context, ToGrpcStatus(new_session.status()));
   }
+  // An idempotent retry gets the first answer's token only if it comes
+  // from the same caller.
+  new_session->caller = CallerOf(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_.Create(std::move(*new_session), AnswerIssued(reactor, response));
   return reactor;

@@ -28,8 +28,10 @@ struct SessionRecord {
   // Digests of tokens replaced by RotateSession, newest first (bounded), so a
   // rotated-out token presented again is recognised as a reuse.
   std::vector<VerifierDigest> rotated_digests;
-  // Idempotency key given at creation; empty if none.
-  std::string request_id;
+  // An idempotent create's key and binding (RequestDigests): keyed
+  // digests, never the request id itself. Both empty if none.
+  std::string request_key;
+  std::string request_binding;
 };
 
 // WasRotatedOut reports whether `digest` is one of the session's rotated-out

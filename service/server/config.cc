@@ -89,6 +89,14 @@ ABSL_FLAG(absl::Duration, idempotency_window,
 ABSL_FLAG(int64_t, max_request_id_bytes,
           Int(ManagerDefaults().max_request_id_bytes),
           "Longest CreateSession request_id, in bytes.");
+ABSL_FLAG(int64_t, max_idempotency_entries,
+          Int(ManagerDefaults().max_idempotency_entries),
+          "Most CreateSession request_ids remembered at once; at the bound a "
+          "create with a new request_id gets RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_idempotency_bytes,
+          Int(ManagerDefaults().max_idempotency_bytes),
+          "Most memory remembered request_ids (and their tokens) may take; at "
+          "the bound a create with a new request_id gets RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int64_t, default_page_size, Int(ManagerDefaults().default_page_size),
           "ListSessions page size when the request asks for 0.");
 ABSL_FLAG(int64_t, max_page_size, Int(ManagerDefaults().max_page_size),
@@ -243,6 +251,10 @@ absl::Status ManagerFromFlags(ManagerOptions& manager) {
       {FLAGS_rotation_history, "rotation_history", &manager.rotation_history},
       {FLAGS_max_request_id_bytes, "max_request_id_bytes",
        &manager.max_request_id_bytes},
+      {FLAGS_max_idempotency_entries, "max_idempotency_entries",
+       &manager.max_idempotency_entries},
+      {FLAGS_max_idempotency_bytes, "max_idempotency_bytes",
+       &manager.max_idempotency_bytes},
       {FLAGS_default_page_size, "default_page_size",
        &manager.default_page_size},
       {FLAGS_max_page_size, "max_page_size", &manager.max_page_size},

@@ -59,6 +59,10 @@ struct ManagerOptions {
   // How long a CreateSession request_id is remembered, and its size limit.
   absl::Duration idempotency_window = absl::Minutes(10);
   size_t max_request_id_bytes = 128;
+  // Most request ids remembered at once, and most memory they may take; at
+  // either bound a create with a new request id is RESOURCE_EXHAUSTED.
+  size_t max_idempotency_entries = 100'000;
+  size_t max_idempotency_bytes = 64 << 20;
   // ListSessions page sizes: used when the request says 0, and the most.
   size_t default_page_size = 50;
   size_t max_page_size = 1000;

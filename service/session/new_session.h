@@ -30,6 +30,10 @@ struct NewSession {
   absl::Duration idle_timeout = absl::ZeroDuration();  // zero: default
   ClientInfo client;
   std::string request_id;  // empty: not idempotent
+  // Who asks (the mTLS identity, else the peer address), as the edge saw
+  // it: an idempotent retry sees the first answer's token only if it comes
+  // from the same caller. Empty for callers below the edge (tests, tools).
+  std::string caller;
 };
 
 // CheckNewSession checks every field of `request` against `options`.

@@ -17,9 +17,16 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
       completions_(completions),
       options_(std::move(options)),
       codec_(options_.token_prefix),
-      idempotency_(options_.idempotency_window),
+      idempotency_(IdempotencyLimits{options_.idempotency_window,
+                                     options_.max_idempotency_entries,
+                                     options_.max_idempotency_bytes}),
       slots_(index_, options_.max_sessions_per_subject,
-             options_.subject_cap_policy) {}
+             options_.subject_cap_policy) {
+  // Until Load brings the store's secret, a process-local one (a manager
+  // that never loads keeps nothing across restarts anyway).
+  absl::StatusOr<std::string> secret = NewStoreSecret();
+  if (secret.ok()) digests_ = std::make_unique<RequestDigests>(*secret);
+}
 
 void SessionManager::Answer(absl::AnyInvocable<void() &&> answer) {
   if (completions_ == nullptr) {
@@ -30,12 +37,19 @@ void SessionManager::Answer(absl::AnyInvocable<void() &&> answer) {
 }
 
 absl::Status SessionManager::Load() {
+  // Digests must be the same across restarts (and replicas), so the secret
+  // is the store's.
+  absl::StatusOr<std::string> secret =
+      store_.LoadSecret(kRequestDigestSecretName);
+  if (!secret.ok()) return secret.status();
+  digests_ = std::make_unique<RequestDigests>(std::move(*secret));
   const absl::Time now = clock_.Now();
   index_.Reserve(store_.CountHint());
   absl::Status status = store_.LoadLive(now, [&](SessionRecord record) {
-    if (!record.request_id.empty() &&
+    if (!record.request_key.empty() &&
         now - record.create_time < options_.idempotency_window) {
-      idempotency_.Restore(record.request_id, record.subject, record.selector,
+      idempotency_.Restore(record.request_key, record.subject,
+                           record.request_binding, record.selector,
                            record.create_time);
     }
     index_.Insert(std::make_shared<LiveSession>(std::move(record)));

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@
 #include "service/session/live_session.h"
 #include "service/session/manager_options.h"
 #include "service/session/new_session.h"
+#include "service/session/request_digests.h"
 #include "service/session/session_index.h"
 #include "service/session/session_listing.h"
 #include "service/session/subject_slots.h"
@@ -87,6 +89,9 @@ using SweepCallback = absl::AnyInvocable<void(absl::StatusOr<SweepResult>) &&>;
 // OK(n): n live sessions were ended.
 using CountCallback = absl::AnyInvocable<void(absl::StatusOr<int>) &&>;
 
+// The name of the store secret request digests are made with.
+inline constexpr char kRequestDigestSecretName[] = "request-digest";
+
 // Thread-safe. Callbacks may run on the caller's thread, a store thread, or
 // the completion executor given to the constructor.
 class SessionManager {
@@ -110,7 +115,9 @@ class SessionManager {
   // the refuse policy), UNAVAILABLE if the store cannot write. With the
   // evict policy, the subject's oldest sessions are revoked in the same
   // transaction to make room. With a request_id, a retry within the window
-  // answers the first session again.
+  // by the same caller with the same request answers the first session
+  // again; anyone else gets ALREADY_EXISTS and no token. RESOURCE_EXHAUSTED
+  // when too many request ids are remembered.
   void Create(NewSession request, CreateCallback done);
 
   // Rotate gives the live session of `token` a new token (same id) and kills
@@ -158,8 +165,14 @@ class SessionManager {
   // Creates once idempotency is settled: checks the limits, reserves a
   // subject slot, and writes the session (and any evictions, and the
   // session `replaced` by an idempotent retry after a restart) in one write.
-  void WriteNewSession(NewSession request, std::optional<Selector> replaced,
-                       CreateCallback done);
+  // An idempotent create's digests (RequestDigests); empty when the create
+  // is not idempotent.
+  struct IdempotencyTag {
+    std::string key;
+    std::string binding;
+  };
+  void WriteNewSession(NewSession request, IdempotencyTag tag,
+                       std::optional<Selector> replaced, CreateCallback done);
   // Hands a caller's answer to the completion executor, so the store's
   // writer thread goes on committing; runs it at once when there is none.
   void Answer(absl::AnyInvocable<void() &&> answer);
@@ -177,6 +190,10 @@ class SessionManager {
   std::atomic<size_t> pending_creates_{0};
   std::atomic<int64_t> reuse_count_{0};
   IdempotencyCache idempotency_;
+  // Keyed digests of idempotency keys and bindings; set by the constructor
+  // and replaced by Load (before serving) with the store's secret. Null only
+  // if the random generator failed, which fails idempotent creates.
+  std::unique_ptr<RequestDigests> digests_;
 
   // Lock order: slots_ (its mutex) before index_'s change mutex before any
   // index shard's (annotated in both classes and checked by clang).

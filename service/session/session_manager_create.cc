@@ -18,15 +18,35 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
     return;
   }
   if (request.request_id.empty()) {
-    WriteNewSession(std::move(request), std::nullopt, std::move(done));
+    WriteNewSession(std::move(request), IdempotencyTag(), std::nullopt,
+                    std::move(done));
     return;
   }
+  if (digests_ == nullptr) {
+    std::move(done)(absl::InternalError(
+        "idempotent creates are unavailable: the random generator failed"));
+    return;
+  }
+  IdempotencyTag tag{digests_->KeyOf(request.request_id),
+                     digests_->BindingOf(request)};
   IdempotencyClaim claim =
-      idempotency_.Begin(request.request_id, request.subject, clock_.Now());
+      idempotency_.Begin(tag.key, request.subject, tag.binding, clock_.Now());
   switch (claim.kind) {
     case IdempotencyClaim::kConflict:
       std::move(done)(absl::InvalidArgumentError(
           "request_id was already used for another subject"));
+      return;
+    case IdempotencyClaim::kMismatch:
+      // Whoever learns a request id must not get the session it made.
+      std::move(done)(absl::AlreadyExistsError(
+          "request_id was already used by another caller or for another "
+          "request; no token is returned"));
+      return;
+    case IdempotencyClaim::kFull:
+      std::move(done)(absl::ResourceExhaustedError(
+          "too many recent request ids are remembered "
+          "(--max_idempotency_entries, --max_idempotency_bytes); retry later "
+          "or create without a request_id"));
       return;
     case IdempotencyClaim::kInProgress:
       std::move(done)(absl::UnavailableError(
@@ -56,20 +76,21 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
     case IdempotencyClaim::kReplace:
       LogInfo("request_id retried after a restart: replacing session %s",
               EncodeSessionId(claim.selector));
-      WriteNewSession(std::move(request), claim.selector, std::move(done));
+      WriteNewSession(std::move(request), std::move(tag), claim.selector,
+                      std::move(done));
       return;
     case IdempotencyClaim::kStart:
-      WriteNewSession(std::move(request), std::nullopt, std::move(done));
+      WriteNewSession(std::move(request), std::move(tag), std::nullopt,
+                      std::move(done));
       return;
   }
 }
 
-void SessionManager::WriteNewSession(NewSession request,
+void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                                      std::optional<Selector> replaced,
                                      CreateCallback done) {
-  const std::string request_id = request.request_id;
-  auto fail = [this, &request_id, &done](absl::Status status) {
-    if (!request_id.empty()) idempotency_.Abort(request_id);
+  auto fail = [this, &tag, &done](absl::Status status) {
+    if (!tag.key.empty()) idempotency_.Abort(tag.key);
     std::move(done)(std::move(status));
   };
   const absl::Time now = clock_.Now();
@@ -107,7 +128,8 @@ void SessionManager::WriteNewSession(NewSession request,
   record.expire_time = now + EffectiveTtl(request.ttl, options_);
   record.idle_timeout = EffectiveIdleTimeout(request.idle_timeout, options_);
   record.last_active_time = now;
-  record.request_id = request_id;
+  record.request_key = std::move(tag.key);
+  record.request_binding = std::move(tag.binding);
   auto session = std::make_shared<LiveSession>(std::move(record));
 
   std::vector<StoreOp> ops;
@@ -138,14 +160,14 @@ void SessionManager::WriteNewSession(NewSession request,
     slots_.Release(record.subject, SubjectSlots::Slot{std::move(evicted)});
     pending_creates_.fetch_sub(1);
     if (!status.ok()) {
-      if (!record.request_id.empty()) idempotency_.Abort(record.request_id);
+      if (!record.request_key.empty()) idempotency_.Abort(record.request_key);
       Answer([done = std::move(done), status]() mutable {
         std::move(done)(status);
       });
       return;
     }
-    if (!record.request_id.empty()) {
-      idempotency_.Complete(record.request_id, record.selector, text,
+    if (!record.request_key.empty()) {
+      idempotency_.Complete(record.request_key, record.selector, text,
                             record.create_time);
     }
     Answer([done = std::move(done), session = std::move(session),

@@ -11,41 +11,48 @@ absl::string_view SealContext(const Selector& selector) {
                            selector.size());
 }
 
+absl::StatusOr<std::string> OpenStoredValue(Sealer* sealer,
+                                            absl::string_view what,
+                                            absl::string_view context,
+                                            absl::string_view key_id,
+                                            absl::string_view stored) {
+  if (key_id.empty()) {
+    // Written before encryption was turned on; the re-seal pass seals it.
+    return std::string(stored);
+  }
+  if (sealer == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " is sealed with key \"", key_id,
+                     "\" but no encryption key file was given"));
+  }
+  absl::StatusOr<std::string> opened = sealer->Open(key_id, context, stored);
+  if (absl::IsNotFound(opened.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " is sealed with key \"", key_id,
+                     "\", which is not in ", KeySource(sealer->keys()),
+                     "; put that key back (on any line but the first)"));
+  }
+  if (!opened.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        what, " does not authenticate under key \"", key_id,
+        "\": ", KeySource(sealer->keys()), " holds a different key \"", key_id,
+        "\", or the row was altered"));
+  }
+  return opened;
+}
+
 absl::StatusOr<SessionDetails> OpenStoredDetails(Sealer* sealer,
                                                  const Selector& selector,
                                                  absl::string_view key_id,
                                                  absl::string_view stored) {
-  std::string encoded;
-  if (key_id.empty()) {
-    // Written before encryption was turned on; the re-seal pass seals it.
-    encoded = std::string(stored);
-  } else if (sealer == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "session ", EncodeSessionId(selector), " is sealed with key \"", key_id,
-        "\" but no encryption key file was given"));
-  } else {
-    absl::StatusOr<std::string> opened =
-        sealer->Open(key_id, SealContext(selector), stored);
-    if (absl::IsNotFound(opened.status())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "session ", EncodeSessionId(selector), " is sealed with key \"",
-          key_id, "\", which is not in ", KeySource(sealer->keys()),
-          "; put that key back (on any line but the first)"));
-    }
-    if (!opened.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "session ", EncodeSessionId(selector),
-          " does not authenticate under key \"", key_id,
-          "\": ", KeySource(sealer->keys()), " holds a different key \"",
-          key_id, "\", or the row was altered"));
-    }
-    encoded = std::move(*opened);
-  }
+  const std::string what = absl::StrCat("session ", EncodeSessionId(selector));
+  absl::StatusOr<std::string> encoded =
+      OpenStoredValue(sealer, what, SealContext(selector), key_id, stored);
+  if (!encoded.ok()) return encoded.status();
   absl::StatusOr<SessionDetails> details =
-      SessionDetails::Decode(std::move(encoded));
+      SessionDetails::Decode(std::move(*encoded));
   if (!details.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "session ", EncodeSessionId(selector), " has unreadable details"));
+    return absl::DataLossError(absl::StrCat(what, " has unreadable details"));
   }
   return details;
 }

@@ -30,6 +30,13 @@ namespace sessiond {
 // SealContext is what binds sealed details to their session.
 absl::string_view SealContext(const Selector& selector);
 
+// OpenStoredValue opens any value a store keeps sealed like details:
+// `key_id` empty means in clear; `context` is what it was sealed with;
+// `what` names it in errors ("session X", "setting Y").
+[[nodiscard]] absl::StatusOr<std::string> OpenStoredValue(
+    Sealer* sealer, absl::string_view what, absl::string_view context,
+    absl::string_view key_id, absl::string_view stored);
+
 // OpenStoredDetails turns stored bytes back into details: `key_id` empty
 // means they were stored in clear; otherwise `sealer` (null when no key file
 // was given) opens them. FAILED_PRECONDITION when the key is missing (no key

@@ -23,6 +23,11 @@ class MemorySessionStore final : public SessionStore {
     return absl::OkStatus();
   }
 
+  // Nothing survives a restart here, so neither need a secret.
+  absl::StatusOr<std::string> LoadSecret(absl::string_view) override {
+    return NewStoreSecret();
+  }
+
   void Write(std::vector<StoreOp>, WriteCallback done) override {
     std::move(done)(shut_down_.load()
                         ? absl::UnavailableError("session store is shut down")

@@ -25,6 +25,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/common/session_record.h"
 
@@ -58,6 +59,13 @@ struct TouchSession {
 using StoreOp =
     std::variant<InsertSession, UpdateSession, DeleteSession, TouchSession>;
 
+// Bytes of a secret from SessionStore::LoadSecret.
+inline constexpr size_t kStoreSecretBytes = 32;
+
+// NewStoreSecret draws kStoreSecretBytes from OpenSSL's CSPRNG; INTERNAL if
+// it fails (there is no fallback).
+[[nodiscard]] absl::StatusOr<std::string> NewStoreSecret();
+
 // Called exactly once per Write: OK once every op of the write is durable;
 // otherwise none of them is (UNAVAILABLE or RESOURCE_EXHAUSTED, retryable).
 // It may run on a store thread, so it must be quick and must not block on
@@ -89,6 +97,13 @@ class SessionStore {
     if (!status.ok()) return status;
     return records;
   }
+
+  // LoadSecret returns the random secret named `name` (kStoreSecretBytes
+  // bytes), made on first use and kept as durably as sessions, sealed at
+  // rest when session details are: the same on every start, and on every
+  // replica sharing the store. Call before serving.
+  [[nodiscard]] virtual absl::StatusOr<std::string> LoadSecret(
+      absl::string_view name) = 0;
 
   // Write applies `ops` atomically (all or none) and then calls `done`.
   virtual void Write(std::vector<StoreOp> ops, WriteCallback done) = 0;

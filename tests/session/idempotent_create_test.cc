@@ -69,7 +69,12 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartReplacesTheOrphanedSession) {
   orphan.create_time = clock_.Now() - absl::Minutes(1);
   orphan.expire_time = clock_.Now() + absl::Hours(1);
   orphan.last_active_time = orphan.create_time;
-  orphan.request_id = "req-1";
+  // As the store keeps it: digests under the store's secret.
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  NewSession retried;
+  retried.subject = "alice";
+  orphan.request_key = digests.KeyOf("req-1");
+  orphan.request_binding = digests.BindingOf(retried);
   store_.SetLoadable({orphan});
   ASSERT_THAT(manager_->Load(), IsOk());
 
@@ -82,6 +87,83 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartReplacesTheOrphanedSession) {
   EXPECT_EQ(std::get<DeleteSession>(ops.back()).selector, orphan.selector);
   // And from now on retries get the replacement.
   EXPECT_EQ(CreateWithId("alice", "req-1")->token, replacement.token);
+}
+
+// Audit finding 2 (issue 13): any caller that presented a known
+// (subject, request_id) got the first caller's token back.
+TEST_F(SessionManagerTest, RequestIdReplayFromAnotherCallerGetsNoToken) {
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  request.caller = "login.internal";
+  absl::StatusOr<IssuedSession> first = Create(request);
+  ASSERT_THAT(first, IsOk());
+
+  NewSession stolen = request;
+  stolen.caller = "ipv4:198.51.100.66";
+  EXPECT_THAT(Create(stolen), StatusIs(absl::StatusCode::kAlreadyExists));
+  // The same request with other content is no retry either.
+  NewSession changed = request;
+  changed.attributes["role"] = "admin";
+  EXPECT_THAT(Create(changed), StatusIs(absl::StatusCode::kAlreadyExists));
+  // The real retry still gets its token; one session in all.
+  EXPECT_EQ(Create(request)->token, first->token);
+  EXPECT_EQ(manager_->live_count(), 1u);
+}
+
+TEST_F(SessionManagerTest, RequestIdAfterRestartIsReplacedOnlyByItsCaller) {
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  request.caller = "login.internal";
+  SessionRecord orphan;
+  orphan.selector = GenerateToken()->selector;
+  orphan.verifier_digest = HashVerifier(GenerateToken()->verifier);
+  orphan.subject = "alice";
+  orphan.create_time = clock_.Now() - absl::Minutes(1);
+  orphan.expire_time = clock_.Now() + absl::Hours(1);
+  orphan.last_active_time = orphan.create_time;
+  orphan.request_key = digests.KeyOf(request.request_id);
+  orphan.request_binding = digests.BindingOf(request);
+  store_.SetLoadable({orphan});
+  ASSERT_THAT(manager_->Load(), IsOk());
+
+  NewSession stolen = request;
+  stolen.caller = "ipv4:198.51.100.66";
+  EXPECT_THAT(Create(stolen), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(manager_->live_count(), 1u);  // the orphan was not replaced
+  absl::StatusOr<IssuedSession> replacement = Create(request);
+  ASSERT_THAT(replacement, IsOk());
+  EXPECT_NE(replacement->session->record().selector, orphan.selector);
+  EXPECT_EQ(manager_->live_count(), 1u);
+}
+
+// The record the store receives holds digests, never the request id.
+TEST_F(SessionManagerTest, RequestIdNeverReachesTheStore) {
+  ASSERT_THAT(manager_->Load(), IsOk());
+  ASSERT_THAT(CreateWithId("alice", "req-secret-1234"), IsOk());
+  const std::vector<StoreOp> ops = store_.committed();
+  const SessionRecord& record = *std::get<InsertSession>(ops.back()).record;
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  EXPECT_EQ(record.request_key, digests.KeyOf("req-secret-1234"));
+  EXPECT_EQ(record.request_key.size(), RequestDigests::kDigestBytes);
+  EXPECT_EQ(record.request_binding.size(), RequestDigests::kDigestBytes);
+  EXPECT_EQ(record.request_key.find("req-secret"), std::string::npos);
+}
+
+TEST_F(SessionManagerTest, TooManyRequestIdsIsResourceExhausted) {
+  ManagerOptions options;
+  options.max_idempotency_entries = 3;
+  Reset(options);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_THAT(CreateWithId("alice", "req-" + std::to_string(i)), IsOk());
+  }
+  EXPECT_THAT(CreateWithId("alice", "req-3"),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(Create("alice"), IsOk());  // without a request_id: fine
+  clock_.Advance(options.idempotency_window);
+  EXPECT_THAT(CreateWithId("alice", "req-3"), IsOk());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/store/session_store.h"
 
@@ -45,6 +46,12 @@ class FakeSessionStore final : public SessionStore {
   }
 
   void Shutdown() override {}
+
+  // A fixed secret per name, so a test can make the digests a restarted
+  // store would hold.
+  absl::StatusOr<std::string> LoadSecret(absl::string_view name) override {
+    return absl::StrCat("fake-secret-", name);
+  }
 
   // Sessions LoadLive will return.
   void SetLoadable(std::vector<SessionRecord> records) {

@@ -13,9 +13,10 @@ namespace {
 constexpr absl::string_view kInsertSql =
     "INSERT INTO sessions (selector, verifier_sha256, subject, create_us, "
     "expire_us, idle_timeout_us, last_active_us, data, rotated_sha256, "
-    "request_id, key_id) VALUES (:selector, :verifier_sha256, :subject, "
-    ":create_us, :expire_us, :idle_timeout_us, :last_active_us, :data, "
-    ":rotated_sha256, :request_id, :key_id)";
+    "key_id, request_key, request_binding) VALUES (:selector, "
+    ":verifier_sha256, :subject, :create_us, :expire_us, :idle_timeout_us, "
+    ":last_active_us, :data, :rotated_sha256, :key_id, :request_key, "
+    ":request_binding)";
 constexpr absl::string_view kUpdateSql =
     "UPDATE sessions SET verifier_sha256 = :verifier_sha256, last_active_us = "
     "max(last_active_us, :last_active_us), data = :data, rotated_sha256 = "
@@ -28,14 +29,17 @@ constexpr absl::string_view kTouchSql =
     ":last_active_us) WHERE selector = :selector";
 constexpr absl::string_view kSelectAllSql =
     "SELECT selector, verifier_sha256, subject, create_us, expire_us, "
-    "idle_timeout_us, last_active_us, data, rotated_sha256, request_id, "
-    "key_id FROM sessions";
+    "idle_timeout_us, last_active_us, data, rotated_sha256, key_id, "
+    "request_key, request_binding FROM sessions";
 
 // The column names of kSelectAllSql, indexed by SessionColumn.
-constexpr std::array<absl::string_view, kKeyIdColumn + 1> kColumnNames = {
-    "selector",       "verifier_sha256", "subject",        "create_us",
-    "expire_us",      "idle_timeout_us", "last_active_us", "data",
-    "rotated_sha256", "request_id",      "key_id"};
+constexpr std::array<absl::string_view, kRequestBindingColumn + 1>
+    kColumnNames = {"selector",       "verifier_sha256",
+                    "subject",        "create_us",
+                    "expire_us",      "idle_timeout_us",
+                    "last_active_us", "data",
+                    "rotated_sha256", "key_id",
+                    "request_key",    "request_binding"};
 
 absl::string_view DigestBytes(const VerifierDigest& digest) {
   return absl::string_view(reinterpret_cast<const char*>(digest.data()),
@@ -123,9 +127,12 @@ absl::Status BindNewSessionRow(const SessionRecord& r, absl::string_view data,
     s = insert.BindInt64(":idle_timeout_us",
                          absl::ToInt64Microseconds(r.idle_timeout));
   }
-  // NULL request_id: the create was not idempotent.
-  if (s.ok() && !r.request_id.empty()) {
-    s = insert.BindText(":request_id", r.request_id);
+  // NULL digests: the create was not idempotent.
+  if (s.ok() && !r.request_key.empty()) {
+    s = insert.BindBlob(":request_key", r.request_key);
+  }
+  if (s.ok() && !r.request_binding.empty()) {
+    s = insert.BindBlob(":request_binding", r.request_binding);
   }
   return s;
 }
@@ -165,7 +172,8 @@ absl::StatusOr<SessionRecord> DecodeSessionRow(const SqliteStatement& row) {
     VerifierDigest& old = record.rotated_digests.emplace_back();
     std::memcpy(old.data(), rotated.data() + i, kDigestSize);
   }
-  record.request_id = std::string(row.ColumnText(kRequestIdColumn));
+  record.request_key = std::string(row.ColumnBlob(kRequestKeyColumn));
+  record.request_binding = std::string(row.ColumnBlob(kRequestBindingColumn));
   return record;
 }
 

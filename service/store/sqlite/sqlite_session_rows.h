@@ -34,8 +34,9 @@ enum SessionColumn : int {
   kLastActiveColumn,
   kDataColumn,
   kRotatedColumn,
-  kRequestIdColumn,
   kKeyIdColumn,
+  kRequestKeyColumn,
+  kRequestBindingColumn,
 };
 
 // The prepared statements of the sessions table. Used by one thread at a

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/common/log.h"
 #include "service/store/details_sealing.h"
+#include "service/store/sqlite/sqlite_settings.h"
 
 namespace sessiond {
 namespace {
@@ -210,6 +211,31 @@ absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
       keys.primary().id, under_old_keys, in_clear);
   connection_.reseal->Start(off_primary, in_clear);
   return off_primary;
+}
+
+absl::StatusOr<std::string> SqliteSessionStore::LoadSecret(
+    absl::string_view name) {
+  absl::MutexLock lock(&db_mu_);
+  SqliteDb& db = connection_.db;
+  Sealer* sealer =
+      connection_.sealer.has_value() ? &*connection_.sealer : nullptr;
+  absl::StatusOr<StoredSetting> stored = ReadSetting(db, sealer, name);
+  if (stored.ok() && !stored->needs_reseal) return std::move(stored->value);
+  if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+    return Annotate(stored.status(), options_.path);
+  }
+  std::string secret;
+  if (stored.ok()) {
+    secret = std::move(stored->value);
+  } else {
+    absl::StatusOr<std::string> made = NewStoreSecret();
+    if (!made.ok()) return made.status();
+    secret = std::move(*made);
+  }
+  absl::Status written = db.InWriteTransaction(
+      [&] { return WriteSetting(db, sealer, name, secret); });
+  if (!written.ok()) return Annotate(written, options_.path);
+  return secret;
 }
 
 size_t SqliteSessionStore::CountHint() {

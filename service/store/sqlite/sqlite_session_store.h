@@ -81,6 +81,9 @@ class SqliteSessionStore final : public SessionStore {
   absl::Status LoadLive(absl::Time now,
                         absl::FunctionRef<void(SessionRecord)> sink) override;
   size_t CountHint() override;
+  // LoadSecret keeps secrets in the `settings` table (sqlite_settings.h),
+  // sealed like session details, and re-seals one found under an older key.
+  absl::StatusOr<std::string> LoadSecret(absl::string_view name) override;
   void Write(std::vector<StoreOp> ops, WriteCallback done) override;
   void Shutdown() override;
   void SetWritableListener(absl::AnyInvocable<void(bool)> listener) override;

@@ -71,6 +71,37 @@ TEST_F(SqliteSessionStoreTest, WriteReopenReadBackEveryField) {
   EXPECT_EQ(got.expire_time, record.expire_time);
   EXPECT_EQ(got.idle_timeout, record.idle_timeout);
   EXPECT_EQ(got.last_active_time, record.last_active_time);
+  EXPECT_EQ(got.rotated_digests, record.rotated_digests);
+}
+
+TEST_F(SqliteSessionStoreTest, IdempotencyDigestsRoundTrip) {
+  SessionRecord record = SampleRecord(1, kNow);
+  record.request_key = std::string(32, 'k');
+  record.request_binding = std::string(32, 'b');
+  {
+    auto store = Open();
+    ASSERT_THAT(WriteAndWait(*store, Insert(record)), IsOk());
+  }
+  std::vector<SessionRecord> loaded = Reload();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].request_key, record.request_key);
+  EXPECT_EQ(loaded[0].request_binding, record.request_binding);
+}
+
+// Digests must match across restarts: the secret is made once and kept.
+TEST_F(SqliteSessionStoreTest, SecretsAreMadeOnceAndKept) {
+  std::string first;
+  {
+    auto store = Open();
+    absl::StatusOr<std::string> secret = store->LoadSecret("request-digest");
+    ASSERT_THAT(secret, IsOk());
+    EXPECT_EQ(secret->size(), kStoreSecretBytes);
+    first = *secret;
+    EXPECT_EQ(*store->LoadSecret("request-digest"), first);
+    EXPECT_NE(*store->LoadSecret("another"), first);
+  }
+  auto store = Open();
+  EXPECT_EQ(*store->LoadSecret("request-digest"), first);
 }
 
 TEST_F(SqliteSessionStoreTest, DeleteAndTouchPersist) {
@@ -285,6 +316,56 @@ TEST_F(SqliteSessionStoreTest, SchemaOneGainsTheKeyIdColumnAndLoads) {
   EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions WHERE key_id IS "
                            "NULL"),
             1);
+}
+
+// Version 2 kept request ids in clear. The upgrade drops them, and the text
+// is left neither in the file's free space nor in the WAL.
+TEST_F(SqliteSessionStoreTest, SchemaTwoLosesItsRequestIdsInClear) {
+  const SessionRecord record = SampleRecord(1, kNow);
+  const std::string request_id = "req-kept-in-clear-4f1c9b";
+  {
+    SqliteDb db = OtherConnection();
+    ASSERT_THAT(db.Exec("PRAGMA journal_mode=WAL"), IsOk());
+    ASSERT_THAT(db.Exec(R"sql(
+      CREATE TABLE sessions (
+        selector BLOB PRIMARY KEY NOT NULL, verifier_sha256 BLOB NOT NULL,
+        subject TEXT NOT NULL, create_us INTEGER NOT NULL,
+        expire_us INTEGER NOT NULL, idle_timeout_us INTEGER NOT NULL,
+        last_active_us INTEGER NOT NULL, data BLOB NOT NULL,
+        rotated_sha256 BLOB NOT NULL, request_id TEXT, key_id TEXT)
+        WITHOUT ROWID;
+      CREATE TABLE write_probe (payload BLOB NOT NULL);
+      PRAGMA user_version = 2;)sql"),
+                IsOk());
+    absl::StatusOr<SqliteStatement> insert = db.Prepare(
+        "INSERT INTO sessions VALUES (?1, zeroblob(32), 'user-1', ?2, ?3, 0, "
+        "?2, ?4, x'', ?5, NULL)");
+    ASSERT_THAT(insert, IsOk());
+    ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
+                                                record.selector.end())),
+                IsOk());
+    ASSERT_THAT(insert->BindInt64(2, absl::ToUnixMicros(kNow)), IsOk());
+    ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.expire_time)),
+                IsOk());
+    ASSERT_THAT(insert->BindBlob(4, record.details.encoded()), IsOk());
+    ASSERT_THAT(insert->BindText(5, request_id), IsOk());
+    ASSERT_THAT(insert->Run(), IsOk());
+    ASSERT_THAT(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), IsOk());
+  }
+  ASSERT_NE(ReadFileOrEmpty(Options().path).find(request_id),
+            std::string::npos);  // the test would prove nothing otherwise
+  std::vector<SessionRecord> loaded = Reload();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].details, record.details);
+  EXPECT_EQ(loaded[0].request_key, "");
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    EXPECT_EQ(ReadFileOrEmpty(Options().path + suffix).find(request_id),
+              std::string::npos)
+        << suffix;
+  }
+  SqliteDb db = OtherConnection();
+  EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
+            SqliteSessionStore::kSchemaVersion);
 }
 
 TEST_F(SqliteSessionStoreTest, UsesWalAndRecordsSchemaVersion) {
