@@ -69,6 +69,10 @@ ABSL_FLAG(absl::Duration, default_idle_timeout,
           "Idle timeout of a session created without one; 0 means none.");
 ABSL_FLAG(absl::Duration, max_idle_timeout, ManagerDefaults().max_idle_timeout,
           "Longest idle timeout; longer requests are clamped to it.");
+ABSL_FLAG(int64_t, max_session_bytes, Int(ManagerDefaults().max_session_bytes),
+          "Most memory the sessions held may take, in bytes; creates past it "
+          "get RESOURCE_EXHAUSTED. 0: a quarter of the machine's memory (or "
+          "of its control group's limit).");
 ABSL_FLAG(int64_t, max_sessions_per_subject,
           Int(ManagerDefaults().max_sessions_per_subject),
           "Most live sessions one subject may have.");
@@ -245,6 +249,8 @@ absl::Status ManagerFromFlags(ManagerOptions& manager) {
       {FLAGS_max_client_field_bytes, "max_client_field_bytes",
        &manager.max_client_field_bytes},
       {FLAGS_max_sessions, "max_sessions", &manager.max_sessions},
+      {FLAGS_max_session_bytes, "max_session_bytes",
+       &manager.max_session_bytes},
       {FLAGS_sweep_batch, "sweep_batch", &manager.sweep_batch},
       {FLAGS_max_sessions_per_subject, "max_sessions_per_subject",
        &manager.max_sessions_per_subject},

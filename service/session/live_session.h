@@ -71,6 +71,20 @@ class LiveSession {
 
 using LiveSessionPtr = std::shared_ptr<LiveSession>;
 
+// MemoryCostOf estimates the bytes one session holds in memory: the
+// LiveSession and its shared_ptr control block, its strings' and vectors'
+// heap blocks, and its entries in the index's selector and subject maps.
+// The byte budget (--max_session_bytes) counts these.
+inline size_t MemoryCostOf(const SessionRecord& record) {
+  constexpr size_t kFixed = sizeof(LiveSession) + 16  // control block
+                            + 2 * sizeof(void*) + 8   // selector map slot
+                            + kSelectorSize + 8;      // subject map entry
+  return kFixed + record.subject.capacity() +
+         record.details.encoded().capacity() +
+         record.rotated_digests.capacity() * sizeof(VerifierDigest) +
+         record.request_key.capacity() + record.request_binding.capacity();
+}
+
 // SharedRecord hands the store a session's record without a copy: the
 // aliasing pointer keeps the whole LiveSession alive while the write is
 // queued.

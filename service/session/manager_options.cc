@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/common/machine_memory.h"
 #include "service/common/option_checks.h"
 #include "service/session/token.h"
 
@@ -30,6 +31,11 @@ absl::StatusOr<ManagerOptions::SubjectCapPolicy> ParseSubjectCapPolicy(
       "--subject_cap_policy must be evict_oldest or refuse");
 }
 
+size_t SessionBytesBudget(const ManagerOptions& options) {
+  return options.max_session_bytes != 0 ? options.max_session_bytes
+                                        : MachineMemoryBytes() / 4;
+}
+
 absl::Status ValidateManagerOptions(const ManagerOptions& o) {
   for (const absl::Status& s : {
            CheckPositive("max_ttl", o.max_ttl),
@@ -47,6 +53,8 @@ absl::Status ValidateManagerOptions(const ManagerOptions& o) {
            CheckSize("max_client_field_bytes", o.max_client_field_bytes, 1,
                      kMaxIntOption),
            CheckSize("max_sessions", o.max_sessions, 1,
+                     std::numeric_limits<int64_t>::max()),
+           CheckSize("max_session_bytes", o.max_session_bytes, 0,
                      std::numeric_limits<int64_t>::max()),
            CheckSize("max_sessions_per_subject", o.max_sessions_per_subject, 1,
                      kMaxIntOption),

@@ -48,6 +48,11 @@ struct ManagerOptions {
   size_t max_client_field_bytes = 512;  // ip_address, user_agent each
   // Most sessions held at once (live plus being created).
   size_t max_sessions = 10'000'000;
+  // Most memory the sessions held may take, in bytes (MemoryCostOf each: a
+  // session at the largest attributes allowed costs about 67 KB, a typical
+  // one about 500 bytes). 0: a quarter of the machine's memory
+  // (MachineMemoryBytes).
+  size_t max_session_bytes = 0;
   // Most live sessions one subject may have, and what a create beyond it does.
   size_t max_sessions_per_subject = 100;
   enum class SubjectCapPolicy { kEvictOldest, kRefuse };
@@ -78,6 +83,9 @@ struct ManagerOptions {
 absl::string_view SubjectCapPolicyName(ManagerOptions::SubjectCapPolicy policy);
 [[nodiscard]] absl::StatusOr<ManagerOptions::SubjectCapPolicy>
 ParseSubjectCapPolicy(absl::string_view name);
+
+// SessionBytesBudget is max_session_bytes, or its default when 0.
+size_t SessionBytesBudget(const ManagerOptions& options);
 
 // ValidateManagerOptions reports the first inconsistent or out-of-range
 // option, naming its flag.

@@ -40,6 +40,7 @@ bool SessionIndex::Insert(LiveSessionPtr session) {
   }
   by_subject_[record.subject].insert(record.selector);
   size_.fetch_add(1, std::memory_order_relaxed);
+  bytes_.fetch_add(MemoryCostOf(record), std::memory_order_relaxed);
   return true;
 }
 
@@ -60,6 +61,7 @@ LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
     if (subject->second.empty()) by_subject_.erase(subject);
   }
   size_.fetch_sub(1, std::memory_order_relaxed);
+  bytes_.fetch_sub(MemoryCostOf(removed->record()), std::memory_order_relaxed);
   return removed;
 }
 
@@ -70,6 +72,9 @@ bool SessionIndex::Replace(const LiveSessionPtr& expected,
   auto it = shard.sessions.find(expected->record().selector);
   if (it == shard.sessions.end() || *it != expected) return false;
   // Same selector, so the replacement takes the same place.
+  bytes_.fetch_add(MemoryCostOf(replacement->record()),
+                   std::memory_order_relaxed);
+  bytes_.fetch_sub(MemoryCostOf(expected->record()), std::memory_order_relaxed);
   shard.sessions.erase(it);
   shard.sessions.insert(std::move(replacement));
   return true;

@@ -70,6 +70,8 @@ class SessionIndex {
   void ForEach(absl::FunctionRef<bool(const LiveSessionPtr&)> visit) const;
 
   size_t size() const { return size_.load(std::memory_order_relaxed); }
+  // The memory the indexed sessions hold (MemoryCostOf each).
+  size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
   // Selectors are uniformly random, so their bytes are a good hash already.
@@ -125,6 +127,7 @@ class SessionIndex {
   absl::flat_hash_map<std::string, absl::flat_hash_set<Selector, SelectorHash>>
       by_subject_ ABSL_GUARDED_BY(change_mu_);
   std::atomic<size_t> size_{0};
+  std::atomic<size_t> bytes_{0};
 };
 
 }  // namespace sessiond

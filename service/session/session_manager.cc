@@ -17,6 +17,7 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
       completions_(completions),
       options_(std::move(options)),
       codec_(options_.token_prefix),
+      session_bytes_budget_(SessionBytesBudget(options_)),
       idempotency_(IdempotencyLimits{options_.idempotency_window,
                                      options_.max_idempotency_entries,
                                      options_.max_idempotency_bytes}),
@@ -55,7 +56,10 @@ absl::Status SessionManager::Load() {
     index_.Insert(std::make_shared<LiveSession>(std::move(record)));
   });
   if (!status.ok()) return status;
-  LogInfo("indexed %d sessions", index_.size());
+  LogInfo(
+      "indexed %d sessions holding %d MiB of a %d MiB budget "
+      "(--max_session_bytes)",
+      index_.size(), index_.bytes() >> 20, session_bytes_budget_ >> 20);
   return absl::OkStatus();
 }
 
@@ -170,6 +174,19 @@ void SessionManager::Rotate(absl::string_view token_text,
   }
   record.last_active_time = now;
   auto session = std::make_shared<LiveSession>(std::move(record));
+  // Larger attributes take more of the byte budget.
+  const size_t before = MemoryCostOf(old->record());
+  const size_t after = MemoryCostOf(session->record());
+  if (after > before &&
+      index_.bytes() + pending_bytes_.load() + (after - before) >
+          session_bytes_budget_) {
+    std::move(done)(absl::ResourceExhaustedError(
+        absl::StrCat("sessions hold ", index_.bytes(),
+                     " bytes of memory, the most allowed "
+                     "is ",
+                     session_bytes_budget_, " (--max_session_bytes)")));
+    return;
+  }
 
   std::vector<StoreOp> ops;
   ops.push_back(UpdateSession{SharedRecord(session), digest});

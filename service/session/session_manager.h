@@ -111,7 +111,8 @@ class SessionManager {
   [[nodiscard]] absl::Status Load();
 
   // Create starts a session. INVALID_ARGUMENT for a broken request,
-  // RESOURCE_EXHAUSTED at max_sessions (or at max_sessions_per_subject with
+  // RESOURCE_EXHAUSTED at max_sessions or the byte budget (or at
+  // max_sessions_per_subject with
   // the refuse policy), UNAVAILABLE if the store cannot write. With the
   // evict policy, the subject's oldest sessions are revoked in the same
   // transaction to make room. With a request_id, a retry within the window
@@ -186,8 +187,11 @@ class SessionManager {
   const ManagerOptions options_;
   const TokenCodec codec_;
   SessionIndex index_;
-  // Creates accepted but not yet committed, counted against max_sessions.
+  // Creates accepted but not yet committed, counted against max_sessions,
+  // and the memory they will hold, counted against the byte budget.
   std::atomic<size_t> pending_creates_{0};
+  std::atomic<size_t> pending_bytes_{0};
+  const size_t session_bytes_budget_;
   std::atomic<int64_t> reuse_count_{0};
   IdempotencyCache idempotency_;
   // Keyed digests of idempotency keys and bindings; set by the constructor

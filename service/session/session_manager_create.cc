@@ -132,13 +132,34 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   record.request_binding = std::move(tag.binding);
   auto session = std::make_shared<LiveSession>(std::move(record));
 
+  // The byte budget, net of what this write's evictions free.
+  size_t cost = MemoryCostOf(session->record());
+  size_t freed = 0;
+  for (const LiveSessionPtr& victim : slot->evicted) {
+    freed += MemoryCostOf(victim->record());
+  }
+  cost = cost > freed ? cost - freed : 0;
+  const size_t pending_bytes = pending_bytes_.fetch_add(cost) + cost;
+  if (index_.bytes() + pending_bytes > session_bytes_budget_) {
+    pending_bytes_.fetch_sub(cost);
+    pending_creates_.fetch_sub(1);
+    slots_.Release(session->record().subject, *slot);
+    fail(absl::ResourceExhaustedError(
+        absl::StrCat("sessions hold ", index_.bytes(),
+                     " bytes of memory, the most allowed "
+                     "is ",
+                     session_bytes_budget_, " (--max_session_bytes)")));
+    return;
+  }
+
   std::vector<StoreOp> ops;
   ops.push_back(InsertSession{SharedRecord(session)});
   for (const LiveSessionPtr& victim : slot->evicted) {
     ops.push_back(DeleteSession{victim->record().selector});
   }
   if (replaced.has_value()) ops.push_back(DeleteSession{*replaced});
-  store_.Write(std::move(ops), [this, session, text = codec_.Encode(*token),
+  store_.Write(std::move(ops), [this, session, cost,
+                                text = codec_.Encode(*token),
                                 evicted = std::move(slot->evicted), replaced,
                                 done = std::move(done)](
                                    absl::Status status) mutable {
@@ -159,6 +180,7 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     }
     slots_.Release(record.subject, SubjectSlots::Slot{std::move(evicted)});
     pending_creates_.fetch_sub(1);
+    pending_bytes_.fetch_sub(cost);
     if (!status.ok()) {
       if (!record.request_key.empty()) idempotency_.Abort(record.request_key);
       Answer([done = std::move(done), status]() mutable {

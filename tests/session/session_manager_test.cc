@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "service/common/machine_memory.h"
 #include "tests/testing/session_manager_fixture.h"
 
 namespace sessiond {
@@ -364,6 +365,52 @@ TEST_F(SessionManagerTest, IdleTimeoutDefaultsAndIsClamped) {
                 ->session->record()
                 .idle_timeout,
             absl::Hours(1));
+}
+
+// Audit finding 3 (issue 13): limits counted sessions, not bytes, so one
+// caller allowed to create at the largest attribute sizes could exhaust
+// memory long before --max_sessions.
+TEST_F(SessionManagerTest, ByteBudgetRefusesCreatesPastIt) {
+  ManagerOptions options;
+  options.max_session_bytes = 1 << 20;  // 1 MiB
+  Reset(options);
+  NewSession large;
+  large.subject = "mallory";
+  for (int i = 0; i < 32; ++i) {
+    large.attributes["key-" + std::to_string(i)] = std::string(1024, 'v');
+  }
+  std::vector<std::string> tokens;
+  absl::Status refused;
+  for (int i = 0; i < 100; ++i) {
+    NewSession request = large;
+    request.subject = "mallory-" + std::to_string(i);
+    absl::StatusOr<IssuedSession> created = Create(request);
+    if (!created.ok()) {
+      refused = created.status();
+      break;
+    }
+    tokens.push_back(created->token);
+  }
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_NE(refused.message().find("--max_session_bytes"),
+            absl::string_view::npos);
+  // About 33 KB each (32 values of 1 KiB): some 30 fit in 1 MiB.
+  EXPECT_GT(tokens.size(), 10u);
+  EXPECT_LT(tokens.size(), 40u);
+  // A revoke frees room for one more.
+  NewSession another = large;
+  another.subject = "mallory-again";
+  ASSERT_THAT(RevokeToken(tokens.front()), IsOk());
+  EXPECT_THAT(Create(another), IsOk());
+  another.subject = "mallory-once-more";
+  EXPECT_THAT(Create(another), StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+TEST_F(SessionManagerTest, ByteBudgetDefaultsToAQuarterOfMemory) {
+  ManagerOptions options;
+  EXPECT_EQ(SessionBytesBudget(options), MachineMemoryBytes() / 4);
+  options.max_session_bytes = 12345;
+  EXPECT_EQ(SessionBytesBudget(options), 12345u);
 }
 
 }  // namespace
