@@ -47,6 +47,11 @@ ABSL_FLAG(absl::Duration, sqlite_busy_timeout, SqliteDefaults().busy_timeout,
 ABSL_FLAG(int64_t, sqlite_max_db_bytes, Int(SqliteDefaults().max_db_bytes),
           "Largest the database file may grow, in bytes; 0 means only the "
           "disk limits it. Creates past it fail with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, sqlite_disk_reserve_bytes,
+          Int(SqliteDefaults().disk_reserve_bytes),
+          "Disk space held back in a file PATH-reserve beside the database: "
+          "when the disk fills, it is released so that revocations and the "
+          "sweeper still commit while creates are refused. 0: none.");
 ABSL_FLAG(absl::Duration, sqlite_probe_interval,
           SqliteDefaults().probe_interval,
           "While writes fail, how often a probe write checks whether the "
@@ -212,8 +217,11 @@ absl::Status StoreFromFlags(StoreConfig& store) {
   sqlite.busy_timeout = absl::GetFlag(FLAGS_sqlite_busy_timeout);
   sqlite.probe_interval = absl::GetFlag(FLAGS_sqlite_probe_interval);
   size_t max_db_bytes = 0;
+  size_t disk_reserve_bytes = 0;
   if (absl::Status s = ToSizes({
           {FLAGS_sqlite_max_db_bytes, "sqlite_max_db_bytes", &max_db_bytes},
+          {FLAGS_sqlite_disk_reserve_bytes, "sqlite_disk_reserve_bytes",
+           &disk_reserve_bytes},
           {FLAGS_sqlite_max_batch_ops, "sqlite_max_batch_ops",
            &sqlite.max_batch_ops},
           {FLAGS_reseal_batch, "reseal_batch", &sqlite.reseal_batch_rows},
@@ -222,6 +230,7 @@ absl::Status StoreFromFlags(StoreConfig& store) {
     return s;
   }
   sqlite.max_db_bytes = max_db_bytes;
+  sqlite.disk_reserve_bytes = disk_reserve_bytes;
   store.encryption_key_file = absl::GetFlag(FLAGS_encryption_key_file);
   return absl::OkStatus();
 }

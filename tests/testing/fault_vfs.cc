@@ -1,10 +1,13 @@
 #include "tests/testing/fault_vfs.h"
 
+#include <dirent.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <string>
 
 namespace sessiond {
 namespace {
@@ -17,6 +20,11 @@ std::atomic<int> fault_error{0};
 std::atomic<int> injected_faults{0};
 
 sqlite3_vfs* real_vfs = nullptr;
+
+// The simulated disk (SetDiskCapacity).
+std::mutex disk_mu;
+std::string disk_directory;  // guarded by disk_mu
+uint64_t disk_capacity = 0;  // guarded by disk_mu; 0: no simulated disk
 
 // Our file handle; the real VFS's handle follows it in the same allocation.
 struct FaultFile {
@@ -40,11 +48,28 @@ int Close(sqlite3_file* f) { return Real(f)->pMethods->xClose(Real(f)); }
 int Read(sqlite3_file* f, void* buffer, int amount, sqlite3_int64 offset) {
   return Real(f)->pMethods->xRead(Real(f), buffer, amount, offset);
 }
+// Whether writing `amount` bytes at `offset` would overflow the simulated
+// disk.
+bool DiskWouldOverflow(sqlite3_file* f, int amount, sqlite3_int64 offset) {
+  std::lock_guard<std::mutex> lock(disk_mu);
+  if (disk_capacity == 0) return false;
+  sqlite3_int64 size = 0;
+  if (Real(f)->pMethods->xFileSize(Real(f), &size) != SQLITE_OK) return false;
+  const sqlite3_int64 end = offset + amount;
+  const uint64_t growth = end > size ? static_cast<uint64_t>(end - size) : 0;
+  return growth > 0 &&
+         FaultVfs::DirectoryBytes(disk_directory) + growth > disk_capacity;
+}
+
 int Write(sqlite3_file* f, const void* buffer, int amount,
           sqlite3_int64 offset) {
   if (ShouldFail(FaultVfs::kWrite)) {
     int error = fault_error.load();
     return error != 0 ? error : SQLITE_IOERR_WRITE;
+  }
+  if (DiskWouldOverflow(f, amount, offset)) {
+    injected_faults.fetch_add(1);
+    return SQLITE_FULL;
   }
   return Real(f)->pMethods->xWrite(Real(f), buffer, amount, offset);
 }
@@ -186,6 +211,34 @@ void FaultVfs::Arm(Operation operation, int after, bool persistent, int error) {
 }
 
 void FaultVfs::Disarm() { armed_operation.store(-1); }
+
+void FaultVfs::SetDiskCapacity(const std::string& directory, uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(disk_mu);
+  disk_directory = directory;
+  disk_capacity = bytes;
+}
+
+uint64_t FaultVfs::FreeBytes(const std::string& directory) {
+  std::lock_guard<std::mutex> lock(disk_mu);
+  if (disk_capacity == 0) return UINT64_MAX;
+  const uint64_t used = DirectoryBytes(directory);
+  return used >= disk_capacity ? 0 : disk_capacity - used;
+}
+
+uint64_t FaultVfs::DirectoryBytes(const std::string& directory) {
+  uint64_t total = 0;
+  DIR* dir = opendir(directory.c_str());
+  if (dir == nullptr) return 0;
+  while (const dirent* entry = readdir(dir)) {
+    struct stat info;
+    const std::string path = directory + "/" + entry->d_name;
+    if (stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
+      total += static_cast<uint64_t>(info.st_size);
+    }
+  }
+  closedir(dir);
+  return total;
+}
 
 int FaultVfs::injected() { return injected_faults.load(); }
 

@@ -12,6 +12,9 @@
 #ifndef SESSIOND_TESTS_TESTING_FAULT_VFS_H_
 #define SESSIOND_TESTS_TESTING_FAULT_VFS_H_
 
+#include <cstdint>
+#include <string>
+
 namespace sessiond {
 
 class FaultVfs {
@@ -31,6 +34,19 @@ class FaultVfs {
 
   // Disarm stops injecting faults.
   static void Disarm();
+
+  // SetDiskCapacity makes the VFS behave like a disk of `bytes` holding
+  // `directory`: a write that would grow the regular files there (every
+  // file, also those written by other means, such as a reserve file) past
+  // `bytes` fails with SQLITE_FULL. 0 turns it off.
+  static void SetDiskCapacity(const std::string& directory, uint64_t bytes);
+
+  // The room left on the simulated disk (UINT64_MAX without one), for a
+  // store's free-space query (SqliteStoreOptions::free_bytes).
+  static uint64_t FreeBytes(const std::string& directory);
+
+  // What the regular files in `directory` hold, as SetDiskCapacity counts.
+  static uint64_t DirectoryBytes(const std::string& directory);
 
   // Faults injected since the process started.
   static int injected();

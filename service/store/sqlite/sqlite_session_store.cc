@@ -109,13 +109,37 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
   }
   Connection connection{std::move(*db), std::move(*rows), std::move(*probe),
                         std::move(sealer), std::move(reseal)};
+  if (options.max_db_bytes == 0) {
+    LogWarning(
+        "database %s has no size limit (--sqlite_max_db_bytes): it may grow "
+        "until the disk is full; then creates are refused while revocations "
+        "go on in %d reserved bytes (--sqlite_disk_reserve_bytes)",
+        options.path, options.disk_reserve_bytes);
+  }
+  DiskReserve reserve(options.path + "-reserve", options.disk_reserve_bytes,
+                      options.free_bytes);
+  bool low_on_space = false;
+  if (absl::Status s = reserve.Take(); !s.ok()) {
+    if (!absl::IsResourceExhausted(s)) return Annotate(s, options.path);
+    LogWarning(
+        "database %s: the disk is nearly full (%s); creates are refused "
+        "until there is room again, revocations go on",
+        options.path, s.message());
+    low_on_space = true;
+  }
   return std::unique_ptr<SqliteSessionStore>(
-      new SqliteSessionStore(options, std::move(connection)));
+      new SqliteSessionStore(options, std::move(connection), low_on_space));
 }
 
 SqliteSessionStore::SqliteSessionStore(const SqliteStoreOptions& options,
-                                       Connection connection)
-    : options_(options), connection_(std::move(connection)) {
+                                       Connection connection, bool low_on_space)
+    : options_(options),
+      connection_(std::move(connection)),
+      writable_(!low_on_space),
+      low_on_space_(low_on_space),
+      reserve_(options.path + "-reserve", options.disk_reserve_bytes,
+               options.free_bytes),
+      reported_writable_(!low_on_space) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -273,6 +297,8 @@ void SqliteSessionStore::SetWritableListener(
     absl::AnyInvocable<void(bool)> listener) {
   absl::MutexLock lock(&listener_mu_);
   listener_ = std::move(listener);
+  // A store that opened low on space could not tell anyone yet.
+  if (listener_ && !reported_writable_.load()) listener_(false);
 }
 
 }  // namespace sessiond

@@ -29,6 +29,7 @@
 #ifndef SESSIOND_SERVICE_STORE_SQLITE_SQLITE_SESSION_STORE_H_
 #define SESSIOND_SERVICE_STORE_SQLITE_SQLITE_SESSION_STORE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -44,6 +45,7 @@
 #include "absl/time/time.h"
 #include "service/store/sealer.h"
 #include "service/store/session_store.h"
+#include "service/store/sqlite/disk_reserve.h"
 #include "service/store/sqlite/sqlite_db.h"
 #include "service/store/sqlite/sqlite_reseal.h"
 #include "service/store/sqlite/sqlite_schema.h"
@@ -114,7 +116,8 @@ class SqliteSessionStore final : public SessionStore {
     std::optional<SqliteReseal> reseal;  // with a key ring
   };
 
-  SqliteSessionStore(const SqliteStoreOptions& options, Connection connection);
+  SqliteSessionStore(const SqliteStoreOptions& options, Connection connection,
+                     bool low_on_space);
 
   void WriterLoop();
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
@@ -135,6 +138,17 @@ class SqliteSessionStore final : public SessionStore {
   absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status CommitBatch(const std::vector<PendingWrite>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Commits `batch` and answers every write in it. While the disk is low
+  // (low_on_space_), writes that add a session are refused and the rest
+  // committed; a batch failing for space releases the reserve and is
+  // retried without them.
+  void CommitAndAnswer(std::vector<PendingWrite> batch);
+  // While low on space: whether the reserve could be taken back and a probe
+  // write succeeds, so creates may resume.
+  bool RegainSpace();
+  // After a write failed for space: whether the disk (not the database's
+  // own size limit) is what ran out.
+  bool OutOfDisk();
   absl::Status ApplyOp(const StoreOp& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   // The stored form of a record's details: sealed under the primary key with
   // a key ring, else a copy of the encoding (`key_id` empty).
@@ -157,8 +171,13 @@ class SqliteSessionStore final : public SessionStore {
   bool reseal_active_ ABSL_GUARDED_BY(queue_mu_) = false;
   SqliteStoreStats stats_ ABSL_GUARDED_BY(queue_mu_);
 
-  // Only the writer thread reads or changes this.
+  // Only the writer thread reads or changes these.
   bool writable_ = true;
+  bool low_on_space_ = false;
+  DiskReserve reserve_;
+  // What the listener was last told (or would have been), for a listener
+  // registered after the store already could not write.
+  std::atomic<bool> reported_writable_{true};
   absl::Mutex listener_mu_;
   absl::AnyInvocable<void(bool)> listener_ ABSL_GUARDED_BY(listener_mu_);
 

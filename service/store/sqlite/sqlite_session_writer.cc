@@ -1,7 +1,10 @@
 // SqliteSessionStore's writer thread: group commit, probing while the store
 // cannot write, and the re-seal pass between client batches.
 
+#include <algorithm>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "service/common/log.h"
@@ -76,31 +79,118 @@ void SqliteSessionStore::WriterLoop() {
       queue_.erase(queue_.begin(), queue_.begin() + take);
       reseal = reseal_active_ && !stopping_;
     }
-    if (!batch.empty() || !writable_) {
-      absl::Status status;
-      {
+    if (!batch.empty()) {
+      CommitAndAnswer(std::move(batch));
+    } else if (!writable_) {
+      absl::Status probe;
+      if (low_on_space_) {
+        probe = RegainSpace() ? absl::OkStatus()
+                              : absl::ResourceExhaustedError("low on space");
+      } else {
         absl::MutexLock lock(&db_mu_);
-        status = batch.empty() ? Probe() : CommitBatch(batch);
+        probe = Probe();
       }
-      if (!status.ok() && !batch.empty()) {
-        LogError("write of %d operations failed: %s", batch.size(),
-                 status.ToString());
-      }
-      ReportWritable(status.ok());
-      if (!batch.empty()) {
-        {
-          absl::MutexLock lock(&queue_mu_);
-          stats_.transactions += 1;
-          stats_.writes += static_cast<int64_t>(batch.size());
-        }
-        for (PendingWrite& write : batch) std::move(write.done)(status);
-      }
+      ReportWritable(probe.ok());
     }
     // At most one small re-seal transaction per client batch: under steady
     // load the pass still advances, and a write waits behind one batch at
     // most.
     if (reseal && writable_ && !ResealStep()) StopReseal();
   }
+}
+
+namespace {
+
+// Whether a write adds a session: those are refused while the disk is low;
+// the rest (revocations, rotations, the sweeper's deletes and touches) go on.
+bool AddsSession(const std::vector<StoreOp>& ops) {
+  for (const StoreOp& op : ops) {
+    if (std::holds_alternative<InsertSession>(op)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void SqliteSessionStore::CommitAndAnswer(std::vector<PendingWrite> batch) {
+  std::vector<PendingWrite> refused;
+  auto refuse_creates = [&] {
+    auto adds = std::stable_partition(
+        batch.begin(), batch.end(),
+        [](const PendingWrite& write) { return !AddsSession(write.ops); });
+    refused.insert(refused.end(), std::make_move_iterator(adds),
+                   std::make_move_iterator(batch.end()));
+    batch.erase(adds, batch.end());
+  };
+  auto commit = [&] {
+    if (batch.empty()) return absl::OkStatus();
+    absl::MutexLock lock(&db_mu_);
+    return CommitBatch(batch);
+  };
+  // Creates resume as soon as there is room again.
+  if (low_on_space_ &&
+      std::any_of(batch.begin(), batch.end(), [](const PendingWrite& write) {
+        return AddsSession(write.ops);
+      })) {
+    RegainSpace();
+  }
+  if (low_on_space_) refuse_creates();
+  absl::Status status = commit();
+  if (absl::IsResourceExhausted(status) && !low_on_space_ && OutOfDisk()) {
+    // Out of space: give back the reserve so that what frees space (and
+    // logouts) can still commit, and refuse what would only take more.
+    low_on_space_ = true;
+    reserve_.Release();
+    LogWarning(
+        "session store %s is out of space (%s): released %d reserved bytes; "
+        "creates are refused until there is room again, revocations go on",
+        options_.path, status.message(), reserve_.bytes());
+    refuse_creates();
+    status = commit();
+  }
+  if (!status.ok() && !batch.empty()) {
+    LogError("write of %d operations failed: %s", batch.size(),
+             status.ToString());
+  }
+  ReportWritable(status.ok() && !low_on_space_);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stats_.transactions += 1;
+    stats_.writes += static_cast<int64_t>(batch.size() + refused.size());
+  }
+  for (PendingWrite& write : batch) std::move(write.done)(status);
+  for (PendingWrite& write : refused) {
+    std::move(write.done)(absl::ResourceExhaustedError(absl::StrCat(
+        "session store ", options_.path,
+        " is full: its disk is out of space; creates are refused until there "
+        "is room again (revocations go on)")));
+  }
+}
+
+bool SqliteSessionStore::OutOfDisk() {
+  // A database at its own size limit (--sqlite_max_db_bytes) fails the
+  // same way, but deletes need no new pages there: that is not a full disk.
+  if (options_.max_db_bytes == 0) return true;
+  absl::MutexLock lock(&db_mu_);
+  absl::StatusOr<int64_t> pages =
+      connection_.db.QueryInt64("PRAGMA page_count");
+  absl::StatusOr<int64_t> limit =
+      connection_.db.QueryInt64("PRAGMA max_page_count");
+  return !pages.ok() || !limit.ok() || *pages < *limit;
+}
+
+bool SqliteSessionStore::RegainSpace() {
+  // Twice the reserve free: the reserve, and as much again for writes.
+  if (!reserve_.Take(/*headroom=*/2).ok()) return false;
+  absl::Status probe;
+  {
+    absl::MutexLock lock(&db_mu_);
+    probe = Probe();
+  }
+  if (!probe.ok()) return false;
+  low_on_space_ = false;
+  LogInfo("session store %s has room again; creates resume", options_.path);
+  return true;
 }
 
 bool SqliteSessionStore::ResealStep() {
@@ -134,6 +224,7 @@ void SqliteSessionStore::AwaitResealDone() {
 void SqliteSessionStore::ReportWritable(bool writable) {
   if (writable == writable_) return;
   writable_ = writable;
+  reported_writable_.store(writable);
   if (writable) {
     LogInfo("session store %s can write again", options_.path);
   } else {

@@ -35,6 +35,8 @@ absl::Status ValidateSqliteStoreOptions(const SqliteStoreOptions& o) {
            CheckSize("sqlite_max_batch_ops", o.max_batch_ops, 1, kMaxIntOption),
            CheckPositive("sqlite_probe_interval", o.probe_interval),
            CheckSize("reseal_batch", o.reseal_batch_rows, 1, 1'000'000),
+           CheckSize("sqlite_disk_reserve_bytes", o.disk_reserve_bytes, 0,
+                     uint64_t{1} << 40),
        }) {
     if (!s.ok()) return s;
   }

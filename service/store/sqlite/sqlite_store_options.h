@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,13 @@ struct SqliteStoreOptions {
   // pages); 0 means no limit beyond the disk. Writes past it fail with
   // RESOURCE_EXHAUSTED, as on a full disk.
   uint64_t max_db_bytes = 0;
+  // Space held back on the database's filesystem (a file PATH-reserve), so
+  // that when the disk fills, creates are refused but revocations and the
+  // sweeper still commit (see disk_reserve.h). 0: none.
+  uint64_t disk_reserve_bytes = 8 << 20;
+  // Free bytes on the filesystem holding a directory; empty means statvfs.
+  // For tests that simulate a disk through `vfs`.
+  std::function<uint64_t(const std::string& directory)> free_bytes;
   // While writes are failing, how often the writer tries a small probe write
   // to learn that the store can write again.
   absl::Duration probe_interval = absl::Seconds(1);

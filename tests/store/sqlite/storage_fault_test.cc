@@ -3,6 +3,7 @@
 // not commit, nothing acknowledged is lost, and the store recovers when the
 // fault goes away.
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -20,11 +21,17 @@ namespace sessiond {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
+// A disk with this much room past what a fresh store and its reserve hold.
+constexpr uint64_t kReserveBytes = 256 * 1024;
+constexpr uint64_t kRoomBytes = 512 * 1024;
 
 class StorageFaultTest : public ::testing::Test {
  protected:
   StorageFaultTest() { FaultVfs::Register(); }
-  ~StorageFaultTest() override { FaultVfs::Disarm(); }
+  ~StorageFaultTest() override {
+    FaultVfs::Disarm();
+    FaultVfs::SetDiskCapacity("", 0);
+  }
 
   SqliteStoreOptions Options() const {
     SqliteStoreOptions options;
@@ -107,6 +114,45 @@ TEST_F(StorageFaultTest, NoSpaceOnDeviceIsResourceExhaustedThenRecovers) {
   EXPECT_THAT(Put(*store, 3), StatusIs(absl::StatusCode::kResourceExhausted));
   FaultVfs::Disarm();
   EXPECT_THAT(Put(*store, 4), IsOk());
+  store.reset();
+  ExpectExactlyTheAcknowledged();
+}
+
+// Audit finding 9 (issue 13): filled to ENOSPC, the store refused creates
+// cleanly but refused every revocation too, so nobody could log out until
+// an operator freed space. The disk here is simulated by the fault VFS.
+TEST_F(StorageFaultTest, OnAFullDiskCreatesStopButRevocationsGoOn) {
+  SqliteStoreOptions options = Options();
+  options.disk_reserve_bytes = kReserveBytes;
+  options.free_bytes = FaultVfs::FreeBytes;
+  std::unique_ptr<SqliteSessionStore> store = Open(options);
+  std::atomic<int> unwritable_reports{0};
+  store->SetWritableListener([&](bool writable) {
+    if (!writable) unwritable_reports.fetch_add(1);
+  });
+  FaultVfs::SetDiskCapacity(dir_.path(),
+                            FaultVfs::DirectoryBytes(dir_.path()) + kRoomBytes);
+  absl::Status status;
+  int n = 0;
+  while (status.ok() && n < 100'000) status = Put(*store, n++);
+  ASSERT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_NE(status.message().find("full"), std::string::npos) << status;
+  ASSERT_GT(acknowledged_.size(), 20u);
+  EXPECT_THAT(Put(*store, n++), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_GT(unwritable_reports.load(), 0);  // health says NOT_SERVING
+
+  // Logouts (and the sweeper's deletes) still commit.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_THAT(
+        WriteAndWait(*store, DeleteSession{SampleRecord(i, kNow).selector}),
+        IsOk())
+        << "revocation " << i;
+    acknowledged_.erase(std::find(acknowledged_.begin(), acknowledged_.end(),
+                                  "user-" + std::to_string(i)));
+  }
+  // Once there is room again, creates resume.
+  FaultVfs::SetDiskCapacity(dir_.path(), 0);
+  EXPECT_THAT(Put(*store, n++), IsOk());
   store.reset();
   ExpectExactlyTheAcknowledged();
 }
