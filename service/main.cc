@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
   // lock order is fixed and documented (and the tests keep detection on).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
+  // A write to a closed pipe (whoever read stderr went away) must fail
+  // with EPIPE, not kill the process: sessiond would stop serving over a log
+  // line.
+  signal(SIGPIPE, SIG_IGN);
+
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below ever sees them.
   sigset_t shutdown_signals;

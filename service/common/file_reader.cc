@@ -27,12 +27,30 @@ absl::Status ReadWholeFile(const std::string& path, absl::string_view what,
     return absl::FailedPreconditionError(
         absl::StrCat(what, " ", path, " ", why));
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return unreadable(errno);
+  // O_NONBLOCK: opening a FIFO must not hang startup (reads of a regular
+  // file ignore it). O_NOFOLLOW for secrets: a symbolic link could be
+  // pointed elsewhere by whoever owns the directory it sits in.
+  const int flags =
+      O_RDONLY | O_CLOEXEC | O_NONBLOCK | (rules.owner_only ? O_NOFOLLOW : 0);
+  const int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
+    if (errno == ELOOP && rules.owner_only) {
+      return refused(
+          "is a symbolic link; give the file itself (on Kubernetes, the "
+          "path under the secret's ..data directory)");
+    }
+    return unreadable(errno);
+  }
   auto close_fd = absl::MakeCleanup([fd] { ::close(fd); });
   struct stat info;
   if (::fstat(fd, &info) != 0) return unreadable(errno);
   if (!S_ISREG(info.st_mode)) return refused("is not a regular file");
+  if (rules.owner_only && info.st_uid != geteuid() && info.st_uid != 0) {
+    // Its owner could replace it at will.
+    return refused(absl::StrFormat(
+        "belongs to user %d, neither this process's user (%d) nor root",
+        info.st_uid, geteuid()));
+  }
   if (rules.owner_only && (info.st_mode & 077) != 0) {
     // Readable by others leaks the secret; writable by others lets someone
     // replace it.

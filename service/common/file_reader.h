@@ -1,9 +1,11 @@
 // ReadWholeFile: reading a small configuration file (certificates, keys, the
 // access policy) whole, with the checks its kind needs.
 //
-// The file is opened once and checked on the open descriptor (so the file
-// read is the file checked): it must be a regular file, no larger than
-// `max_bytes`, and, for secrets, readable by its owner alone. Errors are
+// The file is opened once, without blocking (a FIFO cannot hang startup),
+// and checked on the open descriptor (so the file read is the file
+// checked): it must be a regular file, no larger than `max_bytes`, and, for
+// secrets, not a symbolic link, owned by this process's user or root, and
+// accessible by its owner alone. Errors are
 // FAILED_PRECONDITION and name the file and what it is for; none contains
 // the file's contents.
 //
@@ -28,7 +30,9 @@ namespace sessiond {
 struct FileRules {
   // Larger files are refused.
   size_t max_bytes = 1 << 20;
-  // Refuse a file that group or others may access in any way.
+  // For secrets: refuse a file that group or others may access in any way,
+  // a file owned by someone other than this process's user or root, and a
+  // symbolic link.
   bool owner_only = false;
   // The contents are secret: `out` is sized once (no reallocation leaves a
   // stray copy) and the read buffer is wiped. The caller wipes `out`.

@@ -1,6 +1,7 @@
 #include "service/store/key_ring.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -114,6 +115,32 @@ TEST_F(KeyFileTest, MissingFileAndDirectoryAreRefused) {
   ASSERT_EQ(chmod(dir_.path().c_str(), 0700), 0);
   EXPECT_THAT(KeyRing::Load(dir_.path()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// Audit finding 8 (issue 13): the key file was opened before its type was
+// checked, so a FIFO there hung startup, beyond the reach of SIGTERM.
+TEST_F(KeyFileTest, FifoSymlinkAndForeignOwnerAreRefused) {
+  const std::string fifo = dir_.File("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  absl::StatusOr<KeyRing> ring = KeyRing::Load(fifo);  // must not block
+  EXPECT_THAT(ring, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(ring.status().message()),
+              HasSubstr("not a regular file"));
+
+  const std::string target = Write("k1:" + Key('a'), 0600);
+  const std::string link = dir_.File("link");
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  ring = KeyRing::Load(link);
+  EXPECT_THAT(ring, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(ring.status().message()), HasSubstr("symbolic link"));
+
+  if (geteuid() == 0) {  // only root can give a file away
+    ASSERT_EQ(chown(target.c_str(), 65534, 65534), 0);
+    ring = KeyRing::Load(target);
+    EXPECT_THAT(ring, StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_THAT(std::string(ring.status().message()),
+                HasSubstr("belongs to user 65534"));
+  }
 }
 
 TEST_F(KeyFileTest, ParseErrorsNameTheFile) {

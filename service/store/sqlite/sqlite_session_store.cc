@@ -1,10 +1,13 @@
 #include "service/store/sqlite/sqlite_session_store.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "service/common/log.h"
 #include "service/store/details_sealing.h"
 #include "service/store/sqlite/sqlite_settings.h"
@@ -16,6 +19,25 @@ namespace {
 constexpr absl::string_view kProbeSql =
     "INSERT INTO write_probe (payload) VALUES (zeroblob(8192))";
 
+// The database and its companions hold subjects, details in clear unless
+// sealed, and digests: a file others may read (or write) is refused, as the
+// key file is, rather than used without a word. SQLite gives new -wal and
+// -shm files the database's mode, and a new database is made 0600.
+absl::Status CheckFileModes(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-reserve"}) {
+    const std::string file = path + suffix;
+    struct stat info;
+    if (::lstat(file.c_str(), &info) != 0) continue;  // not there yet
+    if ((info.st_mode & 077) != 0) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "database file %s has mode %04o: group and others must have no "
+          "access (chmod 600 %s)",
+          file, info.st_mode & 07777, file));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Annotate(const absl::Status& status, absl::string_view path) {
   return absl::Status(status.code(),
                       absl::StrCat("database ", path, ": ", status.message()));
@@ -26,6 +48,7 @@ absl::Status Annotate(const absl::Status& status, absl::string_view path) {
 absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
     const SqliteStoreOptions& options) {
   if (absl::Status s = ValidateSqliteStoreOptions(options); !s.ok()) return s;
+  if (absl::Status s = CheckFileModes(options.path); !s.ok()) return s;
   absl::StatusOr<SqliteDb> db = SqliteDb::Open(options.path, options.vfs);
   if (!db.ok()) return db.status();
   db->SetBusyTimeout(

@@ -255,6 +255,7 @@ TEST_F(SqliteSessionStoreTest, GarbageFileIsRefusedWithDataLoss) {
     std::ofstream out(Options().path, std::ios::binary);
     out << std::string(8192, 'x');
   }
+  ASSERT_EQ(chmod(Options().path.c_str(), 0600), 0);  // only its content is bad
   absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
       SqliteSessionStore::Open(Options());
   EXPECT_THAT(store, StatusIs(absl::StatusCode::kDataLoss));
@@ -366,6 +367,26 @@ TEST_F(SqliteSessionStoreTest, SchemaTwoLosesItsRequestIdsInClear) {
   SqliteDb db = OtherConnection();
   EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
             SqliteSessionStore::kSchemaVersion);
+}
+
+// Audit finding 8 (issue 13): a database (or its -wal/-shm) that group or
+// others may access was opened without a word.
+TEST_F(SqliteSessionStoreTest, FilesOthersMayAccessAreRefused) {
+  { auto store = Open(); }  // makes the database and its -wal/-shm
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string file = Options().path + suffix;
+    struct stat info;
+    if (stat(file.c_str(), &info) != 0) continue;
+    ASSERT_EQ(chmod(file.c_str(), 0644), 0) << file;
+    absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
+        SqliteSessionStore::Open(Options());
+    EXPECT_THAT(store, StatusIs(absl::StatusCode::kFailedPrecondition)) << file;
+    EXPECT_NE(store.status().message().find("chmod 600 " + file),
+              absl::string_view::npos)
+        << store.status();
+    ASSERT_EQ(chmod(file.c_str(), 0600), 0);
+  }
+  EXPECT_NE(Open(), nullptr);
 }
 
 TEST_F(SqliteSessionStoreTest, UsesWalAndRecordsSchemaVersion) {
