@@ -116,4 +116,10 @@ absl::StatusOr<session::v1::ListSessionsResponse> Client::ListSessions(
   return Call(*stub_, &Stub::ListSessions, request);
 }
 
+absl::StatusOr<session::v1::RevokeSessionsIssuedBeforeResponse>
+Client::RevokeSessionsIssuedBefore(
+    const session::v1::RevokeSessionsIssuedBeforeRequest& request) const {
+  return Call(*stub_, &Stub::RevokeSessionsIssuedBefore, request);
+}
+
 }  // namespace sessiond

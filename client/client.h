@@ -66,6 +66,12 @@ class Client {
   [[nodiscard]] absl::StatusOr<session::v1::ListSessionsResponse> ListSessions(
       const session::v1::ListSessionsRequest& request) const;
 
+  // An administrator's cut: every session created before the time ends.
+  // Retried like the other revokes (repeating a cut changes nothing).
+  [[nodiscard]] absl::StatusOr<session::v1::RevokeSessionsIssuedBeforeResponse>
+  RevokeSessionsIssuedBefore(
+      const session::v1::RevokeSessionsIssuedBeforeRequest& request) const;
+
   // The channel, for other services sessiond serves on it (grpc.health.v1).
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 

@@ -19,9 +19,9 @@ std::string JsonDuration(absl::Duration duration) {
 }  // namespace
 
 const std::vector<std::string>& IdempotentMethods() {
-  static const auto* const kMethods =
-      new std::vector<std::string>{"ValidateSession", "ListSessions",
-                                   "RevokeSession", "RevokeSubjectSessions"};
+  static const auto* const kMethods = new std::vector<std::string>{
+      "ValidateSession", "ListSessions", "RevokeSession",
+      "RevokeSubjectSessions", "RevokeSessionsIssuedBefore"};
   return *kMethods;
 }
 

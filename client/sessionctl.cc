@@ -6,6 +6,8 @@
 //   sessionctl [flags] rotate             new token for the same session
 //   sessionctl [flags] list SUBJECT       a subject's live sessions
 //   sessionctl [flags] revoke-subject SUBJECT   end all of a subject's sessions
+//   sessionctl [flags] revoke-issued-before   end every session created
+//                                           before --issued_before (now)
 //   sessionctl [flags] health             grpc.health.v1 check
 //
 // Tokens come from standard input or --token_file, never from the command
@@ -64,6 +66,9 @@ ABSL_FLAG(std::string, page_token, "", "list: nextPageToken of the last page");
 ABSL_FLAG(std::string, except_session_id, "",
           "revoke-subject: keep this session");
 ABSL_FLAG(std::string, service, "", "health: service name (\"\": the server)");
+ABSL_FLAG(std::string, issued_before, "now",
+          "revoke-issued-before: RFC 3339 time (e.g. 2026-11-30T09:00:00Z), "
+          "or now");
 
 namespace sessiond {
 namespace {
@@ -80,6 +85,8 @@ commands:
                           --replace_attributes)
   list SUBJECT            a subject's live sessions (--page_size, --page_token)
   revoke-subject SUBJECT  end a subject's sessions (--except_session_id)
+  revoke-issued-before    end every session created before --issued_before
+                          (RFC 3339, or now: the default)
   health                  grpc.health.v1 check (--service); exit 0 serving
 
 Tokens are read from standard input or --token_file, never from arguments.
@@ -105,6 +112,7 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"rotate", {RunRotate, false, true}},
       {"list", {RunList, true, false}},
       {"revoke-subject", {RunRevokeSubject, true, false}},
+      {"revoke-issued-before", {RunRevokeIssuedBefore, false, false}},
       {"health", {RunHealth, false, false}},
   };
   return *kCommands;
@@ -209,6 +217,16 @@ int Main(int argc, char** argv) {
   input.page_token = absl::GetFlag(FLAGS_page_token);
   input.except_session_id = absl::GetFlag(FLAGS_except_session_id);
   input.health_service = absl::GetFlag(FLAGS_service);
+  const std::string issued_before = absl::GetFlag(FLAGS_issued_before);
+  if (issued_before == "now") {
+    input.issued_before = absl::Now();
+  } else {
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, issued_before,
+                         &input.issued_before, &error)) {
+      return Usage("--issued_before: " + error);
+    }
+  }
   // revoke --session_id needs no token; everything else that takes one does.
   if (spec.takes_token && input.session_id.empty()) {
     absl::StatusOr<std::string> token = TokenFromInput();

@@ -125,6 +125,15 @@ int RunRevokeSubject(const Client& client, const CommandInput& in,
   return Finish(client.RevokeSubjectSessions(request), true, out, err);
 }
 
+int RunRevokeIssuedBefore(const Client& client, const CommandInput& in,
+                          std::ostream& out, std::ostream& err) {
+  session::v1::RevokeSessionsIssuedBeforeRequest request;
+  *request.mutable_issued_before() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+          absl::ToUnixMicros(in.issued_before));
+  return Finish(client.RevokeSessionsIssuedBefore(request), true, out, err);
+}
+
 int RunHealth(const Client& client, const CommandInput& in, std::ostream& out,
               std::ostream& err) {
   auto stub = grpc::health::v1::Health::NewStub(client.channel());

@@ -39,6 +39,7 @@ struct CommandInput {
   std::string page_token;
   std::string except_session_id;
   std::string health_service;  // "" is the server as a whole
+  absl::Time issued_before;    // revoke-issued-before
 };
 
 // Each writes the JSON answer to `out`, an error to `err`.
@@ -54,6 +55,8 @@ int RunList(const Client& client, const CommandInput& in, std::ostream& out,
             std::ostream& err);
 int RunRevokeSubject(const Client& client, const CommandInput& in,
                      std::ostream& out, std::ostream& err);
+int RunRevokeIssuedBefore(const Client& client, const CommandInput& in,
+                          std::ostream& out, std::ostream& err);
 int RunHealth(const Client& client, const CommandInput& in, std::ostream& out,
               std::ostream& err);
 

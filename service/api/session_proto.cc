@@ -30,6 +30,22 @@ absl::StatusOr<absl::Duration> FromDuration(
 
 }  // namespace
 
+void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
+  *out = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(time));
+}
+
+absl::StatusOr<absl::Time> FromProto(
+    const google::protobuf::Timestamp& timestamp, absl::string_view field) {
+  if (timestamp.seconds() < TimeUtil::kTimestampMinSeconds ||
+      timestamp.seconds() > TimeUtil::kTimestampMaxSeconds ||
+      timestamp.nanos() < 0 || timestamp.nanos() > 999'999'999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is not a valid timestamp"));
+  }
+  return absl::FromUnixSeconds(timestamp.seconds()) +
+         absl::Nanoseconds(timestamp.nanos());
+}
+
 void ToProto(const LiveSession& session, session::v1::Session* out) {
   const SessionRecord& record = session.record();
   out->set_id(EncodeSessionId(record.selector));
@@ -37,16 +53,13 @@ void ToProto(const LiveSession& session, session::v1::Session* out) {
   // Attributes and client: the stored encoding shares Session's field
   // numbers, so merging it fills them in (it was checked when accepted).
   out->MergeFromString(record.details.encoded());
-  *out->mutable_create_time() =
-      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(record.create_time));
-  *out->mutable_expire_time() =
-      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(record.expire_time));
+  ToProto(record.create_time, out->mutable_create_time());
+  ToProto(record.expire_time, out->mutable_expire_time());
   if (record.idle_timeout > absl::ZeroDuration()) {
     *out->mutable_idle_timeout() = TimeUtil::MicrosecondsToDuration(
         absl::ToInt64Microseconds(record.idle_timeout));
   }
-  *out->mutable_last_active_time() = TimeUtil::MicrosecondsToTimestamp(
-      absl::ToUnixMicros(session.last_active()));
+  ToProto(session.last_active(), out->mutable_last_active_time());
 }
 
 session::v1::InvalidReason ToProto(InvalidReason reason) {

@@ -6,6 +6,7 @@
 #define SESSIOND_SERVICE_API_SESSION_PROTO_H_
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "service/session/live_session.h"
 #include "service/session/session_manager.h"
 #include "session/v1/session.pb.h"
@@ -16,6 +17,12 @@ namespace sessiond {
 void ToProto(const LiveSession& session, session::v1::Session* out);
 
 session::v1::InvalidReason ToProto(InvalidReason reason);
+
+// Timestamps: ToProto fills `out`; FromProto is INVALID_ARGUMENT, naming
+// `field`, for a value outside google.protobuf.Timestamp's range.
+void ToProto(absl::Time time, google::protobuf::Timestamp* out);
+[[nodiscard]] absl::StatusOr<absl::Time> FromProto(
+    const google::protobuf::Timestamp& timestamp, absl::string_view field);
 
 // FromProto converts a CreateSession request; INVALID_ARGUMENT for a duration
 // that is not a valid google.protobuf.Duration.

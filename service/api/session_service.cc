@@ -180,4 +180,29 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
   return FinishNow(context, grpc::Status::OK);
 }
 
+grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSessionsIssuedBefore(
+    grpc::CallbackServerContext* context,
+    const session::v1::RevokeSessionsIssuedBeforeRequest* request,
+    session::v1::RevokeSessionsIssuedBeforeResponse* response) {
+  if (!request->has_issued_before()) {
+    return FinishNow(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                           "issued_before is required"));
+  }
+  absl::StatusOr<absl::Time> cutoff =
+      FromProto(request->issued_before(), "issued_before");
+  if (!cutoff.ok()) return FinishNow(context, ToGrpcStatus(cutoff.status()));
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  manager_.RevokeIssuedBefore(
+      *cutoff, [reactor, response](absl::StatusOr<IssuedBeforeResult> result) {
+        if (!result.ok()) {
+          reactor->Finish(ToGrpcStatus(result.status()));
+          return;
+        }
+        response->set_revoked_count(result->revoked);
+        ToProto(result->cutoff, response->mutable_issued_before());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
 }  // namespace sessiond

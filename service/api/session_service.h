@@ -55,6 +55,11 @@ class SessionServiceImpl final
       const session::v1::ListSessionsRequest* request,
       session::v1::ListSessionsResponse* response) override;
 
+  grpc::ServerUnaryReactor* RevokeSessionsIssuedBefore(
+      grpc::CallbackServerContext* context,
+      const session::v1::RevokeSessionsIssuedBeforeRequest* request,
+      session::v1::RevokeSessionsIssuedBeforeResponse* response) override;
+
  private:
   // The callback that answers a Create or Rotate call: the session, its
   // token and cookie, or the error.

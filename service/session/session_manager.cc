@@ -29,6 +29,23 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
   if (secret.ok()) digests_ = std::make_unique<RequestDigests>(*secret);
 }
 
+SessionManager::Liveness SessionManager::LivenessOf(const LiveSession& session,
+                                                    absl::Time now) const {
+  if (absl::ToUnixMicros(session.record().create_time) <
+      issued_before_micros_.load(std::memory_order_relaxed)) {
+    return Liveness::kRevoked;
+  }
+  switch (session.StateAt(now)) {
+    case SessionState::kExpired:
+      return Liveness::kExpired;
+    case SessionState::kIdleExpired:
+      return Liveness::kIdleExpired;
+    case SessionState::kLive:
+      break;
+  }
+  return Liveness::kLive;
+}
+
 void SessionManager::Answer(absl::AnyInvocable<void() &&> answer) {
   if (completions_ == nullptr) {
     std::move(answer)();
@@ -87,14 +104,17 @@ Validation SessionManager::Validate(absl::string_view token_text) {
     return verdict;
   }
   const absl::Time now = clock_.Now();
-  switch (session->StateAt(now)) {
-    case SessionState::kExpired:
+  switch (LivenessOf(*session, now)) {
+    case Liveness::kExpired:
       verdict.reason = InvalidReason::kExpired;
       return verdict;
-    case SessionState::kIdleExpired:
+    case Liveness::kIdleExpired:
       verdict.reason = InvalidReason::kIdleExpired;
       return verdict;
-    case SessionState::kLive:
+    case Liveness::kRevoked:  // reported like any revoked session
+      verdict.reason = InvalidReason::kUnknown;
+      return verdict;
+    case Liveness::kLive:
       break;
   }
   session->MarkActive(now);
@@ -152,7 +172,7 @@ void SessionManager::Rotate(absl::string_view token_text,
     std::move(done)(absl::NotFoundError("no live session has this token"));
     return;
   }
-  if (old->StateAt(now) != SessionState::kLive) {
+  if (LivenessOf(*old, now) != Liveness::kLive) {
     std::move(done)(absl::NotFoundError("the session has expired"));
     return;
   }
@@ -228,7 +248,7 @@ absl::StatusOr<SessionPage> SessionManager::List(absl::string_view subject,
   const absl::Time now = clock_.Now();
   std::vector<LiveSessionPtr> live;
   for (LiveSessionPtr& session : index_.FindBySubject(subject)) {
-    if (session->StateAt(now) == SessionState::kLive) {
+    if (LivenessOf(*session, now) == Liveness::kLive) {
       live.push_back(std::move(session));
     }
   }

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,14 @@ using SweepCallback = absl::AnyInvocable<void(absl::StatusOr<SweepResult>) &&>;
 // OK(n): n live sessions were ended.
 using CountCallback = absl::AnyInvocable<void(absl::StatusOr<int>) &&>;
 
+// What RevokeIssuedBefore did.
+struct IssuedBeforeResult {
+  int64_t revoked = 0;  // live sessions ended
+  absl::Time cutoff;    // the cutoff in force
+};
+using IssuedBeforeCallback =
+    absl::AnyInvocable<void(absl::StatusOr<IssuedBeforeResult>) &&>;
+
 // The name of the store secret request digests are made with.
 inline constexpr char kRequestDigestSecretName[] = "request-digest";
 
@@ -153,6 +162,12 @@ class SessionManager {
                                                  int64_t page_size,
                                                  absl::string_view page_token);
 
+  // RevokeIssuedBefore ends every session created before `cutoff` in one
+  // durable write: validations refuse them from the commit on, and they
+  // never load again. INVALID_ARGUMENT for a cutoff after now. Answers the
+  // live sessions ended and the cutoff in force (the latest ever given).
+  void RevokeIssuedBefore(absl::Time cutoff, IssuedBeforeCallback done);
+
   // Sweep removes up to sweep_batch expired sessions from store and index, and
   // persists up to sweep_batch activity times, in one write.
   void Sweep(SweepCallback done);
@@ -177,6 +192,10 @@ class SessionManager {
   // Hands a caller's answer to the completion executor, so the store's
   // writer thread goes on committing; runs it at once when there is none.
   void Answer(absl::AnyInvocable<void() &&> answer);
+  // The lifetime rules plus the issued-before cut: a session created before
+  // the cut counts as revoked (kRevoked) until the sweeper drops it.
+  enum class Liveness { kLive, kExpired, kIdleExpired, kRevoked };
+  Liveness LivenessOf(const LiveSession& session, absl::Time now) const;
   // Handles a token whose digest matched a rotated-out one.
   void OnReuse(const LiveSessionPtr& session);
   void Revoke(LiveSessionPtr session, RevokeCallback done);
@@ -193,6 +212,11 @@ class SessionManager {
   std::atomic<size_t> pending_bytes_{0};
   const size_t session_bytes_budget_;
   std::atomic<int64_t> reuse_count_{0};
+  // Sessions created before this (Unix microseconds) are revoked; raised by
+  // RevokeIssuedBefore once its write committed. Until then the store's own
+  // delete covers them; after a restart the store never loads them.
+  std::atomic<int64_t> issued_before_micros_{
+      std::numeric_limits<int64_t>::min()};
   IdempotencyCache idempotency_;
   // Keyed digests of idempotency keys and bindings; set by the constructor
   // and replaced by Load (before serving) with the store's secret. Null only

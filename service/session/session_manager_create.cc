@@ -55,7 +55,7 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
     case IdempotencyClaim::kDone: {
       LiveSessionPtr session = index_.Find(claim.selector);
       if (session == nullptr ||
-          session->StateAt(clock_.Now()) != SessionState::kLive) {
+          LivenessOf(*session, clock_.Now()) != Liveness::kLive) {
         std::move(done)(absl::FailedPreconditionError(
             "the session created for this request_id has ended"));
         return;

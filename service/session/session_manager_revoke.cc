@@ -1,6 +1,7 @@
 // SessionManager's ending paths: revoke by token, by id, by subject, and
 // the sweep that removes expired sessions and persists activity.
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -58,7 +59,7 @@ void SessionManager::RevokeById(absl::string_view session_id,
 
 void SessionManager::Revoke(LiveSessionPtr session, RevokeCallback done) {
   const Selector selector = session->record().selector;
-  const bool was_live = session->StateAt(clock_.Now()) == SessionState::kLive;
+  const bool was_live = LivenessOf(*session, clock_.Now()) == Liveness::kLive;
   std::vector<StoreOp> ops;
   ops.push_back(DeleteSession{selector});
   store_.Write(
@@ -104,7 +105,7 @@ void SessionManager::RevokeSubject(absl::string_view subject,
     const Selector& selector = session->record().selector;
     if (keep.has_value() && selector == *keep) continue;
     targets.emplace_back(selector,
-                         session->StateAt(now) == SessionState::kLive);
+                         LivenessOf(*session, now) == Liveness::kLive);
   }
   if (targets.empty()) {
     std::move(done)(0);
@@ -134,6 +135,56 @@ void SessionManager::RevokeSubject(absl::string_view subject,
       });
 }
 
+void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
+                                        IssuedBeforeCallback done) {
+  const absl::Time now = clock_.Now();
+  if (cutoff > now) {
+    // A cut in the future would also end sessions created after this call.
+    std::move(done)(absl::InvalidArgumentError(
+        absl::StrCat("issued_before ", absl::FormatTime(cutoff),
+                     " is after now (", absl::FormatTime(now), ")")));
+    return;
+  }
+  const int64_t previous = issued_before_micros_.load();
+  cutoff = std::max(cutoff, absl::FromUnixMicros(previous));
+  std::vector<Selector> targets;
+  int64_t live = 0;
+  index_.ForEach([&](const LiveSessionPtr& session) {
+    if (session->record().create_time < cutoff) {
+      targets.push_back(session->record().selector);
+      if (LivenessOf(*session, now) == Liveness::kLive) ++live;
+    }
+    return true;
+  });
+  std::vector<StoreOp> ops;
+  ops.push_back(DeleteIssuedBefore{cutoff});
+  store_.Write(
+      std::move(ops), [this, cutoff, live, targets = std::move(targets),
+                       done = std::move(done)](absl::Status status) mutable {
+        if (status.ok()) {
+          // From here on nothing created before the cut validates (a create
+          // racing the cut included); the sweeper drops whatever the list
+          // below missed.
+          int64_t seen = issued_before_micros_.load();
+          const int64_t micros = absl::ToUnixMicros(cutoff);
+          while (seen < micros &&
+                 !issued_before_micros_.compare_exchange_weak(seen, micros)) {
+          }
+          for (const Selector& selector : targets) index_.Remove(selector);
+        }
+        Answer([done = std::move(done), status, cutoff, live]() mutable {
+          if (!status.ok()) {
+            std::move(done)(status);
+            return;
+          }
+          LogWarning(
+              "revoked %d sessions issued before %s (an administrator's cut)",
+              live, absl::FormatTime(cutoff, absl::UTCTimeZone()));
+          std::move(done)(IssuedBeforeResult{live, cutoff});
+        });
+      });
+}
+
 void SessionManager::Sweep(SweepCallback done) {
   const absl::Time now = clock_.Now();
   idempotency_.Prune(now);
@@ -141,7 +192,7 @@ void SessionManager::Sweep(SweepCallback done) {
   std::vector<std::pair<LiveSessionPtr, absl::Time>> active;
   SweepResult result;
   index_.ForEach([&](const LiveSessionPtr& session) {
-    if (session->StateAt(now) != SessionState::kLive) {
+    if (LivenessOf(*session, now) != Liveness::kLive) {
       if (expired.size() == options_.sweep_batch) {
         result.more = true;
       } else {

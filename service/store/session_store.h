@@ -56,8 +56,15 @@ struct TouchSession {
   absl::Time time;
 };
 
-using StoreOp =
-    std::variant<InsertSession, UpdateSession, DeleteSession, TouchSession>;
+// Removes every session created before `cutoff` and remembers the cutoff
+// (the latest one written wins), so that LoadLive never returns such a
+// session again.
+struct DeleteIssuedBefore {
+  absl::Time cutoff;
+};
+
+using StoreOp = std::variant<InsertSession, UpdateSession, DeleteSession,
+                             TouchSession, DeleteIssuedBefore>;
 
 // Bytes of a secret from SessionStore::LoadSecret.
 inline constexpr size_t kStoreSecretBytes = 32;
@@ -79,7 +86,8 @@ class SessionStore {
 
   // LoadLive hands every session still live at `now` to `sink`, one at a
   // time (so a million sessions are never all in flight twice), and deletes
-  // the expired and idle-expired ones. Called once, before serving.
+  // the expired and idle-expired ones, and those created before the latest
+  // DeleteIssuedBefore cutoff. Called once, before serving.
   [[nodiscard]] virtual absl::Status LoadLive(
       absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) = 0;
 

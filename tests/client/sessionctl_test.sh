@@ -133,6 +133,23 @@ ctl validate <<<"$token"
 expect 1 "validate after revoke"
 grep -q 'INVALID_REASON_UNKNOWN' <<<"$out" || fail "after revoke: $out"
 
+# The compromise response: every session issued before a moment ends.
+ctl create dave
+expect 0 "create before the cut"
+dave=$(token_of "$out")
+ctl revoke-issued-before --issued_before=2001-01-01T00:00:00Z
+expect 0 "a cut long ago"
+grep -q '"issuedBefore": "2001-01-01T00:00:00Z"' <<<"$out" || fail "old cut: $out"
+ctl validate <<<"$dave"
+expect 0 "a session newer than the cut"
+ctl revoke-issued-before
+expect 0 "a cut now"
+grep -q '"revokedCount": "1"' <<<"$out" || fail "cut now: $out"
+ctl validate <<<"$dave"
+expect 1 "a session older than the cut"
+ctl revoke-issued-before --issued_before=yesterday
+expect 2 "a cut that is not a time"
+
 # Usage errors: nothing is called.
 for args in "" "bogus" "create" "create a b" "validate extra" "--nope health" \
             "--timeout=soon health" "create alice --attributes=novalue"; do

@@ -150,5 +150,80 @@ TEST_F(SessionManagerTest, SubjectCapHoldsUnderConcurrentCreates) {
   EXPECT_EQ(manager_->live_count(), 2u);
 }
 
+// ASVS V7 compromise response: every session issued before a moment ends
+// in one call, durably, for every subject.
+TEST_F(SessionManagerTest, RevokeIssuedBeforeEndsEveryOlderSession) {
+  std::string a = Create("alice")->token;
+  std::string b = Create("bob")->token;
+  clock_.Advance(absl::Seconds(10));
+  const absl::Time cut = clock_.Now();
+  clock_.Advance(absl::Seconds(1));
+  std::string c = Create("carol")->token;
+
+  std::optional<absl::StatusOr<IssuedBeforeResult>> result;
+  manager_->RevokeIssuedBefore(
+      cut, [&](absl::StatusOr<IssuedBeforeResult> r) { result = r; });
+  ASSERT_TRUE(result.has_value());
+  ASSERT_THAT(*result, IsOk());
+  EXPECT_EQ((*result)->revoked, 2);
+  EXPECT_EQ((*result)->cutoff, cut);
+  EXPECT_EQ(Check(a), InvalidReason::kUnknown);
+  EXPECT_EQ(Check(b), InvalidReason::kUnknown);
+  EXPECT_EQ(Check(c), InvalidReason::kNone);
+  EXPECT_EQ(manager_->live_count(), 1u);
+  // One small durable write carries the cut.
+  const std::vector<StoreOp> ops = store_.committed();
+  EXPECT_EQ(std::get<DeleteIssuedBefore>(ops.back()).cutoff, cut);
+
+  // An earlier cut changes nothing: the cut only moves forward.
+  manager_->RevokeIssuedBefore(
+      cut - absl::Hours(1),
+      [&](absl::StatusOr<IssuedBeforeResult> r) { result = r; });
+  ASSERT_THAT(*result, IsOk());
+  EXPECT_EQ((*result)->revoked, 0);
+  EXPECT_EQ((*result)->cutoff, cut);
+  EXPECT_EQ(Check(c), InvalidReason::kNone);
+}
+
+TEST_F(SessionManagerTest, RevokeIssuedBeforeRefusesTheFutureAndFailedWrites) {
+  std::string a = Create("alice")->token;
+  std::optional<absl::StatusOr<IssuedBeforeResult>> result;
+  manager_->RevokeIssuedBefore(
+      clock_.Now() + absl::Minutes(1),
+      [&](absl::StatusOr<IssuedBeforeResult> r) { result = r; });
+  EXPECT_THAT(*result, StatusIs(absl::StatusCode::kInvalidArgument));
+  // A failed write changes nothing.
+  store_.Hold();
+  manager_->RevokeIssuedBefore(
+      clock_.Now(), [&](absl::StatusOr<IssuedBeforeResult> r) { result = r; });
+  store_.Release(absl::UnavailableError("disk on fire"));
+  EXPECT_THAT(*result, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Check(a), InvalidReason::kNone);
+}
+
+// A create that computed its time before the cut but commits after it is
+// refused by the cut all the same, and swept away.
+TEST_F(SessionManagerTest, RevokeIssuedBeforeCatchesACreateInFlight) {
+  store_.Hold();
+  std::optional<absl::StatusOr<IssuedSession>> created;
+  NewSession request;
+  request.subject = "alice";
+  manager_->Create(request, [&](absl::StatusOr<IssuedSession> r) {
+    created = std::move(r);
+  });
+  clock_.Advance(absl::Seconds(1));
+  std::optional<absl::StatusOr<IssuedBeforeResult>> cut;
+  manager_->RevokeIssuedBefore(
+      clock_.Now(), [&](absl::StatusOr<IssuedBeforeResult> r) { cut = r; });
+  store_.Release(absl::OkStatus());
+  ASSERT_TRUE(created.has_value() && cut.has_value());
+  ASSERT_THAT(*created, IsOk());
+  ASSERT_THAT(*cut, IsOk());
+  EXPECT_EQ(Check((*created)->token), InvalidReason::kUnknown);
+  absl::StatusOr<SweepResult> swept = Sweep();
+  ASSERT_THAT(swept, IsOk());
+  EXPECT_EQ(manager_->live_count(), 0u);
+}
+
 }  // namespace
 }  // namespace sessiond

@@ -27,6 +27,14 @@ constexpr absl::string_view kDeleteSql =
 constexpr absl::string_view kTouchSql =
     "UPDATE sessions SET last_active_us = max(last_active_us, "
     ":last_active_us) WHERE selector = :selector";
+constexpr absl::string_view kDeleteBeforeSql =
+    "DELETE FROM sessions WHERE create_us < :cutoff_us";
+// The cutoff only moves forward.
+constexpr absl::string_view kRaiseCutoffSql =
+    "INSERT INTO settings (name, value) VALUES ('issued-before', :cutoff_us) "
+    "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)";
+constexpr absl::string_view kSelectCutoffSql =
+    "SELECT value FROM settings WHERE name = 'issued-before'";
 constexpr absl::string_view kSelectAllSql =
     "SELECT selector, verifier_sha256, subject, create_us, expire_us, "
     "idle_timeout_us, last_active_us, data, rotated_sha256, key_id, "
@@ -98,6 +106,9 @@ absl::StatusOr<SessionStatements> SessionStatements::Prepare(SqliteDb& db) {
                              Entry{&statements.update, kUpdateSql},
                              Entry{&statements.remove, kDeleteSql},
                              Entry{&statements.touch, kTouchSql},
+                             Entry{&statements.delete_before, kDeleteBeforeSql},
+                             Entry{&statements.raise_cutoff, kRaiseCutoffSql},
+                             Entry{&statements.select_cutoff, kSelectCutoffSql},
                              Entry{&statements.select_all, kSelectAllSql}}) {
     absl::StatusOr<SqliteStatement> prepared = db.Prepare(entry.sql);
     if (!prepared.ok()) return prepared.status();

@@ -56,6 +56,12 @@ struct SessionStatements {
   SqliteStatement touch;
   // Every row, in SessionColumn order.
   SqliteStatement select_all;
+  // DeleteIssuedBefore: DELETE of rows created before :cutoff_us, and the
+  // cutoff kept in settings (raised, never lowered); select_cutoff reads it
+  // (no row: none).
+  SqliteStatement delete_before;
+  SqliteStatement raise_cutoff;
+  SqliteStatement select_cutoff;
 };
 
 // BindNewSessionRow binds every column of `record` to `insert`, with `data`

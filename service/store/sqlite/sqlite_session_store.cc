@@ -187,6 +187,15 @@ absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
     absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) {
   Sealer* sealer =
       connection_.sealer.has_value() ? &*connection_.sealer : nullptr;
+  // Sessions created before an administrator's cut never load again.
+  absl::Time issued_before = absl::InfinitePast();
+  {
+    SqliteStatement& cutoff = connection_.rows.select_cutoff;
+    absl::StatusOr<bool> row = cutoff.Step();
+    if (!row.ok()) return Annotate(row.status(), options_.path);
+    if (*row) issued_before = absl::FromUnixMicros(cutoff.ColumnInt64(0));
+    cutoff.Reset();
+  }
   SqliteStatement& select = connection_.rows.select_all;
   size_t live = 0;
   int64_t in_clear = 0;
@@ -203,7 +212,8 @@ absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
       break;
     }
     if (StateAt(*record, record->last_active_time, now) !=
-        SessionState::kLive) {
+            SessionState::kLive ||
+        record->create_time < issued_before) {
       // Deleted unread: an expired row's details are never served.
       dead.push_back(record->selector);
       continue;

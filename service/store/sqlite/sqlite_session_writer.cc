@@ -289,6 +289,16 @@ absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
   } else if (const auto* remove = std::get_if<DeleteSession>(&op)) {
     stmt = &rows.remove;
     s = stmt->BindBlob(":selector", SelectorBytes(remove->selector));
+  } else if (const auto* cut = std::get_if<DeleteIssuedBefore>(&op)) {
+    const int64_t micros = absl::ToUnixMicros(cut->cutoff);
+    s = rows.delete_before.BindInt64(":cutoff_us", micros);
+    if (s.ok()) s = rows.delete_before.Run();
+    if (!s.ok()) {
+      rows.delete_before.Reset();
+      return s;
+    }
+    stmt = &rows.raise_cutoff;
+    s = stmt->BindInt64(":cutoff_us", micros);
   } else {
     const auto& touch = std::get<TouchSession>(op);
     stmt = &rows.touch;

@@ -104,6 +104,31 @@ TEST_F(SqliteSessionStoreTest, SecretsAreMadeOnceAndKept) {
   EXPECT_EQ(*store->LoadSecret("request-digest"), first);
 }
 
+// An administrator's cut deletes older rows at once and keeps them from
+// ever loading again, a row written after the cut included.
+TEST_F(SqliteSessionStoreTest, IssuedBeforeCutDeletesAndNeverLoadsOlderRows) {
+  const absl::Time cut = kNow;
+  SessionRecord old = SampleRecord(1, kNow - absl::Minutes(5));
+  SessionRecord young = SampleRecord(2, kNow + absl::Seconds(1));
+  SessionRecord late = SampleRecord(3, kNow - absl::Seconds(1));
+  {
+    auto store = Open();
+    ASSERT_THAT(WriteAndWait(*store, Insert(old)), IsOk());
+    ASSERT_THAT(WriteAndWait(*store, Insert(young)), IsOk());
+    ASSERT_THAT(WriteAndWait(*store, DeleteIssuedBefore{cut}), IsOk());
+    // An earlier cut never lowers it.
+    ASSERT_THAT(WriteAndWait(*store, DeleteIssuedBefore{cut - absl::Hours(1)}),
+                IsOk());
+    // A create that raced the cut.
+    ASSERT_THAT(WriteAndWait(*store, Insert(late)), IsOk());
+  }
+  SqliteDb db = OtherConnection();
+  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions"), 2);
+  std::vector<SessionRecord> loaded = Reload(kNow + absl::Seconds(2));
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].subject, young.subject);
+}
+
 TEST_F(SqliteSessionStoreTest, DeleteAndTouchPersist) {
   {
     auto store = Open();
