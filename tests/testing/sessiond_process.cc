@@ -27,8 +27,11 @@ std::string SessiondBinary() {
 #endif
 }
 
-SessiondProcess::SessiondProcess(std::string binary, std::string log_path)
-    : binary_(std::move(binary)), log_path_(std::move(log_path)) {}
+SessiondProcess::SessiondProcess(std::string binary, std::string log_path,
+                                 std::vector<std::string> prefix)
+    : binary_(std::move(binary)),
+      log_path_(std::move(log_path)),
+      prefix_(std::move(prefix)) {}
 
 SessiondProcess::~SessiondProcess() {
   if (pid_ > 0) {
@@ -42,7 +45,9 @@ std::string SessiondProcess::Log() const { return ReadFileOrEmpty(log_path_); }
 absl::Status SessiondProcess::Start(const std::vector<std::string>& flags,
                                     absl::Duration timeout) {
   const size_t log_offset = Log().size();
-  std::vector<std::string> args = {binary_, "--listen=127.0.0.1:0"};
+  std::vector<std::string> args = prefix_;
+  args.push_back(binary_);
+  args.push_back("--listen=127.0.0.1:0");
   args.insert(args.end(), flags.begin(), flags.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -54,13 +59,15 @@ absl::Status SessiondProcess::Start(const std::vector<std::string>& flags,
                                    O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
                                    O_RDONLY, 0);
-  int error = posix_spawn(&pid_, binary_.c_str(), &actions, nullptr,
-                          argv.data(), environ);
+  // posix_spawnp runs a path with a slash as given and looks a bare name
+  // (a prefix command such as prlimit) up in PATH.
+  int error = posix_spawnp(&pid_, args[0].c_str(), &actions, nullptr,
+                           argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     pid_ = -1;
     return absl::InternalError(
-        absl::StrCat("cannot run ", binary_, ": ", strerror(error)));
+        absl::StrCat("cannot run ", args[0], ": ", strerror(error)));
   }
 
   static const std::regex kServing(R"(serving on \S+ \(port (\d+)\))");

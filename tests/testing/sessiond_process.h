@@ -18,7 +18,11 @@ namespace sessiond {
 class SessiondProcess {
  public:
   // `binary` is the sessiond executable; its stderr is appended to `log_path`.
-  SessiondProcess(std::string binary, std::string log_path);
+  // `prefix`, if given, is a command that runs it (for example
+  // {"prlimit", "--nofile=256:256", "--"}), looked up in PATH; it must exec
+  // sessiond in its own process, so that pid() stays sessiond's.
+  SessiondProcess(std::string binary, std::string log_path,
+                  std::vector<std::string> prefix = {});
   ~SessiondProcess();  // SIGKILLs a child still running
 
   // Start runs sessiond with `flags` (plus --listen=127.0.0.1:0) and waits up
@@ -43,6 +47,7 @@ class SessiondProcess {
  private:
   const std::string binary_;
   const std::string log_path_;
+  const std::vector<std::string> prefix_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
