@@ -33,6 +33,13 @@ const sessiond::SqliteStoreOptions& SqliteDefaults() {
 
 ABSL_FLAG(std::string, listen, ServerDefaults().listen,
           "Address to serve on, host:port. Port 0 picks a free port.");
+ABSL_FLAG(int64_t, max_connections, Int(ServerDefaults().max_connections),
+          "Most client connections open at once; new ones beyond it are "
+          "closed at once. Lowered at startup, with a warning, if the "
+          "open-file limit (RLIMIT_NOFILE) cannot hold it.");
+ABSL_FLAG(absl::Duration, handshake_timeout, ServerDefaults().handshake_timeout,
+          "How long a new connection may take to finish its TLS handshake and "
+          "HTTP/2 preface before it is closed.");
 ABSL_FLAG(std::string, store, absl::StrCat("sqlite:", SqliteDefaults().path),
           "Where sessions are kept: sqlite:PATH (durable, the default) or "
           "memory (nothing survives a restart).");
@@ -278,6 +285,7 @@ absl::Status ManagerFromFlags(ManagerOptions& manager) {
 
 absl::Status ServerFromFlags(ServerOptions& server) {
   server.listen = absl::GetFlag(FLAGS_listen);
+  server.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   server.reflection = absl::GetFlag(FLAGS_reflection);
   server.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   server.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
@@ -293,6 +301,7 @@ absl::Status ServerFromFlags(ServerOptions& server) {
   server.cookie.same_site = absl::GetFlag(FLAGS_cookie_same_site);
   server.cookie.allow_unprefixed = absl::GetFlag(FLAGS_allow_unprefixed_cookie);
   return ToSizes({
+      {FLAGS_max_connections, "max_connections", &server.max_connections},
       {FLAGS_max_receive_message_bytes, "max_receive_message_bytes",
        &server.max_receive_message_bytes},
       {FLAGS_max_concurrent_streams, "max_concurrent_streams",

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "service/api/access_policy.h"
 #include "service/common/log.h"
+#include "service/server/descriptor_limit.h"
 
 namespace sessiond {
 namespace {
@@ -80,6 +83,28 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return MakeServerCredentials(options.tls, std::move(processor));
 }
 
+// gRPC takes durations as int milliseconds.
+int ToIntMilliseconds(absl::Duration duration) {
+  return static_cast<int>(std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(duration), 1, std::numeric_limits<int>::max()));
+}
+
+// The connection cap in effect: --max_connections, lowered (with a warning)
+// to what the descriptor limit can hold once it is raised as far as allowed.
+size_t ConnectionCap(const ServerOptions& options) {
+  const uint64_t limit = RaiseDescriptorLimit();
+  const size_t cap = ConnectionCapFor(options.max_connections, limit);
+  if (cap < options.max_connections) {
+    LogWarning(
+        "the open-file limit (RLIMIT_NOFILE) of %d cannot hold "
+        "--max_connections=%d plus %d descriptors for the store, the log and "
+        "gRPC: serving at most %d connections (raise the limit, e.g. "
+        "LimitNOFILE= or ulimit -n, to serve more)",
+        limit, options.max_connections, kDescriptorsForEverythingElse, cap);
+  }
+  return cap;
+}
+
 }  // namespace
 
 SessionServer::SessionServer(const ServerOptions& options,
@@ -115,6 +140,15 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     server->Abandon();
     return s;
   }
+  const size_t max_connections = ConnectionCap(options);
+  absl::StatusOr<std::unique_ptr<ConnectionListener>> listener =
+      ConnectionListener::Bind(options.listen, max_connections);
+  if (!listener.ok()) {
+    server->Abandon();
+    return listener.status();
+  }
+  server->listener_ = std::move(*listener);
+  server->port_ = server->listener_->port();
 
   // gRPC's built-in health service carries no protobuf descriptor; touching
   // ours links it into the descriptor pool so reflection can describe it.
@@ -129,14 +163,22 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.min_ping_interval)));
-  builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  // gRPC's default is 120 s, long enough for a flood of silent connections
+  // to hold every slot under --max_connections. It covers the TLS handshake
+  // and, in plaintext too, the wait for the client's HTTP/2 SETTINGS.
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             ToIntMilliseconds(options.handshake_timeout));
+  // No listening port of gRPC's own: gRPC 1.51's stops accepting for good
+  // at the first EMFILE. Sockets come from listener_ instead, with the same
+  // credentials, so TLS, mTLS and the access policy apply as before.
+  server->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+      *credentials);
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
+  if (server->server_ == nullptr) {
     server->Abandon();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen,
-                     " (address in use or not valid?)"));
+    return absl::InternalError("gRPC could not start its server");
   }
   grpc::HealthCheckServiceInterface* health =
       server->server_->GetHealthCheckService();
@@ -151,13 +193,25 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
         health->SetServingStatus(writable);
         health->SetServingStatus(kServiceName, writable);
       });
+  // Only now: gRPC neither serves nor closes a socket handed to it before
+  // it has started.
+  server->listener_->Start(
+      [acceptor = server->acceptor_.get()](int listener_fd, int fd) {
+        grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters
+            connection;
+        connection.listener_fd = listener_fd;
+        connection.fd = fd;
+        acceptor->HandleNewConnection(&connection);
+      });
   server->sweeper_ = std::thread([s = server.get()] { s->SweeperLoop(); });
-  LogInfo("serving on %s (port %d) with %d live sessions; %s; reflection %s",
-          options.listen, server->port_, server->manager_.live_count(),
-          !options.tls.enabled() ? "plaintext"
-          : options.tls.mutual() ? "mTLS"
-                                 : "TLS",
-          options.reflection ? "on" : "off");
+  LogInfo(
+      "serving on %s (port %d) with %d live sessions; %s; reflection %s; at "
+      "most %d connections",
+      options.listen, server->port_, server->manager_.live_count(),
+      !options.tls.enabled() ? "plaintext"
+      : options.tls.mutual() ? "mTLS"
+                             : "TLS",
+      options.reflection ? "on" : "off", max_connections);
   return server;
 }
 
@@ -173,6 +227,11 @@ void SessionServer::Shutdown() {
   if (server_ != nullptr) {
     // stopping_ is set, so the store's listener can no longer flip it back.
     server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+  // Stop accepting before the drain: no connection arrives while calls
+  // finish, and none is handed to a gRPC server that is shutting down.
+  if (listener_ != nullptr) listener_->Stop();
+  if (server_ != nullptr) {
     const auto deadline = std::chrono::system_clock::now() +
                           std::chrono::milliseconds(absl::ToInt64Milliseconds(
                               options_.drain_timeout));

@@ -2,12 +2,15 @@
 //
 // Start loads every live session from the store into memory, binds the
 // listening address, and serves SessionService, grpc.health.v1 and (unless
-// turned off) server reflection on the callback API. A sweeper thread removes
-// expired sessions and persists activity times every `sweep_interval`.
+// turned off) server reflection on the callback API. Connections are accepted
+// by sessiond's own loop (ConnectionListener: a connection cap, and no stop
+// when descriptors run out) and handed to gRPC, which does TLS and HTTP/2. A
+// sweeper thread removes expired sessions and persists activity times every
+// `sweep_interval`.
 //
-// Shutdown is graceful: health turns NOT_SERVING, new calls are refused,
-// calls in flight get `drain_timeout` to finish, pending activity is
-// persisted, the store's writer is flushed and closed.
+// Shutdown is graceful: health turns NOT_SERVING, new connections and calls
+// are refused, calls in flight get `drain_timeout` to finish, pending
+// activity is persisted, the store's writer is flushed and closed.
 //
 // Example:
 //   absl::StatusOr<std::unique_ptr<SessionServer>> server =
@@ -20,6 +23,7 @@
 #define SESSIOND_SERVICE_SERVER_SERVER_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/server_builder.h>
 
 #include <memory>
 #include <string>
@@ -31,6 +35,7 @@
 #include "absl/time/time.h"
 #include "service/api/session_service.h"
 #include "service/common/clock.h"
+#include "service/server/connection_listener.h"
 #include "service/server/server_options.h"
 #include "service/session/session_manager.h"
 #include "service/store/session_store.h"
@@ -74,6 +79,11 @@ class SessionServer {
   SessionManager manager_;
   GuessDetector guesses_;
   SessionServiceImpl service_;
+  // Accepts connections and gives them to gRPC through `acceptor_`; stopped
+  // before gRPC shuts down, which neither serves nor closes a socket handed
+  // to it after that.
+  std::unique_ptr<ConnectionListener> listener_;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

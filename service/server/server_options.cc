@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "service/common/option_checks.h"
+#include "service/server/listening_sockets.h"
 
 namespace sessiond {
 
@@ -11,7 +12,13 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.listen.empty()) {
     return absl::InvalidArgumentError("--listen must name host:port");
   }
+  if (absl::StatusOr<ListenAddress> address = ParseListenAddress(o.listen);
+      !address.ok()) {
+    return address.status();
+  }
   for (const absl::Status& s : {
+           CheckSize("max_connections", o.max_connections, 1, kMaxIntOption),
+           CheckPositive("handshake_timeout", o.handshake_timeout),
            CheckSize("max_receive_message_bytes", o.max_receive_message_bytes,
                      1, kMaxIntOption),
            CheckNotNegative("drain_timeout", o.drain_timeout),

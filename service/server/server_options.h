@@ -27,6 +27,15 @@ namespace sessiond {
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see port()).
   std::string listen = "127.0.0.1:50051";
+  // Most client connections open at once; a new one beyond it is closed at
+  // once. Lowered at startup if the descriptor limit cannot hold it
+  // (descriptor_limit.h). Each idle connection costs a descriptor and some
+  // tens of KiB.
+  size_t max_connections = 4096;
+  // How long a new connection may take to finish its TLS handshake and send
+  // the HTTP/2 preface and SETTINGS before it is closed, so connections that
+  // never speak cannot hold --max_connections for long.
+  absl::Duration handshake_timeout = absl::Seconds(5);
   // Serve grpc.reflection so grpcurl and `buf curl` work without protos.
   bool reflection = true;
   // Largest request accepted. The API needs kilobytes, not gRPC's 4 MiB.

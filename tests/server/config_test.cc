@@ -15,6 +15,7 @@ ABSL_DECLARE_FLAG(std::string, cookie_name);
 ABSL_DECLARE_FLAG(bool, allow_unprefixed_cookie);
 ABSL_DECLARE_FLAG(std::string, encryption_key_file);
 ABSL_DECLARE_FLAG(int64_t, reseal_batch);
+ABSL_DECLARE_FLAG(int64_t, max_connections);
 
 namespace sessiond {
 namespace {
@@ -80,6 +81,8 @@ TEST_F(ConfigTest, FlagDefaultsAreTheStructDefaults) {
   EXPECT_EQ(got.sweep_batch, m.sweep_batch);
   const ServerOptions s;
   EXPECT_EQ(config->server.listen, s.listen);
+  EXPECT_EQ(config->server.max_connections, s.max_connections);
+  EXPECT_EQ(config->server.handshake_timeout, s.handshake_timeout);
   EXPECT_EQ(config->server.max_receive_message_bytes,
             s.max_receive_message_bytes);
   EXPECT_EQ(config->server.drain_timeout, s.drain_timeout);
@@ -127,6 +130,12 @@ TEST_F(ConfigTest, BadFlagsAreNamed) {
   absl::SetFlag(&FLAGS_max_subject_bytes, 0);
   config = ConfigFromFlagsChecked();
   EXPECT_NE(config.status().message().find("--max_subject_bytes"),
+            std::string::npos);
+
+  absl::SetFlag(&FLAGS_max_subject_bytes, 256);
+  absl::SetFlag(&FLAGS_max_connections, -1);
+  config = ConfigFromFlagsChecked();
+  EXPECT_NE(config.status().message().find("--max_connections"),
             std::string::npos);
 }
 

@@ -30,6 +30,13 @@ TEST(ServerOptionsTest, EachBadOptionIsNamed) {
   };
   const Case cases[] = {
       {"--listen", [](ServerOptions& o) { o.listen = ""; }},
+      {"--listen", [](ServerOptions& o) { o.listen = "127.0.0.1"; }},
+      {"--listen", [](ServerOptions& o) { o.listen = "::1:50051"; }},
+      {"--max_connections", [](ServerOptions& o) { o.max_connections = 0; }},
+      {"--max_connections",
+       [](ServerOptions& o) { o.max_connections = 1ull << 40; }},
+      {"--handshake_timeout",
+       [](ServerOptions& o) { o.handshake_timeout = absl::ZeroDuration(); }},
       {"--max_receive_message_bytes",
        [](ServerOptions& o) { o.max_receive_message_bytes = 0; }},
       {"--max_receive_message_bytes",
@@ -80,6 +87,7 @@ TEST(ServerOptionsTest, BinaryExitsTwoNamingTheFlag) {
   TempDir dir;
   for (const char* flag :
        {"--sweep_interval=0s", "--max_attributes=0", "--reseal_batch=0",
+        "--max_connections=0", "--handshake_timeout=0s",
         "--cookie_name=session", "--sqlite_synchronous=sometimes"}) {
     SessiondProcess process(SessiondBinary(), dir.File("log"));
     absl::Status started =

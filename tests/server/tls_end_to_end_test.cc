@@ -1,7 +1,10 @@
 // Transport security and per-caller authorization, end to end: mTLS refuses
 // plaintext, missing and foreign certificates; the access policy allows each
 // identity exactly its RPCs (health and reflection included); bad
-// certificate files and unsafe listen settings stop startup.
+// certificate files and unsafe listen settings stop startup. All of it goes
+// through sessiond's own accept loop (connection_listener.h), which hands
+// sockets to gRPC for the handshake: with the connection cap and the
+// handshake timeout too.
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -20,6 +23,7 @@
 #include "service/store/memory_session_store.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/raw_connection.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
@@ -78,6 +82,8 @@ class TlsTest : public ::testing::Test {
     }
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
+    // A connection of its own, so that channels are connections to count.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     return grpc::CreateCustomChannel(
         "127.0.0.1:" + std::to_string(server_->port()),
         grpc::SslCredentials(ssl), args);
@@ -149,6 +155,32 @@ TEST_F(TlsTest, TlsWithoutClientCertificates) {
   ASSERT_THAT(Start(options), IsOk());
   EXPECT_EQ(CreateCode(TlsChannel("")), grpc::StatusCode::OK);
   EXPECT_EQ(CreateCode(PlainChannel()), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, MtlsConnectionsBeyondTheCapAreShed) {
+  ServerOptions options = MtlsOptions();
+  options.max_connections = 2;
+  ASSERT_THAT(Start(options), IsOk());
+  std::shared_ptr<grpc::Channel> first = TlsChannel("login");
+  std::shared_ptr<grpc::Channel> second = TlsChannel("login");
+  EXPECT_EQ(CreateCode(first), grpc::StatusCode::OK);
+  EXPECT_EQ(CreateCode(second), grpc::StatusCode::OK);
+  EXPECT_EQ(CreateCode(TlsChannel("login")), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CreateCode(first), grpc::StatusCode::OK);
+  EXPECT_EQ(CreateCode(second), grpc::StatusCode::OK);
+}
+
+// A connection that never starts its TLS handshake is closed at the
+// handshake timeout rather than gRPC's 120 s.
+TEST_F(TlsTest, SilentConnectionsLeaveAtTheHandshakeTimeout) {
+  ServerOptions options = MtlsOptions();
+  options.handshake_timeout = absl::Milliseconds(300);
+  ASSERT_THAT(Start(options), IsOk());
+  absl::StatusOr<RawConnection> silent =
+      RawConnection::Connect(server_->port());
+  ASSERT_THAT(silent, IsOk());
+  EXPECT_TRUE(silent->AwaitClosedByPeer(absl::Seconds(10)));
+  EXPECT_EQ(CreateCode(TlsChannel("login")), grpc::StatusCode::OK);
 }
 
 TEST_F(TlsTest, PolicyAllowsEachIdentityExactlyItsCalls) {
