@@ -158,7 +158,7 @@ void ConnectionListener::AcceptWaiting(int listener_fd) {
     if (error == EAGAIN || error == EWOULDBLOCK) return;  // none waiting
     if (ConnectionFailed(error)) continue;
     if (error == EMFILE || error == ENFILE) {
-      ShedWithReserve(listener_fd);
+      ShedWithReserve(listener_fd, error);
       PauseAccepting(kOutOfDescriptorsPause);
       return;
     }
@@ -181,10 +181,9 @@ void ConnectionListener::Admit(int listener_fd, UniqueFd fd) {
   }
   if (sockets_.size() >= max_connections_) {
     Note(shed_at_cap_,
-         absl::StrCat("closed a new connection at once: ", max_connections_,
-                      " are open, the most allowed (--max_connections, "
-                      "lowered to fit the descriptor limit if it is too "
-                      "low)"));
+         absl::StrCat("connection cap reached (", max_connections_,
+                      " open, --max_connections): closed a "
+                      "new connection at once"));
     return;  // `fd` closes here
   }
   // As gRPC's own listener does: calls are small and answered at once, so
@@ -198,17 +197,23 @@ void ConnectionListener::Admit(int listener_fd, UniqueFd fd) {
   handoff_(listener_fd, fd.release());
 }
 
-void ConnectionListener::ShedWithReserve(int listener_fd) {
+void ConnectionListener::ShedWithReserve(int listener_fd, int error) {
+  const std::string why =
+      absl::StrCat("out of file descriptors (", strerror(error), ")");
   reserve_.reset();  // one descriptor free, unless another thread takes it
   UniqueFd doomed(::accept4(listener_fd, nullptr, nullptr, SOCK_CLOEXEC));
+  const int accept_error = doomed.valid() ? 0 : errno;
   const bool shed = doomed.valid();
+  const bool none_waiting =
+      accept_error == EAGAIN || accept_error == EWOULDBLOCK;
   doomed.reset();
   reserve_ = OpenReserve();  // if this fails, the next emergency retries
-  Note(shed ? shed_out_of_descriptors_ : errors_,
-       shed ? std::string("out of file descriptors (Too many open files): "
-                          "closed a waiting connection at once")
-            : std::string("out of file descriptors (Too many open files) "
-                          "and none to spare: pausing"));
+  if (shed) {
+    Note(shed_out_of_descriptors_,
+         absl::StrCat(why, ": closed a waiting connection at once"));
+  } else if (!none_waiting) {
+    Note(errors_, absl::StrCat(why, ", and none to spare: pausing"));
+  }
 }
 
 void ConnectionListener::PauseAccepting(absl::Duration pause) {

@@ -92,9 +92,9 @@ class ConnectionListener {
   void AcceptWaiting(int listener_fd);
   // Hands `fd` off, or closes it if the cap is reached.
   void Admit(int listener_fd, UniqueFd fd);
-  // Out of descriptors: frees the reserve to accept and close one waiting
-  // connection, then takes the reserve back.
-  void ShedWithReserve(int listener_fd);
+  // Out of descriptors (accept4 said `error`): frees the reserve to accept
+  // and close one waiting connection, then takes the reserve back.
+  void ShedWithReserve(int listener_fd, int error);
   // Stops accepting for `pause` (the wake-up descriptor is still watched).
   void PauseAccepting(absl::Duration pause);
   // Counts one event of `trouble` and logs `what` if a warning is due.
