@@ -1,77 +1,115 @@
 #include "service/session/session_index.h"
 
+#include <algorithm>
 #include <utility>
+
+#include "absl/hash/hash.h"
 
 namespace sessiond {
 
-SessionIndex::SessionIndex(size_t shard_count)
-    : shard_mask_(shard_count - 1), shards_(new Shard[shard_count]) {}
+SessionIndex::SessionIndex(size_t selector_shards, size_t subject_shards)
+    : selector_mask_(selector_shards - 1),
+      subject_mask_(subject_shards - 1),
+      selector_shards_(new SelectorShard[selector_shards]),
+      subject_shards_(new SubjectShard[subject_shards]) {}
 
-SessionIndex::Shard& SessionIndex::ShardFor(const Selector& selector) const {
+SessionIndex::SelectorShard& SessionIndex::ShardFor(
+    const Selector& selector) const {
   size_t bits;
   std::memcpy(&bits, selector.data() + sizeof(bits), sizeof(bits));
-  return shards_[bits & shard_mask_];
+  return selector_shards_[bits & selector_mask_];
+}
+
+SessionIndex::SubjectShard& SessionIndex::ShardFor(
+    absl::string_view subject) const {
+  return subject_shards_[absl::Hash<absl::string_view>()(subject) &
+                         subject_mask_];
 }
 
 void SessionIndex::Reserve(size_t count) {
   if (count == 0) return;
-  const size_t per_shard = count / (shard_mask_ + 1) + 1;
-  for (size_t i = 0; i <= shard_mask_; ++i) {
-    absl::MutexLock lock(&shards_[i].mu);
-    shards_[i].sessions.reserve(per_shard);
+  const size_t per_shard = count / (selector_mask_ + 1) + 1;
+  for (size_t i = 0; i <= selector_mask_; ++i) {
+    absl::MutexLock lock(&selector_shards_[i].mu);
+    selector_shards_[i].sessions.reserve(per_shard);
   }
 }
 
 LiveSessionPtr SessionIndex::Find(const Selector& selector) const {
-  Shard& shard = ShardFor(selector);
+  SelectorShard& shard = ShardFor(selector);
   absl::ReaderMutexLock lock(&shard.mu);
   auto it = shard.sessions.find(selector);
   if (it == shard.sessions.end()) return nullptr;
   return *it;
 }
 
+void SessionIndex::DropIfEmpty(
+    SubjectShard& shard,
+    absl::flat_hash_map<std::string, Subject>::iterator it) {
+  const Subject& subject = it->second;
+  if (subject.sessions.empty() && subject.pending_creates == 0 &&
+      subject.evicting.empty()) {
+    shard.subjects.erase(it);
+  }
+}
+
 bool SessionIndex::Insert(LiveSessionPtr session) {
   const SessionRecord& record = session->record();
-  absl::MutexLock change_lock(&change_mu_);
-  Shard& shard = ShardFor(record.selector);
+  SubjectShard& subjects = ShardFor(record.subject);
+  absl::MutexLock subject_lock(&subjects.mu);
   {
+    SelectorShard& shard = ShardFor(record.selector);
     absl::MutexLock lock(&shard.mu);
     if (!shard.sessions.insert(session).second) return false;
   }
-  by_subject_[record.subject].insert(record.selector);
+  Subject& entry = subjects.subjects[record.subject];
+  entry.sessions.insert(PositionOf(record));
+  // A new session can expire before all the others: the bound follows it.
+  absl::Time deadline = record.expire_time;
+  if (record.idle_timeout > absl::ZeroDuration()) {
+    deadline = std::min(deadline, session->last_active() + record.idle_timeout);
+  }
+  entry.all_live_until = std::min(entry.all_live_until, deadline);
   size_.fetch_add(1, std::memory_order_relaxed);
   bytes_.fetch_add(MemoryCostOf(record), std::memory_order_relaxed);
   return true;
 }
 
 LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
-  absl::MutexLock change_lock(&change_mu_);
-  Shard& shard = ShardFor(selector);
-  LiveSessionPtr removed;
+  // The subject's shard comes first in the lock order, so learn the subject
+  // before taking any lock for good.
+  LiveSessionPtr found = Find(selector);
+  if (found == nullptr) return nullptr;
+  const SessionRecord& record = found->record();
+  SubjectShard& subjects = ShardFor(record.subject);
+  absl::MutexLock subject_lock(&subjects.mu);
   {
+    SelectorShard& shard = ShardFor(selector);
     absl::MutexLock lock(&shard.mu);
     auto it = shard.sessions.find(selector);
+    // Gone meanwhile; a session under this selector now (a rotation's) has
+    // the same subject and place, so removing it is still this removal.
     if (it == shard.sessions.end()) return nullptr;
-    removed = *it;
+    found = *it;
     shard.sessions.erase(it);
   }
-  auto subject = by_subject_.find(removed->record().subject);
-  if (subject != by_subject_.end()) {
-    subject->second.erase(selector);
-    if (subject->second.empty()) by_subject_.erase(subject);
+  auto subject = subjects.subjects.find(found->record().subject);
+  if (subject != subjects.subjects.end()) {
+    subject->second.sessions.erase(PositionOf(found->record()));
+    DropIfEmpty(subjects, subject);
   }
   size_.fetch_sub(1, std::memory_order_relaxed);
-  bytes_.fetch_sub(MemoryCostOf(removed->record()), std::memory_order_relaxed);
-  return removed;
+  bytes_.fetch_sub(MemoryCostOf(found->record()), std::memory_order_relaxed);
+  return found;
 }
 
 bool SessionIndex::Replace(const LiveSessionPtr& expected,
                            LiveSessionPtr replacement) {
-  Shard& shard = ShardFor(expected->record().selector);
+  SelectorShard& shard = ShardFor(expected->record().selector);
   absl::MutexLock lock(&shard.mu);
   auto it = shard.sessions.find(expected->record().selector);
   if (it == shard.sessions.end() || *it != expected) return false;
-  // Same selector, so the replacement takes the same place.
+  // Same selector, subject and creation time: the subject's entry stays.
   bytes_.fetch_add(MemoryCostOf(replacement->record()),
                    std::memory_order_relaxed);
   bytes_.fetch_sub(MemoryCostOf(expected->record()), std::memory_order_relaxed);
@@ -80,26 +118,10 @@ bool SessionIndex::Replace(const LiveSessionPtr& expected,
   return true;
 }
 
-std::vector<LiveSessionPtr> SessionIndex::FindBySubject(
-    absl::string_view subject) const {
-  std::vector<LiveSessionPtr> found;
-  absl::MutexLock change_lock(&change_mu_);
-  auto it = by_subject_.find(subject);
-  if (it == by_subject_.end()) return found;
-  found.reserve(it->second.size());
-  for (const Selector& selector : it->second) {
-    Shard& shard = ShardFor(selector);
-    absl::ReaderMutexLock lock(&shard.mu);
-    auto session = shard.sessions.find(selector);
-    if (session != shard.sessions.end()) found.push_back(*session);
-  }
-  return found;
-}
-
 void SessionIndex::ForEach(
     absl::FunctionRef<bool(const LiveSessionPtr&)> visit) const {
-  for (size_t i = 0; i <= shard_mask_; ++i) {
-    Shard& shard = shards_[i];
+  for (size_t i = 0; i <= selector_mask_; ++i) {
+    SelectorShard& shard = selector_shards_[i];
     absl::ReaderMutexLock lock(&shard.mu);
     for (const LiveSessionPtr& session : shard.sessions) {
       if (!visit(session)) return;

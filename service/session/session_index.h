@@ -1,9 +1,16 @@
 // SessionIndex: every live session in memory, by selector and by subject.
 //
 // ValidateSession reads only this index. Lookups by selector take a reader
-// lock on one of many shards, so concurrent validations rarely meet and never
-// wait for disk. Changes (insert, remove) are rare by comparison; they take a
-// writer-side mutex first, then one shard's lock, so the two maps always agree.
+// lock on one of many selector shards, so concurrent validations rarely meet
+// and never wait for disk. Each subject's sessions are kept, in creation
+// order, in one of many subject shards chosen by the subject: a subject's
+// count is O(1), its oldest session O(log n), a page of its newest sessions
+// O(page size * log n), and changes for unrelated subjects take unrelated
+// locks. The index also keeps the per-subject cap's reservations
+// (ReserveSlot), next to the sessions they count.
+//
+// Lock order: a subject shard's mutex before any selector shard's (checked
+// by clang, see docs/development.md).
 //
 // Example:
 //   SessionIndex index;
@@ -15,34 +22,46 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "service/session/live_session.h"
-#include "service/session/token.h"
+#include "service/session/session_listing.h"
 
 namespace sessiond {
 
 // Thread-safe.
 class SessionIndex {
  public:
-  // `shard_count` must be a power of two.
-  explicit SessionIndex(size_t shard_count = 64);
+  // Room made for one create under the per-subject cap (ReserveSlot).
+  struct Slot {
+    std::vector<LiveSessionPtr> evicted;  // to revoke in the same write
+  };
+
+  // Whether a session counts as live (the manager's lifetime rules).
+  using IsLive = absl::FunctionRef<bool(const LiveSession&)>;
+
+  // Both counts must be powers of two.
+  explicit SessionIndex(size_t selector_shards = 64,
+                        size_t subject_shards = 64);
 
   SessionIndex(const SessionIndex&) = delete;
   SessionIndex& operator=(const SessionIndex&) = delete;
 
   // Reserve sizes the selector maps for `count` sessions, so a bulk load
-  // does not rehash as it grows. (The subject map is left to grow: the
-  // number of subjects is not known.)
+  // does not rehash as it grows.
   void Reserve(size_t count);
 
   // Find returns the session with this selector, or null.
@@ -56,17 +75,38 @@ class SessionIndex {
   // was not present.
   LiveSessionPtr Remove(const Selector& selector);
 
-  // Replace swaps `expected` for `replacement` (same selector and subject) if
-  // `expected` is still the indexed session; returns false otherwise and
-  // changes nothing.
+  // Replace swaps `expected` for `replacement` (same selector, subject and
+  // creation time) if `expected` is still the indexed session; returns false
+  // otherwise and changes nothing.
   bool Replace(const LiveSessionPtr& expected, LiveSessionPtr replacement);
 
-  // FindBySubject returns the sessions of `subject`, in no particular order.
+  // FindBySubject returns the sessions of `subject`, oldest first.
   std::vector<LiveSessionPtr> FindBySubject(absl::string_view subject) const;
 
-  // ForEach calls `visit` for every session, one shard at a time under that
-  // shard's reader lock; `visit` returns false to stop early. It must not
-  // call back into the index.
+  // SubjectPage returns up to `limit` sessions of `subject` that `keep`
+  // accepts, newest first, starting after `after` (or from the newest).
+  std::vector<LiveSessionPtr> SubjectPage(
+      absl::string_view subject, const std::optional<ListPosition>& after,
+      size_t limit, IsLive keep) const;
+
+  // ReserveSlot holds a place for one more session of `subject` under a cap
+  // of `cap` live sessions, so creates racing for one subject cannot
+  // overshoot it. At the cap: with `evict_oldest`, the subject's oldest live
+  // sessions not chosen by another create become the slot's victims;
+  // without, RESOURCE_EXHAUSTED. ABORTED when only creates still in flight
+  // could make room (retrying helps). O(log n), but at the cap once some
+  // session of the subject may have expired since the last check: then the
+  // subject's sessions are checked for liveness (about the cap of them).
+  absl::StatusOr<Slot> ReserveSlot(const std::string& subject, size_t cap,
+                                   bool evict_oldest, absl::Time now,
+                                   IsLive is_live);
+
+  // ReleaseSlot ends a reservation, whether its create committed or failed.
+  void ReleaseSlot(const std::string& subject, const Slot& slot);
+
+  // ForEach calls `visit` for every session, one selector shard at a time
+  // under that shard's reader lock; `visit` returns false to stop early. It
+  // must not call back into the index.
   void ForEach(absl::FunctionRef<bool(const LiveSessionPtr&)> visit) const;
 
   size_t size() const { return size_.load(std::memory_order_relaxed); }
@@ -83,8 +123,9 @@ class SessionIndex {
     }
   };
 
-  // A shard holds the sessions themselves, found by their own selector:
-  // keying a map by a copy of the selector would cost 16 bytes per session.
+  // A selector shard holds the sessions themselves, found by their own
+  // selector: keying a map by a copy of the selector would cost 16 bytes per
+  // session.
   struct SessionHash {
     using is_transparent = void;
     size_t operator()(const Selector& selector) const {
@@ -106,26 +147,42 @@ class SessionIndex {
     }
   };
 
-  struct Shard {
-    mutable absl::Mutex mu ABSL_ACQUIRED_AFTER(SessionIndex::change_mu_);
+  // One subject's sessions in creation order, and its reservations.
+  struct Subject {
+    absl::btree_set<ListPosition> sessions;
+    int pending_creates = 0;
+    absl::flat_hash_set<Selector, SelectorHash> evicting;
+    // No session of the subject can have expired before this: the earliest
+    // deadline (absolute or idle) as of the last check, lowered by every
+    // insert. Activity only moves deadlines later, so it stays a lower
+    // bound, and a create at the cap before it needs no liveness check.
+    absl::Time all_live_until = absl::InfinitePast();
+  };
+
+  struct SubjectShard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<std::string, Subject> subjects ABSL_GUARDED_BY(mu);
+  };
+
+  struct SelectorShard {
+    mutable absl::Mutex mu ABSL_ACQUIRED_AFTER(SubjectShard::mu);
     absl::flat_hash_set<LiveSessionPtr, SessionHash, SessionEq> sessions
         ABSL_GUARDED_BY(mu);
   };
 
   // Picks the shard from bytes the in-shard hash does not use.
-  Shard& ShardFor(const Selector& selector) const;
+  SelectorShard& ShardFor(const Selector& selector) const;
+  SubjectShard& ShardFor(absl::string_view subject) const;
+  // Drops a subject's entry once it holds nothing.
+  static void DropIfEmpty(
+      SubjectShard& shard,
+      absl::flat_hash_map<std::string, Subject>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
-  const size_t shard_mask_;
-  std::unique_ptr<Shard[]> shards_;
-
-  // SubjectSlots names change_mu_ in its lock-order annotation.
-  friend class SubjectSlots;
-
-  // Serializes changes and guards the subject map. Lock order: change_mu_
-  // before any shard's mu.
-  mutable absl::Mutex change_mu_;
-  absl::flat_hash_map<std::string, absl::flat_hash_set<Selector, SelectorHash>>
-      by_subject_ ABSL_GUARDED_BY(change_mu_);
+  const size_t selector_mask_;
+  const size_t subject_mask_;
+  std::unique_ptr<SelectorShard[]> selector_shards_;
+  std::unique_ptr<SubjectShard[]> subject_shards_;
   std::atomic<size_t> size_{0};
   std::atomic<size_t> bytes_{0};
 };

@@ -20,9 +20,7 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
       session_bytes_budget_(SessionBytesBudget(options_)),
       idempotency_(IdempotencyLimits{options_.idempotency_window,
                                      options_.max_idempotency_entries,
-                                     options_.max_idempotency_bytes}),
-      slots_(index_, options_.max_sessions_per_subject,
-             options_.subject_cap_policy) {
+                                     options_.max_idempotency_bytes}) {
   // Until Load brings the store's secret, a process-local one (a manager
   // that never loads keeps nothing across restarts anyway).
   absl::StatusOr<std::string> secret = NewStoreSecret();
@@ -245,14 +243,19 @@ absl::StatusOr<SessionPage> SessionManager::List(absl::string_view subject,
   size_t size = page_size == 0 ? options_.default_page_size
                                : static_cast<size_t>(page_size);
   size = std::min(size, options_.max_page_size);
-  const absl::Time now = clock_.Now();
-  std::vector<LiveSessionPtr> live;
-  for (LiveSessionPtr& session : index_.FindBySubject(subject)) {
-    if (LivenessOf(*session, now) == Liveness::kLive) {
-      live.push_back(std::move(session));
-    }
+  std::optional<ListPosition> after;
+  if (!page_token.empty()) {
+    absl::StatusOr<ListPosition> position = DecodePageToken(page_token);
+    if (!position.ok()) return position.status();
+    after = *position;
   }
-  return ListPage(std::move(live), size, page_token);
+  const absl::Time now = clock_.Now();
+  // One more than the page, to learn whether another page follows.
+  std::vector<LiveSessionPtr> sessions = index_.SubjectPage(
+      subject, after, size + 1, [&](const LiveSession& session) {
+        return LivenessOf(session, now) == Liveness::kLive;
+      });
+  return MakePage(std::move(sessions), size);
 }
 
 }  // namespace sessiond

@@ -45,7 +45,6 @@
 #include "service/session/request_digests.h"
 #include "service/session/session_index.h"
 #include "service/session/session_listing.h"
-#include "service/session/subject_slots.h"
 #include "service/session/token.h"
 #include "service/store/session_store.h"
 
@@ -178,6 +177,9 @@ class SessionManager {
   const TokenCodec& codec() const { return codec_; }
 
  private:
+  // Reserves a place under the per-subject cap (SessionIndex::ReserveSlot).
+  absl::StatusOr<SessionIndex::Slot> ReserveSubjectSlot(
+      const std::string& subject, absl::Time now);
   // Creates once idempotency is settled: checks the limits, reserves a
   // subject slot, and writes the session (and any evictions, and the
   // session `replaced` by an idempotent retry after a restart) in one write.
@@ -222,10 +224,6 @@ class SessionManager {
   // and replaced by Load (before serving) with the store's secret. Null only
   // if the random generator failed, which fails idempotent creates.
   std::unique_ptr<RequestDigests> digests_;
-
-  // Lock order: slots_ (its mutex) before index_'s change mutex before any
-  // index shard's (annotated in both classes and checked by clang).
-  SubjectSlots slots_;
 };
 
 }  // namespace sessiond

@@ -86,6 +86,17 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
   }
 }
 
+absl::StatusOr<SessionIndex::Slot> SessionManager::ReserveSubjectSlot(
+    const std::string& subject, absl::Time now) {
+  return index_.ReserveSlot(subject, options_.max_sessions_per_subject,
+                            options_.subject_cap_policy ==
+                                ManagerOptions::SubjectCapPolicy::kEvictOldest,
+                            now, [&](const LiveSession& session) {
+                              return LivenessOf(session, now) ==
+                                     Liveness::kLive;
+                            });
+}
+
 void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                                      std::optional<Selector> replaced,
                                      CreateCallback done) {
@@ -103,8 +114,8 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                      " sessions (--max_sessions)")));
     return;
   }
-  absl::StatusOr<SubjectSlots::Slot> slot =
-      slots_.Reserve(request.subject, now);
+  absl::StatusOr<SessionIndex::Slot> slot =
+      ReserveSubjectSlot(request.subject, now);
   if (!slot.ok()) {
     pending_creates_.fetch_sub(1);
     fail(slot.status());
@@ -113,7 +124,7 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   absl::StatusOr<Token> token = GenerateToken();
   if (!token.ok()) {
     pending_creates_.fetch_sub(1);
-    slots_.Release(request.subject, *slot);
+    index_.ReleaseSlot(request.subject, *slot);
     LogError("create refused: %s", token.status().ToString());
     fail(token.status());
     return;
@@ -143,7 +154,7 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   if (index_.bytes() + pending_bytes > session_bytes_budget_) {
     pending_bytes_.fetch_sub(cost);
     pending_creates_.fetch_sub(1);
-    slots_.Release(session->record().subject, *slot);
+    index_.ReleaseSlot(session->record().subject, *slot);
     fail(absl::ResourceExhaustedError(
         absl::StrCat("sessions hold ", index_.bytes(),
                      " bytes of memory, the most allowed "
@@ -155,9 +166,14 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   std::vector<StoreOp> ops;
   ops.push_back(InsertSession{SharedRecord(session)});
   for (const LiveSessionPtr& victim : slot->evicted) {
-    ops.push_back(DeleteSession{victim->record().selector});
+    ops.push_back(DeleteSession{KeyOf(victim->record())});
   }
-  if (replaced.has_value()) ops.push_back(DeleteSession{*replaced});
+  if (replaced.has_value()) {
+    // Gone from the index means already gone from the store (or masked).
+    if (LiveSessionPtr orphan = index_.Find(*replaced)) {
+      ops.push_back(DeleteSession{KeyOf(orphan->record())});
+    }
+  }
   store_.Write(std::move(ops), [this, session, cost,
                                 text = codec_.Encode(*token),
                                 evicted = std::move(slot->evicted), replaced,
@@ -178,7 +194,7 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
         status = absl::InternalError("session id collision");
       }
     }
-    slots_.Release(record.subject, SubjectSlots::Slot{std::move(evicted)});
+    index_.ReleaseSlot(record.subject, SessionIndex::Slot{std::move(evicted)});
     pending_creates_.fetch_sub(1);
     pending_bytes_.fetch_sub(cost);
     if (!status.ok()) {

@@ -61,7 +61,7 @@ void SessionManager::Revoke(LiveSessionPtr session, RevokeCallback done) {
   const Selector selector = session->record().selector;
   const bool was_live = LivenessOf(*session, clock_.Now()) == Liveness::kLive;
   std::vector<StoreOp> ops;
-  ops.push_back(DeleteSession{selector});
+  ops.push_back(DeleteSession{KeyOf(session->record())});
   store_.Write(
       std::move(ops), [this, selector, was_live,
                        done = std::move(done)](absl::Status status) mutable {
@@ -100,11 +100,11 @@ void SessionManager::RevokeSubject(absl::string_view subject,
     keep = *selector;
   }
   const absl::Time now = clock_.Now();
-  std::vector<std::pair<Selector, bool>> targets;  // selector, was live
+  std::vector<std::pair<StoredSessionKey, bool>> targets;  // key, was live
   for (const LiveSessionPtr& session : index_.FindBySubject(subject)) {
     const Selector& selector = session->record().selector;
     if (keep.has_value() && selector == *keep) continue;
-    targets.emplace_back(selector,
+    targets.emplace_back(KeyOf(session->record()),
                          LivenessOf(*session, now) == Liveness::kLive);
   }
   if (targets.empty()) {
@@ -120,8 +120,8 @@ void SessionManager::RevokeSubject(absl::string_view subject,
        done = std::move(done)](absl::Status status) mutable {
         int revoked = 0;
         if (status.ok()) {
-          for (const auto& [selector, was_live] : targets) {
-            if (index_.Remove(selector) != nullptr && was_live) ++revoked;
+          for (const auto& [key, was_live] : targets) {
+            if (index_.Remove(key.selector) != nullptr && was_live) ++revoked;
           }
         }
         Answer([done = std::move(done), status, revoked]() mutable {
@@ -188,7 +188,7 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
 void SessionManager::Sweep(SweepCallback done) {
   const absl::Time now = clock_.Now();
   idempotency_.Prune(now);
-  std::vector<Selector> expired;
+  std::vector<StoredSessionKey> expired;
   std::vector<std::pair<LiveSessionPtr, absl::Time>> active;
   SweepResult result;
   index_.ForEach([&](const LiveSessionPtr& session) {
@@ -196,7 +196,7 @@ void SessionManager::Sweep(SweepCallback done) {
       if (expired.size() == options_.sweep_batch) {
         result.more = true;
       } else {
-        expired.push_back(session->record().selector);
+        expired.push_back(KeyOf(session->record()));
       }
     } else if (session->last_active() > session->persisted_last_active()) {
       if (active.size() == options_.sweep_batch) {
@@ -214,10 +214,11 @@ void SessionManager::Sweep(SweepCallback done) {
   }
   std::vector<StoreOp> ops;
   ops.reserve(expired.size() + active.size());
-  for (const Selector& selector : expired)
-    ops.push_back(DeleteSession{selector});
+  for (const StoredSessionKey& key : expired) {
+    ops.push_back(DeleteSession{key, DeleteSession::Why::kExpired});
+  }
   for (const auto& [session, time] : active) {
-    ops.push_back(TouchSession{session->record().selector, time});
+    ops.push_back(TouchSession{KeyOf(session->record()), time});
   }
   store_.Write(std::move(ops),
                [this, expired = std::move(expired), active = std::move(active),
@@ -226,8 +227,8 @@ void SessionManager::Sweep(SweepCallback done) {
                    std::move(done)(status);
                    return;
                  }
-                 for (const Selector& selector : expired) {
-                   if (index_.Remove(selector) != nullptr)
+                 for (const StoredSessionKey& key : expired) {
+                   if (index_.Remove(key.selector) != nullptr)
                      ++result.expired_removed;
                  }
                  for (const auto& [session, time] : active) {

@@ -45,14 +45,32 @@ struct UpdateSession {
   VerifierDigest expected_digest;
 };
 
-// Removes a session (no-op if it is not stored).
+// What a store needs to find a session's stored form without a lookup by
+// selector: the SQLite store keeps sessions in creation order, and keeps a
+// revoked session's record until its expiry.
+struct StoredSessionKey {
+  Selector selector{};
+  absl::Time create_time;
+  absl::Time expire_time;
+};
+
+inline StoredSessionKey KeyOf(const SessionRecord& record) {
+  return StoredSessionKey{record.selector, record.create_time,
+                          record.expire_time};
+}
+
+// Removes a session (no-op if it is not stored). A revoked session must
+// never load again; an expired one would not load anyway, so a store may
+// handle the two differently.
 struct DeleteSession {
-  Selector selector;
+  enum class Why { kRevoked, kExpired };
+  StoredSessionKey key;
+  Why why = Why::kRevoked;
 };
 
 // Records activity: moves the stored last-active time forward to `time`.
 struct TouchSession {
-  Selector selector;
+  StoredSessionKey key;
   absl::Time time;
 };
 

@@ -90,6 +90,72 @@ void BM_ManagerValidate(benchmark::State& state) {
 }
 BENCHMARK(BM_ManagerValidate)->Arg(10'000)->Arg(1'000'000);
 
+// A session of `subject` created `n` microseconds into the run.
+LiveSessionPtr SessionOf(const std::string& subject, int64_t n) {
+  SessionRecord record;
+  record.selector = GenerateToken()->selector;
+  record.subject = subject;
+  record.create_time = absl::FromUnixMicros(1'790'000'000'000'000 + n);
+  record.expire_time = record.create_time + absl::Hours(24);
+  record.last_active_time = record.create_time;
+  return std::make_shared<LiveSession>(std::move(record));
+}
+
+// The per-subject bookkeeping of one create (issue 14): reserve a slot under
+// the cap, insert the session, release the slot; then remove it again so the
+// subject keeps its size. It must not grow with the sessions the subject
+// already holds (Arg: 10, 1,000, 100,000).
+void BM_SubjectCreateBookkeeping(benchmark::State& state) {
+  SessionIndex index;
+  const int64_t held = state.range(0);
+  for (int64_t i = 0; i < held; ++i) index.Insert(SessionOf("heavy", i));
+  const auto live = [](const LiveSession&) { return true; };
+  int64_t n = held;
+  for (auto _ : state) {
+    absl::StatusOr<SessionIndex::Slot> slot =
+        index.ReserveSlot("heavy", /*cap=*/10'000'000, /*evict_oldest=*/true,
+                          absl::FromUnixSeconds(1'790'000'000), live);
+    LiveSessionPtr session = SessionOf("heavy", n++);
+    index.Insert(session);
+    index.ReleaseSlot("heavy", *slot);
+    index.Remove(session->record().selector);
+  }
+}
+BENCHMARK(BM_SubjectCreateBookkeeping)->Arg(10)->Arg(1'000)->Arg(100'000);
+
+// A create at the cap evicts the oldest (here the cap is the subject's size).
+void BM_SubjectCreateAtTheCap(benchmark::State& state) {
+  SessionIndex index;
+  const int64_t held = state.range(0);
+  for (int64_t i = 0; i < held; ++i) index.Insert(SessionOf("capped", i));
+  const auto live = [](const LiveSession&) { return true; };
+  int64_t n = held;
+  for (auto _ : state) {
+    absl::StatusOr<SessionIndex::Slot> slot = index.ReserveSlot(
+        "capped", static_cast<size_t>(held), /*evict_oldest=*/true,
+        absl::FromUnixSeconds(1'790'000'000), live);
+    index.Insert(SessionOf("capped", n++));
+    for (const LiveSessionPtr& victim : slot->evicted) {
+      index.Remove(victim->record().selector);
+    }
+    index.ReleaseSlot("capped", *slot);
+  }
+}
+BENCHMARK(BM_SubjectCreateAtTheCap)->Arg(10)->Arg(100)->Arg(1'000);
+
+// One page of 50 of a subject's newest sessions.
+void BM_SubjectPage(benchmark::State& state) {
+  SessionIndex index;
+  const int64_t held = state.range(0);
+  for (int64_t i = 0; i < held; ++i) index.Insert(SessionOf("lister", i));
+  const auto live = [](const LiveSession&) { return true; };
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        index.SubjectPage("lister", std::nullopt, 51, live));
+  }
+}
+BENCHMARK(BM_SubjectPage)->Arg(100)->Arg(10'000)->Arg(100'000);
+
 }  // namespace
 }  // namespace sessiond
 

@@ -84,7 +84,7 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartReplacesTheOrphanedSession) {
   EXPECT_EQ(manager_->live_count(), 1u);  // still one session for req-1
   std::vector<StoreOp> ops = store_.committed();
   ASSERT_EQ(ops.size(), ops_before + 2);  // insert + delete, one write
-  EXPECT_EQ(std::get<DeleteSession>(ops.back()).selector, orphan.selector);
+  EXPECT_EQ(std::get<DeleteSession>(ops.back()).key.selector, orphan.selector);
   // And from now on retries get the replacement.
   EXPECT_EQ(CreateWithId("alice", "req-1")->token, replacement.token);
 }

@@ -1,10 +1,12 @@
 #include "service/session/session_listing.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "service/session/session_index.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
@@ -13,8 +15,27 @@ namespace {
 LiveSessionPtr At(int seconds, uint8_t id) {
   SessionRecord record;
   record.selector[0] = id;
+  record.subject = "alice";
   record.create_time = absl::FromUnixSeconds(1'790'000'000 + seconds);
   return std::make_shared<LiveSession>(std::move(record));
+}
+
+// A page of alice's sessions as ListSessions makes it: the index walks them
+// newest first from the token's position, one more than the page.
+absl::StatusOr<SessionPage> ListPage(
+    const std::vector<LiveSessionPtr>& sessions, size_t page_size,
+    absl::string_view page_token) {
+  SessionIndex index;
+  for (const LiveSessionPtr& session : sessions) index.Insert(session);
+  std::optional<ListPosition> after;
+  if (!page_token.empty()) {
+    absl::StatusOr<ListPosition> position = DecodePageToken(page_token);
+    if (!position.ok()) return position.status();
+    after = *position;
+  }
+  return MakePage(index.SubjectPage("alice", after, page_size + 1,
+                                    [](const LiveSession&) { return true; }),
+                  page_size);
 }
 
 std::vector<int> Ids(const SessionPage& page) {

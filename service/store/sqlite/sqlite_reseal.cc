@@ -1,6 +1,7 @@
 #include "service/store/sqlite/sqlite_reseal.h"
 
 #include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -15,11 +16,12 @@ namespace {
 
 // The walk follows the primary key, so each batch is a range scan.
 constexpr absl::string_view kSelectSql =
-    "SELECT selector, key_id, data FROM sessions WHERE selector > :after "
-    "ORDER BY selector LIMIT :limit";
+    "SELECT create_us, selector, key_id, data FROM sessions "
+    "WHERE (create_us, selector) > (:after_us, :after) "
+    "ORDER BY create_us, selector LIMIT :limit";
 constexpr absl::string_view kUpdateSql =
     "UPDATE sessions SET data = :data, key_id = :key_id "
-    "WHERE selector = :selector";
+    "WHERE create_us = :create_us AND selector = :selector";
 constexpr absl::string_view kCountOffKeySql =
     "SELECT count(*) FROM sessions WHERE key_id IS NOT :key_id";
 
@@ -52,6 +54,7 @@ absl::StatusOr<int64_t> SqliteReseal::CountOffKey(SqliteDb& db,
 }
 
 void SqliteReseal::Start(int64_t total, int64_t in_clear) {
+  cursor_micros_ = std::numeric_limits<int64_t>::min();
   cursor_.clear();
   total_ = total;
   in_clear_ = in_clear;
@@ -89,6 +92,7 @@ SqliteReseal::Outcome SqliteReseal::Step(SqliteDb& db, Sealer& sealer) {
 
 absl::StatusOr<bool> SqliteReseal::Batch(SqliteDb& db, Sealer& sealer) {
   struct Row {
+    int64_t create_us = 0;
     Selector selector;
     std::string key_id;  // "" for a row in clear
     std::string data;
@@ -98,22 +102,24 @@ absl::StatusOr<bool> SqliteReseal::Batch(SqliteDb& db, Sealer& sealer) {
   // Reading inside the write transaction: nothing can change a row between
   // its read and its rewrite (this thread is the only writer anyway).
   absl::Status status = db.InWriteTransaction([&]() -> absl::Status {
-    absl::Status s = select_.BindBlob(":after", cursor_);
+    absl::Status s = select_.BindInt64(":after_us", cursor_micros_);
+    if (s.ok()) s = select_.BindBlob(":after", cursor_);
     if (s.ok())
       s = select_.BindInt64(":limit", static_cast<int64_t>(batch_rows_));
     while (s.ok()) {
       absl::StatusOr<bool> row = select_.Step();
       if (!row.ok()) s = row.status();
       if (!s.ok() || !*row) break;
-      absl::string_view selector = select_.ColumnBlob(0);
+      absl::string_view selector = select_.ColumnBlob(1);
       if (selector.size() != kSelectorSize) {
         s = absl::DataLossError("a sessions row has a malformed key");
         break;
       }
       Row& r = rows.emplace_back();
+      r.create_us = select_.ColumnInt64(0);
       std::memcpy(r.selector.data(), selector.data(), kSelectorSize);
-      r.key_id = std::string(select_.ColumnText(1));
-      r.data = std::string(select_.ColumnBlob(2));
+      r.key_id = std::string(select_.ColumnText(2));
+      r.data = std::string(select_.ColumnBlob(3));
     }
     select_.Reset();
     if (!s.ok()) return s;
@@ -133,7 +139,8 @@ absl::StatusOr<bool> SqliteReseal::Batch(SqliteDb& db, Sealer& sealer) {
       absl::StatusOr<std::string> sealed =
           sealer.Seal(SealContext(r.selector), plaintext);
       if (!sealed.ok()) return sealed.status();
-      s = update_.BindBlob(":selector", SelectorBytes(r.selector));
+      s = update_.BindInt64(":create_us", r.create_us);
+      if (s.ok()) s = update_.BindBlob(":selector", SelectorBytes(r.selector));
       if (s.ok()) s = update_.BindBlob(":data", *sealed);
       if (s.ok()) s = update_.BindText(":key_id", sealer.key_id());
       if (!s.ok()) {
@@ -148,6 +155,7 @@ absl::StatusOr<bool> SqliteReseal::Batch(SqliteDb& db, Sealer& sealer) {
   if (!status.ok()) return status;
   done_ += changed;
   if (!rows.empty()) {
+    cursor_micros_ = rows.back().create_us;
     cursor_.assign(reinterpret_cast<const char*>(rows.back().selector.data()),
                    kSelectorSize);
   }

@@ -1,7 +1,8 @@
 // SqliteReseal: the background pass that moves session rows to the primary
 // key after a key rotation (or seals rows stored before encryption was on).
 //
-// The pass walks the table once in selector order, one small transaction of
+// The pass walks the table once in its own order (creation time, then
+// selector), one small transaction of
 // `batch_rows` rows at a time, run by the store's writer thread between
 // client batches: service never pauses and there is still one writer. Rows
 // behind the cursor that change meanwhile are written under the primary key
@@ -67,7 +68,10 @@ class SqliteReseal {
   SqliteStatement select_;
   SqliteStatement update_;
   size_t batch_rows_;
-  std::string cursor_;  // last selector examined; "" before the first
+  // The last row examined (creation time, selector); before the first row
+  // at the start.
+  int64_t cursor_micros_ = 0;
+  std::string cursor_;
   int64_t total_ = 0;
   int64_t in_clear_ = 0;
   int64_t done_ = 0;

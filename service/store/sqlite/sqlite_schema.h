@@ -22,8 +22,9 @@ namespace sessiond {
 // The schema version this build writes. Version 2 added `key_id`, so a
 // sessiond that predates encryption refuses a file holding sealed rows
 // instead of misreading them; version 3 replaced request ids with keyed
-// digests and added `settings`.
-inline constexpr int64_t kSqliteSchemaVersion = 3;
+// digests and added `settings`; version 4 keeps rows in creation order and
+// revocations in a log.
+inline constexpr int64_t kSqliteSchemaVersion = 4;
 
 // PrepareSessionSchema creates the schema in a fresh file or migrates an
 // older one. FAILED_PRECONDITION for a newer or foreign file.

@@ -11,24 +11,31 @@ namespace sessiond {
 namespace {
 
 constexpr absl::string_view kInsertSql =
-    "INSERT INTO sessions (selector, verifier_sha256, subject, create_us, "
+    "INSERT INTO sessions (create_us, selector, verifier_sha256, subject, "
     "expire_us, idle_timeout_us, last_active_us, data, rotated_sha256, "
-    "key_id, request_key, request_binding) VALUES (:selector, "
-    ":verifier_sha256, :subject, :create_us, :expire_us, :idle_timeout_us, "
+    "key_id, request_key, request_binding) VALUES (:create_us, :selector, "
+    ":verifier_sha256, :subject, :expire_us, :idle_timeout_us, "
     ":last_active_us, :data, :rotated_sha256, :key_id, :request_key, "
     ":request_binding)";
 constexpr absl::string_view kUpdateSql =
     "UPDATE sessions SET verifier_sha256 = :verifier_sha256, last_active_us = "
     "max(last_active_us, :last_active_us), data = :data, rotated_sha256 = "
-    ":rotated_sha256, key_id = :key_id WHERE selector = :selector AND "
-    "verifier_sha256 = :expected_verifier";
+    ":rotated_sha256, key_id = :key_id WHERE create_us = :create_us AND "
+    "selector = :selector AND verifier_sha256 = :expected_verifier";
 constexpr absl::string_view kDeleteSql =
-    "DELETE FROM sessions WHERE selector = :selector";
+    "DELETE FROM sessions WHERE create_us = :create_us AND "
+    "selector = :selector";
+constexpr absl::string_view kRevokeSql =
+    "INSERT INTO revocations (create_us, selector, expire_us) "
+    "VALUES (:create_us, :selector, :expire_us)";
 constexpr absl::string_view kTouchSql =
     "UPDATE sessions SET last_active_us = max(last_active_us, "
-    ":last_active_us) WHERE selector = :selector";
+    ":last_active_us) WHERE create_us = :create_us AND selector = :selector";
+// A range at the start of the table, and its revocations with it.
 constexpr absl::string_view kDeleteBeforeSql =
     "DELETE FROM sessions WHERE create_us < :cutoff_us";
+constexpr absl::string_view kDeleteRevokedBeforeSql =
+    "DELETE FROM revocations WHERE create_us < :cutoff_us";
 // The cutoff only moves forward.
 constexpr absl::string_view kRaiseCutoffSql =
     "INSERT INTO settings (name, value) VALUES ('issued-before', :cutoff_us) "
@@ -79,7 +86,7 @@ absl::Status CheckColumnOrder(const SqliteStatement& select) {
 absl::Status BindChangingColumns(const SessionRecord& r, absl::string_view data,
                                  absl::string_view key_id,
                                  SqliteStatement& stmt) {
-  absl::Status s = stmt.BindBlob(":selector", SelectorBytes(r.selector));
+  absl::Status s = BindSessionKey(KeyOf(r), stmt);
   if (s.ok()) {
     s = stmt.BindBlob(":verifier_sha256", DigestBytes(r.verifier_digest));
   }
@@ -96,20 +103,31 @@ absl::Status BindChangingColumns(const SessionRecord& r, absl::string_view data,
 
 }  // namespace
 
+absl::Status BindSessionKey(const StoredSessionKey& key,
+                            SqliteStatement& statement) {
+  absl::Status s =
+      statement.BindInt64(":create_us", absl::ToUnixMicros(key.create_time));
+  if (s.ok()) s = statement.BindBlob(":selector", SelectorBytes(key.selector));
+  return s;
+}
+
 absl::StatusOr<SessionStatements> SessionStatements::Prepare(SqliteDb& db) {
   SessionStatements statements;
   struct Entry {
     SqliteStatement* statement;
     absl::string_view sql;
   };
-  for (const Entry& entry : {Entry{&statements.insert, kInsertSql},
-                             Entry{&statements.update, kUpdateSql},
-                             Entry{&statements.remove, kDeleteSql},
-                             Entry{&statements.touch, kTouchSql},
-                             Entry{&statements.delete_before, kDeleteBeforeSql},
-                             Entry{&statements.raise_cutoff, kRaiseCutoffSql},
-                             Entry{&statements.select_cutoff, kSelectCutoffSql},
-                             Entry{&statements.select_all, kSelectAllSql}}) {
+  for (const Entry& entry :
+       {Entry{&statements.insert, kInsertSql},
+        Entry{&statements.update, kUpdateSql},
+        Entry{&statements.remove, kDeleteSql},
+        Entry{&statements.touch, kTouchSql},
+        Entry{&statements.revoke, kRevokeSql},
+        Entry{&statements.delete_before, kDeleteBeforeSql},
+        Entry{&statements.delete_revoked_before, kDeleteRevokedBeforeSql},
+        Entry{&statements.raise_cutoff, kRaiseCutoffSql},
+        Entry{&statements.select_cutoff, kSelectCutoffSql},
+        Entry{&statements.select_all, kSelectAllSql}}) {
     absl::StatusOr<SqliteStatement> prepared = db.Prepare(entry.sql);
     if (!prepared.ok()) return prepared.status();
     *entry.statement = std::move(*prepared);
@@ -130,8 +148,6 @@ absl::Status BindNewSessionRow(const SessionRecord& r, absl::string_view data,
                                SqliteStatement& insert) {
   absl::Status s = BindChangingColumns(r, data, key_id, insert);
   if (s.ok()) s = insert.BindText(":subject", r.subject);
-  if (s.ok())
-    s = insert.BindInt64(":create_us", absl::ToUnixMicros(r.create_time));
   if (s.ok())
     s = insert.BindInt64(":expire_us", absl::ToUnixMicros(r.expire_time));
   if (s.ok()) {

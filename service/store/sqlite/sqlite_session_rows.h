@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "service/common/session_record.h"
+#include "service/store/session_store.h"
 #include "service/store/sqlite/sqlite_db.h"
 
 namespace sessiond {
@@ -50,9 +51,11 @@ struct SessionStatements {
   SqliteStatement insert;
   // A rotation (BindRotatedSessionRow).
   SqliteStatement update;
-  // DELETE of :selector.
+  // DELETE of the row (:create_us, :selector) (BindSessionKey).
   SqliteStatement remove;
-  // Moves :selector's last-active time forward to :last_active_us.
+  // Appends (:create_us, :selector, :expire_us) to the revocation log.
+  SqliteStatement revoke;
+  // Moves a row's last-active time forward to :last_active_us.
   SqliteStatement touch;
   // Every row, in SessionColumn order.
   SqliteStatement select_all;
@@ -60,6 +63,7 @@ struct SessionStatements {
   // cutoff kept in settings (raised, never lowered); select_cutoff reads it
   // (no row: none).
   SqliteStatement delete_before;
+  SqliteStatement delete_revoked_before;
   SqliteStatement raise_cutoff;
   SqliteStatement select_cutoff;
 };
@@ -81,6 +85,10 @@ struct SessionStatements {
                                                  absl::string_view key_id,
                                                  const VerifierDigest& expected,
                                                  SqliteStatement& update);
+
+// BindSessionKey binds :create_us and :selector, which find a row.
+[[nodiscard]] absl::Status BindSessionKey(const StoredSessionKey& key,
+                                          SqliteStatement& statement);
 
 // DecodeSessionRow reads the clear columns of the current row of
 // select_all; the details (kDataColumn, kKeyIdColumn) are left to the caller,

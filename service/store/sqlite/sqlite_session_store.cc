@@ -130,8 +130,12 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
     if (!prepared.ok()) return Annotate(prepared.status(), options.path);
     reseal.emplace(std::move(*prepared));
   }
-  Connection connection{std::move(*db), std::move(*rows), std::move(*probe),
-                        std::move(sealer), std::move(reseal)};
+  absl::StatusOr<SqliteRevocationLog> revocations =
+      SqliteRevocationLog::Open(*db);
+  if (!revocations.ok()) return Annotate(revocations.status(), options.path);
+  Connection connection{std::move(*db),    std::move(*rows),
+                        std::move(*probe), std::move(sealer),
+                        std::move(reseal), std::move(*revocations)};
   if (options.max_db_bytes == 0) {
     LogWarning(
         "database %s has no size limit (--sqlite_max_db_bytes): it may grow "
@@ -196,11 +200,15 @@ absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
     if (*row) issued_before = absl::FromUnixMicros(cutoff.ColumnInt64(0));
     cutoff.Reset();
   }
+  // A revoked session's row stays until its expiry; the log masks it.
+  absl::StatusOr<SelectorSet> revoked =
+      connection_.revocations.Masked(connection_.db);
+  if (!revoked.ok()) return Annotate(revoked.status(), options_.path);
   SqliteStatement& select = connection_.rows.select_all;
   size_t live = 0;
   int64_t in_clear = 0;
   int64_t under_old_keys = 0;
-  std::vector<Selector> dead;
+  std::vector<StoredSessionKey> dead;
   absl::Status status;
   while (status.ok()) {
     absl::StatusOr<bool> row = select.Step();
@@ -211,11 +219,12 @@ absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
       status = record.status();
       break;
     }
+    if (revoked->contains(record->selector)) continue;
     if (StateAt(*record, record->last_active_time, now) !=
             SessionState::kLive ||
         record->create_time < issued_before) {
       // Deleted unread: an expired row's details are never served.
-      dead.push_back(record->selector);
+      dead.push_back(KeyOf(*record));
       continue;
     }
     const absl::string_view key_id = select.ColumnText(kKeyIdColumn);
@@ -239,8 +248,10 @@ absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
   if (!dead.empty()) {
     absl::Status s = connection_.db.InWriteTransaction(
         [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
-          for (const Selector& selector : dead) {
-            if (absl::Status d = ApplyOp(DeleteSession{selector}); !d.ok()) {
+          for (const StoredSessionKey& key : dead) {
+            if (absl::Status d =
+                    ApplyOp(DeleteSession{key, DeleteSession::Why::kExpired});
+                !d.ok()) {
               return d;
             }
           }

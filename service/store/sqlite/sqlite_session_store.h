@@ -48,6 +48,7 @@
 #include "service/store/sqlite/disk_reserve.h"
 #include "service/store/sqlite/sqlite_db.h"
 #include "service/store/sqlite/sqlite_reseal.h"
+#include "service/store/sqlite/sqlite_revocation_log.h"
 #include "service/store/sqlite/sqlite_schema.h"
 #include "service/store/sqlite/sqlite_session_rows.h"
 #include "service/store/sqlite/sqlite_store_options.h"
@@ -114,6 +115,7 @@ class SqliteSessionStore final : public SessionStore {
     SqliteStatement probe;
     std::optional<Sealer> sealer;        // with a key ring
     std::optional<SqliteReseal> reseal;  // with a key ring
+    SqliteRevocationLog revocations;
   };
 
   SqliteSessionStore(const SqliteStoreOptions& options, Connection connection,
@@ -129,6 +131,9 @@ class SqliteSessionStore final : public SessionStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   // Runs one re-seal transaction; false when the pass is over.
   bool ResealStep();
+  // Now and then, and whenever the revocation log is past its bound, one
+  // transaction removing expired revoked sessions (or the oldest entries).
+  void TrimRevocationsIfDue();
   // Ends the pass and wakes AwaitResealDone.
   void StopReseal();
   // Tells the listener when the outcome of the last write flips.
@@ -174,6 +179,10 @@ class SqliteSessionStore final : public SessionStore {
   // Only the writer thread reads or changes these.
   bool writable_ = true;
   bool low_on_space_ = false;
+  // After a write failed for space: revocations delete their rows in place
+  // (freeing pages) instead of growing the log, until a create fits again.
+  bool revoke_in_place_ = false;
+  absl::Time last_trim_ = absl::InfinitePast();
   DiskReserve reserve_;
   // What the listener was last told (or would have been), for a listener
   // registered after the store already could not write.

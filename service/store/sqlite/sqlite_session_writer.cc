@@ -96,6 +96,7 @@ void SqliteSessionStore::WriterLoop() {
     // load the pass still advances, and a write waits behind one batch at
     // most.
     if (reseal && writable_ && !ResealStep()) StopReseal();
+    if (writable_) TrimRevocationsIfDue();
   }
 }
 
@@ -136,17 +137,29 @@ void SqliteSessionStore::CommitAndAnswer(std::vector<PendingWrite> batch) {
   }
   if (low_on_space_) refuse_creates();
   absl::Status status = commit();
-  if (absl::IsResourceExhausted(status) && !low_on_space_ && OutOfDisk()) {
-    // Out of space: give back the reserve so that what frees space (and
-    // logouts) can still commit, and refuse what would only take more.
-    low_on_space_ = true;
-    reserve_.Release();
-    LogWarning(
-        "session store %s is out of space (%s): released %d reserved bytes; "
-        "creates are refused until there is room again, revocations go on",
-        options_.path, status.message(), reserve_.bytes());
+  if (absl::IsResourceExhausted(status)) {
+    if (!low_on_space_ && OutOfDisk()) {
+      // Out of disk: give back the reserve so that what frees space (and
+      // logouts) can still commit, and refuse what would only take more.
+      low_on_space_ = true;
+      reserve_.Release();
+      LogWarning(
+          "session store %s is out of space (%s): released %d reserved "
+          "bytes; creates are refused until there is room again, "
+          "revocations go on",
+          options_.path, status.message(), reserve_.bytes());
+    }
+    // Whatever ran out (the disk or --sqlite_max_db_bytes), creates cannot
+    // fit now; revocations are retried deleting rows where they are, which
+    // frees pages instead of growing the log.
+    revoke_in_place_ = true;
     refuse_creates();
     status = commit();
+  } else if (status.ok() && std::any_of(batch.begin(), batch.end(),
+                                        [](const PendingWrite& write) {
+                                          return AddsSession(write.ops);
+                                        })) {
+    revoke_in_place_ = false;  // a create fit: there is room again
   }
   if (!status.ok() && !batch.empty()) {
     LogError("write of %d operations failed: %s", batch.size(),
@@ -189,6 +202,7 @@ bool SqliteSessionStore::RegainSpace() {
   }
   if (!probe.ok()) return false;
   low_on_space_ = false;
+  revoke_in_place_ = false;
   LogInfo("session store %s has room again; creates resume", options_.path);
   return true;
 }
@@ -255,7 +269,60 @@ absl::Status SqliteSessionStore::CommitBatch(
         }
         return absl::OkStatus();
       });
-  return status.ok() ? status : WriteFailure(status);
+  if (!status.ok()) return WriteFailure(status);
+  // What the log gained (an administrator's cut may also have emptied
+  // part of it: count again then).
+  int64_t appended = 0;
+  bool recount = false;
+  for (const PendingWrite& write : batch) {
+    for (const StoreOp& op : write.ops) {
+      if (const auto* remove = std::get_if<DeleteSession>(&op)) {
+        appended +=
+            remove->why == DeleteSession::Why::kRevoked && !revoke_in_place_;
+      }
+      recount |= std::holds_alternative<DeleteIssuedBefore>(op);
+    }
+  }
+  SqliteRevocationLog& log = connection_.revocations;
+  log.Adjust(appended);
+  if (recount) {
+    absl::StatusOr<int64_t> entries =
+        connection_.db.QueryInt64("SELECT count(*) FROM revocations");
+    if (entries.ok()) log.Adjust(*entries - log.entries());
+  }
+  return status;
+}
+
+void SqliteSessionStore::TrimRevocationsIfDue() {
+  // Expired revoked sessions go every few seconds; a log past its bound
+  // loses its oldest entries batch by batch, between client batches.
+  constexpr size_t kTrimBatch = 4096;
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&db_mu_);
+  SqliteRevocationLog& log = connection_.revocations;
+  const bool over_bound =
+      log.entries() > static_cast<int64_t>(options_.max_revocation_log);
+  if (!over_bound && now - last_trim_ < options_.revocation_trim_interval) {
+    return;
+  }
+  size_t removed = 0;
+  absl::Status status = connection_.db.InWriteTransaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
+        absl::StatusOr<size_t> trimmed =
+            log.Trim(connection_.db, now, kTrimBatch, over_bound);
+        if (!trimmed.ok()) return trimmed.status();
+        removed = *trimmed;
+        return absl::OkStatus();
+      });
+  if (!status.ok()) {
+    LogWarning("trimming the revocation log of %s failed: %s", options_.path,
+               status.ToString());
+    last_trim_ = now;  // try again later, not before every batch
+    return;
+  }
+  log.Adjust(-static_cast<int64_t>(removed));
+  // A full batch means more is waiting: trim again after the next batch.
+  if (removed < kTrimBatch) last_trim_ = now;
 }
 
 absl::StatusOr<SqliteSessionStore::StoredDetails>
@@ -287,22 +354,34 @@ absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
                                             update->expected_digest, *stmt)
                     : stored.status();
   } else if (const auto* remove = std::get_if<DeleteSession>(&op)) {
-    stmt = &rows.remove;
-    s = stmt->BindBlob(":selector", SelectorBytes(remove->selector));
+    // A revocation is appended to the log (the row goes at its expiry); an
+    // expired session's row is among the oldest, deleted where it is. Out of
+    // room, revocations are deleted in place too: that frees pages.
+    const bool revoked =
+        remove->why == DeleteSession::Why::kRevoked && !revoke_in_place_;
+    stmt = revoked ? &rows.revoke : &rows.remove;
+    s = BindSessionKey(remove->key, *stmt);
+    if (s.ok() && revoked) {
+      s = stmt->BindInt64(":expire_us",
+                          absl::ToUnixMicros(remove->key.expire_time));
+    }
   } else if (const auto* cut = std::get_if<DeleteIssuedBefore>(&op)) {
     const int64_t micros = absl::ToUnixMicros(cut->cutoff);
-    s = rows.delete_before.BindInt64(":cutoff_us", micros);
-    if (s.ok()) s = rows.delete_before.Run();
-    if (!s.ok()) {
-      rows.delete_before.Reset();
-      return s;
+    for (SqliteStatement* range :
+         {&rows.delete_before, &rows.delete_revoked_before}) {
+      s = range->BindInt64(":cutoff_us", micros);
+      if (s.ok()) s = range->Run();
+      if (!s.ok()) {
+        range->Reset();
+        return s;
+      }
     }
     stmt = &rows.raise_cutoff;
     s = stmt->BindInt64(":cutoff_us", micros);
   } else {
     const auto& touch = std::get<TouchSession>(op);
     stmt = &rows.touch;
-    s = stmt->BindBlob(":selector", SelectorBytes(touch.selector));
+    s = BindSessionKey(touch.key, *stmt);
     if (s.ok()) {
       s = stmt->BindInt64(":last_active_us", absl::ToUnixMicros(touch.time));
     }

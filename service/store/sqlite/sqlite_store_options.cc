@@ -34,7 +34,11 @@ absl::Status ValidateSqliteStoreOptions(const SqliteStoreOptions& o) {
            CheckNotNegative("sqlite_busy_timeout", o.busy_timeout),
            CheckSize("sqlite_max_batch_ops", o.max_batch_ops, 1, kMaxIntOption),
            CheckPositive("sqlite_probe_interval", o.probe_interval),
+           CheckNotNegative("revocation_trim_interval",
+                            o.revocation_trim_interval),
            CheckSize("reseal_batch", o.reseal_batch_rows, 1, 1'000'000),
+           CheckSize("sqlite_max_revocation_log", o.max_revocation_log, 1,
+                     kMaxIntOption),
            CheckSize("sqlite_disk_reserve_bytes", o.disk_reserve_bytes, 0,
                      uint64_t{1} << 40),
        }) {

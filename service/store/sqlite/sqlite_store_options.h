@@ -63,6 +63,12 @@ struct SqliteStoreOptions {
   // Rows the background re-seal pass examines per transaction: small, so a
   // client write never waits long behind it.
   size_t reseal_batch_rows = 256;
+  // Most revocations kept in the revocation log (sqlite_revocation_log.h)
+  // before the oldest are worked off ahead of their expiry.
+  size_t max_revocation_log = 1'000'000;
+  // How often expired revoked sessions are removed from the log and the
+  // table (4096 at a time, between client batches).
+  absl::Duration revocation_trim_interval = absl::Seconds(10);
 };
 
 // The flag spelling of a synchronous mode ("FULL", "NORMAL"), and back (any

@@ -176,10 +176,10 @@ TEST_F(EncryptedStoreTest, DatabaseAndWalHoldNoDetailsInClear) {
       WriteAndWait(*store,
                    UpdateSession{rotated, SecretRecord(2).verifier_digest}),
       IsOk());
-  ASSERT_THAT(WriteAndWait(*store, TouchSession{SecretRecord(3).selector,
+  ASSERT_THAT(WriteAndWait(*store, TouchSession{KeyOf(SecretRecord(3)),
                                                 kNow + absl::Minutes(1)}),
               IsOk());
-  ASSERT_THAT(WriteAndWait(*store, DeleteSession{SecretRecord(4).selector}),
+  ASSERT_THAT(WriteAndWait(*store, DeleteSession{KeyOf(SecretRecord(4))}),
               IsOk());
   const std::string bytes = FileBytes();
   ASSERT_FALSE(ReadFileOrEmpty(path_ + "-wal").empty());
@@ -332,7 +332,7 @@ TEST_F(EncryptedStoreTest, WritesDuringTheResealAreNeitherLostNorUndone) {
           IsOk());
     }
     for (int n = 3; n <= kSessions; n += 50) {
-      ASSERT_THAT(WriteAndWait(*store, DeleteSession{SecretRecord(n).selector}),
+      ASSERT_THAT(WriteAndWait(*store, DeleteSession{KeyOf(SecretRecord(n))}),
                   IsOk());
       expected_notes[n] = "";
     }

@@ -129,23 +129,131 @@ TEST_F(SqliteSessionStoreTest, IssuedBeforeCutDeletesAndNeverLoadsOlderRows) {
   EXPECT_EQ(loaded[0].subject, young.subject);
 }
 
+// A revocation is appended to the log: the row stays, masked, so it never
+// loads again; once the session has expired, row and entry go together.
+TEST_F(SqliteSessionStoreTest, RevocationsAreLoggedThenTrimmedAtExpiry) {
+  SqliteStoreOptions options = Options();
+  options.revocation_trim_interval = absl::ZeroDuration();
+  // The store trims by the real clock.
+  const absl::Time now = absl::Now();
+  const SessionRecord revoked = SampleRecord(1, now);  // expires in an hour
+  const SessionRecord kept = SampleRecord(2, now);
+  {
+    auto store = Open(options);
+    ASSERT_THAT(WriteAndWait(*store, Insert(revoked)), IsOk());
+    ASSERT_THAT(WriteAndWait(*store, Insert(kept)), IsOk());
+    ASSERT_THAT(WriteAndWait(*store, DeleteSession{KeyOf(revoked)}), IsOk());
+  }
+  {
+    SqliteDb db = OtherConnection();
+    EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions"), 2);
+    EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM revocations"), 1);
+  }
+  std::vector<SessionRecord> loaded = Reload(now);
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].subject, kept.subject);
+
+  // A session that expired long ago goes, row and entry.
+  const absl::Time past = now - absl::Hours(48);
+  const SessionRecord old = SampleRecord(3, past);  // expired an hour later
+  {
+    auto store = Open(options);
+    ASSERT_THAT(WriteAndWait(*store, Insert(old)), IsOk());
+    ASSERT_THAT(WriteAndWait(*store, DeleteSession{KeyOf(old)}), IsOk());
+    // The next batch runs the trim that is due.
+    ASSERT_THAT(WriteAndWait(*store, Insert(SampleRecord(4, now))), IsOk());
+  }
+  SqliteDb db = OtherConnection();
+  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM revocations"), 1);
+  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions WHERE subject = "
+                           "'user-3'"),
+            0);
+}
+
+// A log past its bound loses its oldest entries (with their rows) early.
+TEST_F(SqliteSessionStoreTest, RevocationLogPastItsBoundIsWorkedOff) {
+  SqliteStoreOptions options = Options();
+  options.max_revocation_log = 10;
+  auto store = Open(options);
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_THAT(WriteAndWait(*store, Insert(SampleRecord(i, kNow))), IsOk());
+    ASSERT_THAT(
+        WriteAndWait(*store, DeleteSession{KeyOf(SampleRecord(i, kNow))}),
+        IsOk());
+  }
+  store.reset();
+  SqliteDb db = OtherConnection();
+  EXPECT_LE(*db.QueryInt64("SELECT count(*) FROM revocations"), 11);
+  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions"),
+            *db.QueryInt64("SELECT count(*) FROM revocations"));
+  EXPECT_TRUE(Reload().empty());
+}
+
+// Version 3 kept rows keyed by their random selector; the upgrade copies
+// every row into creation order and starts an empty log.
+TEST_F(SqliteSessionStoreTest, SchemaThreeMovesEveryRowIntoCreationOrder) {
+  {
+    SqliteDb db = OtherConnection();
+    ASSERT_THAT(db.Exec("PRAGMA journal_mode=WAL"), IsOk());
+    ASSERT_THAT(db.Exec(R"sql(
+      CREATE TABLE sessions (
+        selector BLOB PRIMARY KEY NOT NULL, verifier_sha256 BLOB NOT NULL,
+        subject TEXT NOT NULL, create_us INTEGER NOT NULL,
+        expire_us INTEGER NOT NULL, idle_timeout_us INTEGER NOT NULL,
+        last_active_us INTEGER NOT NULL, data BLOB NOT NULL,
+        rotated_sha256 BLOB NOT NULL, key_id TEXT, request_key BLOB,
+        request_binding BLOB) WITHOUT ROWID;
+      CREATE TABLE settings (name TEXT PRIMARY KEY NOT NULL,
+        value BLOB NOT NULL, key_id TEXT) WITHOUT ROWID;
+      CREATE TABLE write_probe (payload BLOB NOT NULL);
+      PRAGMA user_version = 3;)sql"),
+                IsOk());
+    for (int i = 0; i < 50; ++i) {
+      const SessionRecord record =
+          SampleRecord(i, kNow + absl::Seconds(50 - i));
+      absl::StatusOr<SqliteStatement> insert = db.Prepare(
+          "INSERT INTO sessions VALUES (?1, zeroblob(32), ?2, ?3, ?4, 0, ?3, "
+          "?5, x'', NULL, x'6b6b', x'6262')");
+      ASSERT_THAT(insert, IsOk());
+      ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
+                                                  record.selector.end())),
+                  IsOk());
+      ASSERT_THAT(insert->BindText(2, record.subject), IsOk());
+      ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.create_time)),
+                  IsOk());
+      ASSERT_THAT(insert->BindInt64(4, absl::ToUnixMicros(record.expire_time)),
+                  IsOk());
+      ASSERT_THAT(insert->BindBlob(5, record.details.encoded()), IsOk());
+      ASSERT_THAT(insert->Run(), IsOk());
+    }
+  }
+  std::vector<SessionRecord> loaded = Reload();
+  ASSERT_EQ(loaded.size(), 50u);
+  for (size_t i = 1; i < loaded.size(); ++i) {
+    EXPECT_LE(loaded[i - 1].create_time, loaded[i].create_time);
+  }
+  EXPECT_EQ(loaded[0].request_key, "kk");
+  SqliteDb db = OtherConnection();
+  EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
+            SqliteSessionStore::kSchemaVersion);
+  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM revocations"), 0);
+}
+
 TEST_F(SqliteSessionStoreTest, DeleteAndTouchPersist) {
   {
     auto store = Open();
     ASSERT_THAT(WriteAndWait(*store, Insert(SampleRecord(1, kNow))), IsOk());
     ASSERT_THAT(WriteAndWait(*store, Insert(SampleRecord(2, kNow))), IsOk());
     ASSERT_THAT(
-        WriteAndWait(*store, DeleteSession{SampleRecord(1, kNow).selector}),
+        WriteAndWait(*store, DeleteSession{KeyOf(SampleRecord(1, kNow))}),
         IsOk());
-    ASSERT_THAT(
-        WriteAndWait(*store, TouchSession{SampleRecord(2, kNow).selector,
-                                          kNow + absl::Minutes(5)}),
-        IsOk());
+    ASSERT_THAT(WriteAndWait(*store, TouchSession{KeyOf(SampleRecord(2, kNow)),
+                                                  kNow + absl::Minutes(5)}),
+                IsOk());
     // An older touch never moves the stored time back.
-    ASSERT_THAT(
-        WriteAndWait(*store, TouchSession{SampleRecord(2, kNow).selector,
-                                          kNow + absl::Minutes(1)}),
-        IsOk());
+    ASSERT_THAT(WriteAndWait(*store, TouchSession{KeyOf(SampleRecord(2, kNow)),
+                                                  kNow + absl::Minutes(1)}),
+                IsOk());
   }
   std::vector<SessionRecord> loaded = Reload();
   ASSERT_EQ(loaded.size(), 1u);

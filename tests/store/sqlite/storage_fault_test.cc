@@ -95,7 +95,7 @@ TEST_F(StorageFaultTest, SizeLimitActsAsAFullDiskAndRecovers) {
   const int full_at = n;
   for (int i = 0; i < full_at - 10; ++i) {
     ASSERT_THAT(
-        WriteAndWait(*store, DeleteSession{SampleRecord(i, kNow).selector}),
+        WriteAndWait(*store, DeleteSession{KeyOf(SampleRecord(i, kNow))}),
         IsOk());
     auto it = std::find(acknowledged_.begin(), acknowledged_.end(),
                         "user-" + std::to_string(i));
@@ -144,7 +144,7 @@ TEST_F(StorageFaultTest, OnAFullDiskCreatesStopButRevocationsGoOn) {
   // Logouts (and the sweeper's deletes) still commit.
   for (int i = 0; i < 20; ++i) {
     ASSERT_THAT(
-        WriteAndWait(*store, DeleteSession{SampleRecord(i, kNow).selector}),
+        WriteAndWait(*store, DeleteSession{KeyOf(SampleRecord(i, kNow))}),
         IsOk())
         << "revocation " << i;
     acknowledged_.erase(std::find(acknowledged_.begin(), acknowledged_.end(),
