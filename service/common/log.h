@@ -4,11 +4,24 @@
 // single write(2), so lines from concurrent threads never interleave.
 // Never pass a token or verifier here: log the public session id instead.
 //
+// A log line can never span two lines: LogLine escapes every control
+// character and every byte that is not valid UTF-8 in the message (a newline
+// becomes the two characters `\n`). On top of that, every string that comes
+// from outside (a caller's identity, a `:path`, a subject, a user agent, a
+// request id, a certificate name, a peer address) is logged as Quoted(text):
+// double-quoted, escaped and bounded, so a reader can tell the value apart
+// from the message around it.
+//
 // Example:
 //   LogInfo("serving on %s", address);
+//   LogWarning("permission denied: caller %s may not call %s",
+//              Quoted(caller), Quoted(path));
 
 #ifndef SESSIOND_SERVICE_COMMON_LOG_H_
 #define SESSIOND_SERVICE_COMMON_LOG_H_
+
+#include <cstddef>
+#include <string>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
@@ -17,8 +30,43 @@ namespace sessiond {
 
 enum class LogLevel { kInfo, kWarning, kError };
 
-// Writes one complete line to stderr.
+// Writes one complete line to stderr, with the message escaped as
+// EscapeLogMessage does.
 void LogLine(LogLevel level, absl::string_view message);
+
+// The most bytes of a Quoted value that are logged; the rest is counted.
+inline constexpr size_t kMaxQuotedBytes = 256;
+
+// Quoted renders an outside string in a log line: `"` + text + `"`, with `"`
+// and `\` escaped, control characters as `\n`, `\r`, `\t` or `\xHH`, every
+// byte that is not valid UTF-8 as `\xHH`, and the Unicode line separators and
+// bidirectional overrides as `\uHHHH`. A value longer than kMaxQuotedBytes
+// is cut there (at a character boundary) and followed by `...(N bytes)`,
+// N being its whole length. Use it as a `%s` argument of LogInfo, LogWarning,
+// LogError or absl::StrFormat; it holds a view of `text`, so use it within
+// that call.
+class Quoted {
+ public:
+  explicit Quoted(absl::string_view text) : text_(text) {}
+
+  friend absl::FormatConvertResult<absl::FormatConversionCharSet::kString>
+  AbslFormatConvert(const Quoted& quoted, const absl::FormatConversionSpec&,
+                    absl::FormatSink* sink) {
+    sink->Append(QuoteForLog(quoted.text_));
+    return {true};
+  }
+
+  // The rendering described above.
+  static std::string QuoteForLog(absl::string_view text);
+
+ private:
+  absl::string_view text_;
+};
+
+// EscapeLogMessage returns `message` with every control character and every
+// byte that is not valid UTF-8 escaped as Quoted does; quotes and
+// backslashes are left alone, so a Quoted value inside it is unchanged.
+std::string EscapeLogMessage(absl::string_view message);
 
 template <typename... Args>
 void LogInfo(const absl::FormatSpec<Args...>& format, const Args&... args) {
