@@ -139,6 +139,10 @@ std::vector<std::string> CallerIdentity(const grpc::AuthContext& context) {
   return identities;
 }
 
+PolicyProcessor::PolicyProcessor(AccessPolicy policy, const Clock& clock)
+    : policy_(std::move(policy)),
+      denials_log_(clock, LogLevel::kWarning, "permission-denied lines") {}
+
 grpc::Status PolicyProcessor::Process(const InputMetadata& auth_metadata,
                                       grpc::AuthContext* context,
                                       OutputMetadata*, OutputMetadata*) {
@@ -148,16 +152,30 @@ grpc::Status PolicyProcessor::Process(const InputMetadata& auth_metadata,
           ? absl::string_view()
           : absl::string_view(path_entry->second.data(),
                               path_entry->second.size());
-  std::vector<std::string> identities = CallerIdentity(*context);
+  return Check(CallerIdentity(*context), path);
+}
+
+grpc::Status PolicyProcessor::Check(const std::vector<std::string>& identities,
+                                    absl::string_view path) {
   if (identities.empty()) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "a client certificate is required");
   }
   if (policy_.Allows(identities, path)) return grpc::Status::OK;
-  const std::string caller = absl::StrJoin(identities, ",");
-  LogWarning("permission denied: caller %s may not call %s", caller, path);
+  // Certificate names and the path are the caller's own text: quoted in the
+  // log, so neither can pass for a log line of its own.
+  const std::string caller = absl::StrJoin(
+      identities, ",", [](std::string* out, const std::string& identity) {
+        absl::StrAppend(out, Quoted::QuoteForLog(identity));
+      });
+  const std::string key = absl::StrCat("caller ", caller);
+  if (denials_log_.Admit({{key, kDenialLinesPerCaller}})) {
+    LogWarning("permission denied: caller %s may not call %s", caller,
+               Quoted(path));
+  }
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                      absl::StrCat("caller ", caller, " may not call ", path));
+                      absl::StrCat("caller ", absl::StrJoin(identities, ","),
+                                   " may not call ", path));
 }
 
 }  // namespace sessiond

@@ -27,6 +27,7 @@
 
 #include <grpcpp/security/auth_metadata_processor.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "service/common/clock.h"
+#include "service/common/log_rate_limiter.h"
 
 namespace sessiond {
 
@@ -61,10 +64,17 @@ class AccessPolicy {
 };
 
 // PolicyProcessor enforces an AccessPolicy on every call of a TLS server,
-// before any service sees it.
+// before any service sees it. Each denial is logged with the caller's
+// identities and the method path quoted (both come from outside), at most
+// kDenialLinesPerCaller lines per caller per minute; the rest are counted in
+// one summary line.
 class PolicyProcessor final : public grpc::AuthMetadataProcessor {
  public:
-  explicit PolicyProcessor(AccessPolicy policy) : policy_(std::move(policy)) {}
+  // Denial lines logged per caller per minute.
+  static constexpr int64_t kDenialLinesPerCaller = 5;
+
+  // `clock` (for the log's rate limit) must outlive the processor.
+  PolicyProcessor(AccessPolicy policy, const Clock& clock);
 
   bool IsBlocking() const override { return false; }
 
@@ -73,8 +83,15 @@ class PolicyProcessor final : public grpc::AuthMetadataProcessor {
                        OutputMetadata* consumed_auth_metadata,
                        OutputMetadata* response_metadata) override;
 
+  // Check is Process once the caller's identities and the method path are
+  // known: OK, UNAUTHENTICATED without an identity, or PERMISSION_DENIED
+  // (logged).
+  grpc::Status Check(const std::vector<std::string>& identities,
+                     absl::string_view path);
+
  private:
   const AccessPolicy policy_;
+  LogRateLimiter denials_log_;
 };
 
 // CallerIdentity returns the identities of an authenticated caller, each

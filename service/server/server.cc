@@ -55,7 +55,7 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
 // Checks the transport security options against the listen address and
 // builds the listening credentials, with the access policy when one is set.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& options) {
+    const ServerOptions& options, const Clock& clock) {
   if (!options.tls.enabled() && !IsLoopback(options.listen)) {
     if (!options.insecure) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -78,7 +78,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     absl::StatusOr<AccessPolicy> policy =
         AccessPolicy::Load(options.policy_file);
     if (!policy.ok()) return policy.status();
-    processor = std::make_shared<PolicyProcessor>(std::move(*policy));
+    processor = std::make_shared<PolicyProcessor>(std::move(*policy), clock);
   }
   return MakeServerCredentials(options.tls, std::move(processor));
 }
@@ -132,7 +132,7 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
         options.cookie.name);
   }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      Credentials(options);
+      Credentials(options, clock);
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SessionServer> server(
       new SessionServer(options, manager_options, std::move(store), clock));

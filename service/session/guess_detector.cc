@@ -28,7 +28,7 @@ bool GuessDetector::RecordFailure(absl::string_view caller) {
   LogWarning(
       "suspected token guessing: caller %s failed %d validations within %s "
       "(malformed or unknown tokens)",
-      caller, count, absl::FormatDuration(options_.window));
+      Quoted(caller), count, absl::FormatDuration(options_.window));
   return true;
 }
 

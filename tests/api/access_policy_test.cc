@@ -1,13 +1,22 @@
 #include "service/api/access_policy.h"
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "session/v1/session.pb.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/log_capture.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
 namespace {
+
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
 constexpr char kCreate[] = "/session.v1.SessionService/CreateSession";
 constexpr char kValidate[] = "/session.v1.SessionService/ValidateSession";
@@ -98,6 +107,43 @@ TEST(AccessPolicyTest, MistakesAreErrorsWithLineNumbers) {
     EXPECT_THAT(policy, StatusIs(absl::StatusCode::kInvalidArgument)) << c.text;
     EXPECT_NE(policy.status().message().find(c.message), std::string::npos)
         << c.text << " -> " << policy.status();
+  }
+}
+
+TEST(PolicyProcessorTest, DenialsAreQuotedAndLimitedPerCaller) {
+  absl::StatusOr<AccessPolicy> policy =
+      AccessPolicy::Parse("sidecar: ValidateSession\n");
+  ASSERT_THAT(policy, IsOk());
+  FakeClock clock;
+  PolicyProcessor processor(*std::move(policy), clock);
+  LogCapture log;
+  EXPECT_TRUE(processor.Check({"sidecar"}, kValidate).ok());
+  EXPECT_EQ(processor.Check({}, kValidate).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(log.Lines(), IsEmpty());  // only denials are logged
+  const std::string forging =
+      "/a\n2026-11-30T08:00:00.000Z INFO session A revoked";
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(processor.Check({"sidecar", "x\"y"}, forging).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(processor.Check({"other"}, kCreate).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  std::vector<std::string> lines = log.Lines();
+  ASSERT_THAT(lines, SizeIs(PolicyProcessor::kDenialLinesPerCaller + 1));
+  EXPECT_THAT(lines[0],
+              EndsWith(" WARNING permission denied: caller \"sidecar\","
+                       "\"x\\\"y\" may not call \"/a\\n2026-11-30T08:00:00."
+                       "000Z INFO session A revoked\""));
+  EXPECT_THAT(lines.back(), HasSubstr("caller \"other\" may not call"));
+  clock.Advance(absl::Minutes(1));
+  processor.Check({"sidecar", "x\"y"}, kCreate);
+  EXPECT_THAT(log.LinesWith("suppressed"),
+              ElementsAre(EndsWith("suppressed 95 permission-denied lines in "
+                                   "the 1m from 2026-09-21T14:13:20Z: caller "
+                                   "\"sidecar\",\"x\\\"y\" (95)")));
+  for (const std::string& line : log.Lines()) {
+    EXPECT_TRUE(IsLogLine(line)) << line;
   }
 }
 

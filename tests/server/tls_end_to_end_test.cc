@@ -15,14 +15,18 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "service/server/server.h"
 #include "service/store/memory_session_store.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/log_capture.h"
 #include "tests/testing/raw_connection.h"
 #include "tests/testing/test_util.h"
 
@@ -30,6 +34,12 @@ namespace sessiond {
 namespace {
 
 using session::v1::SessionService;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Ge;
+using ::testing::HasSubstr;
+using ::testing::Le;
+using ::testing::SizeIs;
 
 // Certificates from scripts/make-test-certs, made once for the whole suite.
 class TlsTest : public ::testing::Test {
@@ -232,6 +242,41 @@ TEST_F(TlsTest, PolicyAllowsEachIdentityExactlyItsCalls) {
   EXPECT_EQ(CreateCode(TlsChannel("login")), grpc::StatusCode::OK);
   EXPECT_EQ(CreateCode(TlsChannel("sidecar")),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(TlsTest, DenialsAreLoggedQuotedAndAFewTimesAMinutePerCaller) {
+  const std::string policy = certs_->File("denials.txt");
+  std::ofstream(policy) << "sidecar.internal: ValidateSession\n"
+                           "admin.internal: ListSessions\n";
+  ServerOptions options = MtlsOptions();
+  options.policy_file = policy;
+  ASSERT_THAT(Start(options), IsOk());
+  const std::string create = "/session.v1.SessionService/CreateSession";
+  LogCapture log;
+  std::shared_ptr<grpc::Channel> sidecar = TlsChannel("sidecar");
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(CallCode(sidecar, create), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  std::vector<std::string> denials = log.LinesWith("permission denied");
+  ASSERT_THAT(denials, SizeIs(AllOf(Ge(1), Le(5))));
+  EXPECT_THAT(denials[0],
+              HasSubstr(" WARNING permission denied: caller "
+                        "\"sidecar.internal\" may not call "
+                        "\"/session.v1.SessionService/CreateSession\""));
+  // Another caller is not silenced by the first.
+  EXPECT_EQ(CallCode(TlsChannel("admin"), create),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(log.LinesWith("caller \"admin.internal\""), SizeIs(1));
+  // A minute on, one line says how many were left out.
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(CallCode(sidecar, create), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(log.LinesWith("suppressed"),
+              ElementsAre(HasSubstr(
+                  absl::StrCat("suppressed ", 50 - denials.size(),
+                               " permission-denied lines in the 1m from "))));
+  for (const std::string& line : log.Lines()) {
+    EXPECT_TRUE(IsLogLine(line)) << line;
+  }
 }
 
 TEST_F(TlsTest, BadCertificateFilesStopStartup) {
