@@ -90,7 +90,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
     grpc::CallbackServerContext* context,
     const session::v1::ValidateSessionRequest* request,
     session::v1::ValidateSessionResponse* response) {
-  Validation verdict = manager_.Validate(request->token());
+  Validation verdict = manager_.Validate(
+      request->token(), [context] { return CallerOf(context); });
   if (verdict.reason == InvalidReason::kMalformed ||
       verdict.reason == InvalidReason::kUnknown) {
     guesses_.RecordFailure(CallerOf(context));
@@ -145,7 +146,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RotateSession(
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_.Rotate(request->token(), std::move(attributes),
-                  AnswerIssued(reactor, response));
+                  AnswerIssued(reactor, response),
+                  [context] { return CallerOf(context); });
   return reactor;
 }
 

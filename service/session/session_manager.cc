@@ -9,6 +9,8 @@
 #include "service/common/log.h"
 
 namespace sessiond {
+std::string UnknownCaller() { return std::string(); }
+
 SessionManager::SessionManager(SessionStore& store, const Clock& clock,
                                ManagerOptions options,
                                CompletionExecutor* completions)
@@ -18,6 +20,7 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
       options_(std::move(options)),
       codec_(options_.token_prefix),
       session_bytes_budget_(SessionBytesBudget(options_)),
+      reuse_log_(clock, LogLevel::kWarning, "token reuse warnings"),
       idempotency_(IdempotencyLimits{options_.idempotency_window,
                                      options_.max_idempotency_entries,
                                      options_.max_idempotency_bytes}) {
@@ -78,7 +81,8 @@ absl::Status SessionManager::Load() {
   return absl::OkStatus();
 }
 
-Validation SessionManager::Validate(absl::string_view token_text) {
+Validation SessionManager::Validate(absl::string_view token_text,
+                                    CallerFn caller) {
   Validation verdict;
   absl::StatusOr<Token> token = codec_.Parse(token_text);
   if (!token.ok()) {
@@ -94,7 +98,7 @@ Validation SessionManager::Validate(absl::string_view token_text) {
   }
   if (!SameDigest(digest, session->record().verifier_digest)) {
     if (WasRotatedOut(session->record(), digest)) {
-      OnReuse(session);
+      OnReuse(session, caller);
       verdict.reason = InvalidReason::kReused;
     } else {
       verdict.reason = InvalidReason::kUnknown;
@@ -120,22 +124,32 @@ Validation SessionManager::Validate(absl::string_view token_text) {
   return verdict;
 }
 
-void SessionManager::OnReuse(const LiveSessionPtr& session) {
+void SessionManager::OnReuse(const LiveSessionPtr& session, CallerFn caller) {
   const int64_t count = reuse_count_.fetch_add(1) + 1;
   const std::string id = EncodeSessionId(session->record().selector);
+  // The caller's name comes from its certificate or its address: quoted.
+  const std::string by = Quoted::QuoteForLog(caller());
+  // One client can present the same token thousands of times a second.
+  const bool log =
+      reuse_log_.Admit({{absl::StrCat("session ", id), kReuseLinesPerSession},
+                        {absl::StrCat("caller ", by), kReuseLinesPerCaller}});
   if (!options_.revoke_on_reuse) {
-    LogWarning(
-        "session %s: a rotated-out token was presented again (reuse %d since "
-        "start)",
-        id, count);
+    if (log) {
+      LogWarning(
+          "session %s: a rotated-out token was presented again by caller %s "
+          "(reuse %d since start)",
+          id, by, count);
+    }
     return;
   }
-  LogWarning(
-      "session %s: a rotated-out token was presented again (reuse %d since "
-      "start); revoking the session (--revoke_on_reuse)",
-      id, count);
-  Revoke(session, [id](absl::StatusOr<bool> revoked) {
-    if (!revoked.ok()) {
+  if (log) {
+    LogWarning(
+        "session %s: a rotated-out token was presented again by caller %s "
+        "(reuse %d since start); revoking the session (--revoke_on_reuse)",
+        id, by, count);
+  }
+  Revoke(session, [id, log](absl::StatusOr<bool> revoked) {
+    if (!revoked.ok() && log) {
       LogError("session %s: revoke after reuse failed: %s", id,
                revoked.status().ToString());
     }
@@ -144,7 +158,7 @@ void SessionManager::OnReuse(const LiveSessionPtr& session) {
 
 void SessionManager::Rotate(absl::string_view token_text,
                             std::optional<Attributes> attributes,
-                            CreateCallback done) {
+                            CreateCallback done, CallerFn caller) {
   absl::StatusOr<Token> token = codec_.Parse(token_text);
   if (!token.ok()) {
     std::move(done)(absl::InvalidArgumentError(
@@ -162,7 +176,7 @@ void SessionManager::Rotate(absl::string_view token_text,
   const absl::Time now = clock_.Now();
   if (old == nullptr || !SameDigest(digest, old->record().verifier_digest)) {
     if (old != nullptr && WasRotatedOut(old->record(), digest)) {
-      OnReuse(old);
+      OnReuse(old, caller);
       std::move(done)(absl::NotFoundError(
           "this token was already rotated out; the session did not change"));
       return;

@@ -31,12 +31,14 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/common/clock.h"
 #include "service/common/completion_executor.h"
+#include "service/common/log_rate_limiter.h"
 #include "service/common/session_record.h"
 #include "service/session/idempotency_cache.h"
 #include "service/session/live_session.h"
@@ -100,6 +102,15 @@ using IssuedBeforeCallback =
 // The name of the store secret request digests are made with.
 inline constexpr char kRequestDigestSecretName[] = "request-digest";
 
+// Who makes a call, as the edge names it (a certificate identity, else the
+// peer's address): worked out only when a log line needs it, since that
+// costs the edge a few allocations. Called, if at all, before the method it
+// is given to returns.
+using CallerFn = absl::FunctionRef<std::string()>;
+
+// The caller of a call whose edge does not say (tests, tools): "".
+std::string UnknownCaller();
+
 // Thread-safe. Callbacks may run on the caller's thread, a store thread, or
 // the completion executor given to the constructor.
 class SessionManager {
@@ -132,13 +143,15 @@ class SessionManager {
   // Rotate gives the live session of `token` a new token (same id) and kills
   // the old one at once. `attributes`, when set, replace the session's.
   // INVALID_ARGUMENT if malformed, NOT_FOUND if no live session has this
-  // token (a rotated-out token also counts as a reuse).
+  // token (a rotated-out token also counts as a reuse, logged with `caller`).
   void Rotate(absl::string_view token, std::optional<Attributes> attributes,
-              CreateCallback done);
+              CreateCallback done, CallerFn caller = &UnknownCaller);
 
   // Validate checks a token using memory only. An invalid session is a
-  // verdict, not an error. A valid check marks the session active.
-  Validation Validate(absl::string_view token);
+  // verdict, not an error. A valid check marks the session active. A
+  // rotated-out token is logged with `caller` (see kReuseLinesPerSession).
+  Validation Validate(absl::string_view token,
+                      CallerFn caller = &UnknownCaller);
 
   // RevokeByToken ends the session of `token`. INVALID_ARGUMENT if the token
   // is malformed; a wrong secret for a real id matches nothing, as if the id
@@ -174,6 +187,13 @@ class SessionManager {
   size_t live_count() const { return index_.size(); }
   // Rotated-out tokens presented again since start.
   int64_t reuse_count() const { return reuse_count_.load(); }
+
+  // Each presentation of a rotated-out token is counted, but logged at most
+  // this many times a minute per session, and per caller; the rest are
+  // counted in one summary line a minute. A caller's budget is larger, so
+  // one session presented again and again does not hide the next session.
+  static constexpr int64_t kReuseLinesPerSession = 3;
+  static constexpr int64_t kReuseLinesPerCaller = 20;
   const TokenCodec& codec() const { return codec_; }
 
  private:
@@ -199,7 +219,7 @@ class SessionManager {
   enum class Liveness { kLive, kExpired, kIdleExpired, kRevoked };
   Liveness LivenessOf(const LiveSession& session, absl::Time now) const;
   // Handles a token whose digest matched a rotated-out one.
-  void OnReuse(const LiveSessionPtr& session);
+  void OnReuse(const LiveSessionPtr& session, CallerFn caller);
   void Revoke(LiveSessionPtr session, RevokeCallback done);
 
   SessionStore& store_;
@@ -219,6 +239,7 @@ class SessionManager {
   // delete covers them; after a restart the store never loads them.
   std::atomic<int64_t> issued_before_micros_{
       std::numeric_limits<int64_t>::min()};
+  LogRateLimiter reuse_log_;
   IdempotencyCache idempotency_;
   // Keyed digests of idempotency keys and bindings; set by the constructor
   // and replaced by Load (before serving) with the store's secret. Null only
