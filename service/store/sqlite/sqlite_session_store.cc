@@ -166,7 +166,10 @@ SqliteSessionStore::SqliteSessionStore(const SqliteStoreOptions& options,
       low_on_space_(low_on_space),
       reserve_(options.path + "-reserve", options.disk_reserve_bytes,
                options.free_bytes),
-      reported_writable_(!low_on_space) {
+      reported_writable_(!low_on_space),
+      write_errors_log_(
+          options.clock != nullptr ? *options.clock : system_clock_,
+          LogLevel::kError, "store write errors") {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 

@@ -43,6 +43,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/common/clock.h"
+#include "service/common/log_rate_limiter.h"
 #include "service/store/sealer.h"
 #include "service/store/session_store.h"
 #include "service/store/sqlite/disk_reserve.h"
@@ -100,6 +102,11 @@ class SqliteSessionStore final : public SessionStore {
 
   // The schema version this build writes (sqlite_schema.h).
   static constexpr int64_t kSchemaVersion = kSqliteSchemaVersion;
+
+  // While the store cannot write, every batch of client writes fails: each
+  // cause of failure is logged at most this many times a minute, the rest
+  // counted in one summary line a minute.
+  static constexpr int64_t kWriteErrorLinesPerCause = 5;
 
  private:
   struct PendingWrite {
@@ -187,6 +194,8 @@ class SqliteSessionStore final : public SessionStore {
   // What the listener was last told (or would have been), for a listener
   // registered after the store already could not write.
   std::atomic<bool> reported_writable_{true};
+  const SystemClock system_clock_;
+  LogRateLimiter write_errors_log_;
   absl::Mutex listener_mu_;
   absl::AnyInvocable<void(bool)> listener_ ABSL_GUARDED_BY(listener_mu_);
 

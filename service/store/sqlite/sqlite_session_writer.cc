@@ -161,7 +161,9 @@ void SqliteSessionStore::CommitAndAnswer(std::vector<PendingWrite> batch) {
                                         })) {
     revoke_in_place_ = false;  // a create fit: there is room again
   }
-  if (!status.ok() && !batch.empty()) {
+  if (!status.ok() && !batch.empty() &&
+      write_errors_log_.Admit(
+          {{status.ToString(), kWriteErrorLinesPerCause}})) {
     LogError("write of %d operations failed: %s", batch.size(),
              status.ToString());
   }

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/common/clock.h"
 #include "service/store/key_ring.h"
 
 namespace sessiond {
@@ -69,6 +70,9 @@ struct SqliteStoreOptions {
   // How often expired revoked sessions are removed from the log and the
   // table (4096 at a time, between client batches).
   absl::Duration revocation_trim_interval = absl::Seconds(10);
+  // Time source of the log's rate limit on write errors; null means the
+  // system clock. For tests; must outlive the store.
+  const Clock* clock = nullptr;
 };
 
 // The flag spelling of a synchronous mode ("FULL", "NORMAL"), and back (any

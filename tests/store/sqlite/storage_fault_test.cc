@@ -10,15 +10,22 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite/sqlite_db.h"
 #include "service/store/sqlite/sqlite_session_store.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/fault_vfs.h"
+#include "tests/testing/log_capture.h"
 #include "tests/testing/store_test_util.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
 namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
 // A disk with this much room past what a fresh store and its reserve hold.
@@ -153,6 +160,35 @@ TEST_F(StorageFaultTest, OnAFullDiskCreatesStopButRevocationsGoOn) {
   // Once there is room again, creates resume.
   FaultVfs::SetDiskCapacity(dir_.path(), 0);
   EXPECT_THAT(Put(*store, n++), IsOk());
+  store.reset();
+  ExpectExactlyTheAcknowledged();
+}
+
+// While the disk keeps failing every client write fails: the log says so a
+// few times a minute, then once how many failures it left out. (A full disk
+// is logged once, when creates stop: see the test above.)
+TEST_F(StorageFaultTest, PersistentWriteErrorsLogAFewLinesAMinute) {
+  FakeClock clock;
+  SqliteStoreOptions options = Options();
+  options.clock = &clock;
+  std::unique_ptr<SqliteSessionStore> store = Open(options);
+  FaultVfs::Arm(FaultVfs::kWrite, 0, /*persistent=*/true);
+  LogCapture log;
+  for (int n = 0; n < 50; ++n) {
+    EXPECT_THAT(Put(*store, n), StatusIs(absl::StatusCode::kUnavailable));
+  }
+  std::vector<std::string> errors = log.LinesWith("operations failed");
+  ASSERT_THAT(errors, SizeIs(SqliteSessionStore::kWriteErrorLinesPerCause));
+  EXPECT_THAT(errors[0], HasSubstr(" ERROR write of 1 operations failed: "
+                                   "UNAVAILABLE: session store cannot write"));
+  clock.Advance(absl::Minutes(1));
+  EXPECT_THAT(Put(*store, 50), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(log.LinesWith("suppressed"),
+              ElementsAre(HasSubstr("ERROR suppressed 45 store write errors in "
+                                    "the 1m from 2026-09-21T14:13:20Z: "
+                                    "UNAVAILABLE: session store cannot write")));
+  FaultVfs::Disarm();
+  EXPECT_THAT(Put(*store, 51), IsOk());
   store.reset();
   ExpectExactlyTheAcknowledged();
 }
