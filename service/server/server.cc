@@ -111,6 +111,7 @@ SessionServer::SessionServer(const ServerOptions& options,
                              const ManagerOptions& manager_options,
                              SessionStorePtr store, const Clock& clock)
     : options_(options),
+      library_logs_(clock),
       store_(std::move(store)),
       manager_(*store_, clock, manager_options, &completions_),
       guesses_(clock, options.guesses),

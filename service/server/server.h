@@ -36,6 +36,7 @@
 #include "service/api/session_service.h"
 #include "service/common/clock.h"
 #include "service/server/connection_listener.h"
+#include "service/server/library_logs.h"
 #include "service/server/server_options.h"
 #include "service/session/session_manager.h"
 #include "service/store/session_store.h"
@@ -73,6 +74,8 @@ class SessionServer {
   bool SweepUntilDone();
 
   const ServerOptions options_;
+  // protobuf's and gRPC's log lines, through sessiond's log.
+  LibraryLogs library_logs_;
   SessionStorePtr store_;
   // Answers write RPCs off the store's writer thread (see SessionManager).
   CompletionExecutor completions_;
