@@ -7,8 +7,8 @@
 // once when gRPC releases the holder after the call finished.
 //
 // Example:
-//   ArenaMessageAllocator<ValidateSessionRequest, ValidateSessionResponse> a;
-//   service.SetMessageAllocatorFor_ValidateSession(&a);  // outlives the server
+//   ArenaMessageAllocator<CreateSessionRequest, CreateSessionResponse> a;
+//   service.SetMessageAllocatorFor_CreateSession(&a);  // outlives the server
 
 #ifndef SESSIOND_SERVICE_API_ARENA_MESSAGE_ALLOCATOR_H_
 #define SESSIOND_SERVICE_API_ARENA_MESSAGE_ALLOCATOR_H_

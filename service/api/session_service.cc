@@ -1,11 +1,15 @@
 #include "service/api/session_service.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include <optional>
 #include <utility>
 
+#include "google/protobuf/arena.h"
 #include "service/api/access_policy.h"
 #include "service/api/grpc_status.h"
 #include "service/api/session_proto.h"
+#include "service/api/validate_wire.pb.h"
 
 namespace sessiond {
 namespace {
@@ -31,6 +35,19 @@ std::string CallerOf(grpc::CallbackServerContext* context) {
   return peer;
 }
 
+// Parses an encoded message, usually received in one slice, without copying
+// it then.
+bool ParseBytes(const grpc::ByteBuffer& bytes,
+                google::protobuf::MessageLite& message) {
+  if (!bytes.Valid()) return true;  // an empty message: every field unset
+  grpc::Slice slice;
+  if (!bytes.TrySingleSlice(&slice).ok() &&
+      !bytes.DumpToSingleSlice(&slice).ok()) {
+    return false;
+  }
+  return message.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
+}
+
 }  // namespace
 
 SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
@@ -40,7 +57,6 @@ SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
       guesses_(guesses),
       cookie_policy_(std::move(cookie_policy)) {
   SetMessageAllocatorFor_CreateSession(&create_allocator_);
-  SetMessageAllocatorFor_ValidateSession(&validate_allocator_);
   SetMessageAllocatorFor_RevokeSession(&revoke_allocator_);
   SetMessageAllocatorFor_RotateSession(&rotate_allocator_);
   SetMessageAllocatorFor_RevokeSubjectSessions(&revoke_subject_allocator_);
@@ -87,9 +103,26 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
-    grpc::CallbackServerContext* context,
-    const session::v1::ValidateSessionRequest* request,
-    session::v1::ValidateSessionResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  // The call is answered before this returns, so request and response live
+  // on an arena whose first block is on the stack: no allocation for them
+  // unless a session's attributes overflow it.
+  alignas(16) char block[2048];
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = block;
+  arena_options.initial_block_size = sizeof(block);
+  google::protobuf::Arena arena(arena_options);
+  auto* request = google::protobuf::Arena::CreateMessage<
+      sessiond::api::ValidateSessionWireRequest>(&arena);
+  auto* response = google::protobuf::Arena::CreateMessage<
+      session::v1::ValidateSessionResponse>(&arena);
+  if (!ParseBytes(*request_bytes, *request)) {
+    return FinishNow(context,
+                     grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  "the request is not a ValidateSessionRequest "
+                                  "in protobuf encoding"));
+  }
   Validation verdict = manager_.Validate(
       request->token(), [context] { return CallerOf(context); });
   if (verdict.reason == InvalidReason::kMalformed ||
@@ -99,7 +132,12 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
   response->set_valid(verdict.valid());
   response->set_reason(ToProto(verdict.reason));
   if (verdict.valid()) ToProto(*verdict.session, response->mutable_session());
-  return FinishNow(context, grpc::Status::OK);
+  bool own_buffer = false;
+  grpc::Status encoded = grpc::SerializationTraits<
+      session::v1::ValidateSessionResponse>::Serialize(*response,
+                                                       response_bytes,
+                                                       &own_buffer);
+  return FinishNow(context, encoded);
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(

@@ -8,14 +8,21 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "service/server/library_logs.h"
+#include "tests/testing/log_capture.h"
 #include "tests/testing/loopback_fixture.h"
 
 namespace sessiond {
 namespace {
 
 using session::v1::InvalidReason;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
 // The expected answer: an RPC status code, plus for ValidateSession the
 // verdict's reason.
@@ -56,13 +63,19 @@ class HostileInputTest : public LoopbackTest {
     return {status.error_code(), response.reason()};
   }
 
-  // A request whose `subject` is raw bytes, bypassing the client library's
-  // own UTF-8 handling, so the server meets exactly these bytes.
-  Expect RawCreateAnswer(const std::string& subject_bytes) {
+  // A request whose field 1 (CreateSession's `subject`, the `token` of
+  // ValidateSession, RevokeSession and RotateSession) is `bytes`, under 128.
+  static std::string Field1(const std::string& bytes) {
     std::string wire;
-    wire.push_back(0x0a);  // field 1 (subject), length-delimited
-    wire.push_back(static_cast<char>(subject_bytes.size()));
-    wire += subject_bytes;
+    wire.push_back(0x0a);  // field 1, length-delimited
+    wire.push_back(static_cast<char>(bytes.size()));
+    return wire + bytes;
+  }
+
+  // Calls SessionService's `method` with `wire` as the encoded request,
+  // bypassing the client library's own UTF-8 handling, so the server meets
+  // exactly these bytes. For ValidateSession, the verdict's reason too.
+  Expect RawAnswer(const std::string& method, const std::string& wire) {
     grpc::GenericStub stub(channel_);
     grpc::Slice slice(wire);
     grpc::ByteBuffer request(&slice, 1);
@@ -70,14 +83,27 @@ class HostileInputTest : public LoopbackTest {
     grpc::ClientContext context;
     absl::Notification done;
     grpc::Status result;
-    stub.UnaryCall(&context, "/session.v1.SessionService/CreateSession",
+    stub.UnaryCall(&context, "/session.v1.SessionService/" + method,
                    grpc::StubOptions(), &request, &response,
                    [&](grpc::Status status) {
                      result = status;
                      done.Notify();
                    });
     done.WaitForNotification();
-    return {result.error_code()};
+    Expect answer{result.error_code()};
+    ValidateSessionResponse verdict;
+    if (result.ok() && method == "ValidateSession" &&
+        grpc::SerializationTraits<ValidateSessionResponse>::Deserialize(
+            &response, &verdict)
+            .ok()) {
+      answer.reason = verdict.reason();
+    }
+    return answer;
+  }
+
+  // A request whose `subject` is raw bytes.
+  Expect RawCreateAnswer(const std::string& subject_bytes) {
+    return RawAnswer("CreateSession", Field1(subject_bytes));
   }
 
   std::string good_;
@@ -252,6 +278,23 @@ TEST_F(HostileInputTest, EveryBadRequestGetsItsExactAnswer) {
            kMalformed},
           {"validate: 70 KB token",
            [&] { return ValidateAnswer(std::string(70'000, 'A')); }, kTooBig},
+          {"validate: raw bytes, live token",
+           [&] { return RawAnswer("ValidateSession", Field1(good_)); }, kOk},
+          // Not UTF-8, so not valid protobuf for a `string` field: sessiond
+          // reads the token as bytes and answers it as junk.
+          {"validate: invalid UTF-8",
+           [&] { return RawAnswer("ValidateSession", Field1("\xff\xfe")); },
+           kMalformed},
+          {"validate: live token with one byte not UTF-8",
+           [&] {
+             std::string token = good_;
+             token[10] = '\xc3';
+             return RawAnswer("ValidateSession", Field1(token));
+           },
+           kMalformed},
+          {"validate: not protobuf at all",
+           [&] { return RawAnswer("ValidateSession", "\xff\xff\xff"); },
+           kInvalid},
           {"revoke: no target",
            [&] { return Expect{RevokeCode(RevokeSessionRequest())}; },
            kInvalid},
@@ -276,6 +319,13 @@ TEST_F(HostileInputTest, EveryBadRequestGetsItsExactAnswer) {
              return Expect{RotateCode(r)};
            },
            {grpc::StatusCode::NOT_FOUND}},
+          // gRPC 1.51 refuses these before sessiond sees them, as for Create.
+          {"rotate: invalid UTF-8 token",
+           [&] { return RawAnswer("RotateSession", Field1("\xff\xfe")); },
+           {grpc::StatusCode::UNIMPLEMENTED}},
+          {"revoke: invalid UTF-8 token",
+           [&] { return RawAnswer("RevokeSession", Field1("\xff\xfe")); },
+           {grpc::StatusCode::UNIMPLEMENTED}},
           {"rotate: attributes without replace",
            [&] {
              session::v1::RotateSessionRequest r;
@@ -340,6 +390,46 @@ TEST_F(HostileInputTest, EveryBadRequestGetsItsExactAnswer) {
   EXPECT_TRUE(Validate(good_).valid());
   ValidateSessionResponse sql_session = Validate(CreateToken(sql));
   EXPECT_EQ(sql_session.session().subject(), sql);
+}
+
+// A token that is not UTF-8 is junk like any other: answered MALFORMED,
+// counted by the guessing detector, and no log line of its own. Where gRPC
+// refuses such a request (Rotate, Revoke), libprotobuf's complaint about it
+// is one of a few lines a minute, not one per request.
+TEST_F(HostileInputTest, TokensThatAreNotUtf8AreJunkAndFloodNoLog) {
+  Stop();
+  ServerOptions options;
+  options.guesses.threshold = 5;
+  Start(std::make_unique<MemorySessionStore>(), options);
+  const Expect kMalformed{grpc::StatusCode::OK,
+                          session::v1::INVALID_REASON_MALFORMED};
+  LogCapture log;
+  for (int i = 0; i < 5; ++i) {
+    Expect got = RawAnswer("ValidateSession", Field1("\xff\xfe"));
+    EXPECT_EQ(got.code, kMalformed.code);
+    EXPECT_EQ(got.reason, kMalformed.reason);
+  }
+  // The fifth failure crossed the threshold.
+  EXPECT_THAT(log.LinesWith("suspected token guessing"),
+              ElementsAre(HasSubstr("caller \"ipv4:127.0.0.1\" failed 5")));
+  EXPECT_THAT(log.LinesWith("libprotobuf"), IsEmpty());
+
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(RawAnswer("RotateSession", Field1("\xff\xfe")).code,
+              grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(RawAnswer("RevokeSession", Field1("\xff\xfe")).code,
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+  // One place in libprotobuf complains about both.
+  EXPECT_THAT(log.LinesWith("libprotobuf"), SizeIs(LibraryLogs::kLinesPerSite));
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(RawAnswer("RotateSession", Field1("\xff\xfe")).code,
+            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(log.LinesWith("suppressed"),
+              ElementsAre(HasSubstr("suppressed 195 library log lines")));
+  for (const std::string& line : log.Lines()) {
+    EXPECT_TRUE(IsLogLine(line)) << line;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Log injection, end to end against the real binary under mTLS with an
-// access policy: a caller's own text (its `:path`) never makes a log line of
-// its own. Every line of sessiond's log is
+// access policy: a caller's own text (its `:path`, a token that is not UTF-8)
+// never makes a log line of its own. Every line of sessiond's log is
 // "<time> <LEVEL> <message>", and forged text shows only inside a quoted,
 // escaped value.
 
@@ -20,6 +20,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "session/v1/session.pb.h"
 #include "tests/testing/log_capture.h"
 #include "tests/testing/sessiond_process.h"
 #include "tests/testing/test_util.h"
@@ -111,6 +112,14 @@ TEST_F(LogInjectionTest, APathWithANewlineCannotForgeALogLine) {
   // A terminal escape sequence and a carriage return, for good measure.
   EXPECT_EQ(Call("/x\r\x1b[2K\x1b[31mred", "").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // A token that is not UTF-8: answered like junk, without a log line.
+  std::string answer;
+  EXPECT_TRUE(Call("/session.v1.SessionService/ValidateSession",
+                   std::string("\x0a\x03\xff\n\xfe", 5), &answer)
+                  .ok());
+  session::v1::ValidateSessionResponse verdict;
+  EXPECT_TRUE(verdict.ParseFromString(answer));
+  EXPECT_EQ(verdict.reason(), session::v1::INVALID_REASON_MALFORMED);
 
   std::vector<std::string> lines = StopAndReadLog();
   for (const std::string& line : lines) {
