@@ -27,16 +27,16 @@ namespace sessiond {
 // rather than wrapping CallbackService, whose typed ValidateSession the raw
 // one would hide (clang's -Woverloaded-virtual); a new RPC must be added
 // here, and tests/api/session_service_test.cc fails until it is.
-using SessionServiceBase =
-    session::v1::SessionService::WithCallbackMethod_CreateSession<
-        session::v1::SessionService::WithRawCallbackMethod_ValidateSession<
-            session::v1::SessionService::WithCallbackMethod_RevokeSession<
-                session::v1::SessionService::WithCallbackMethod_RotateSession<
-                    session::v1::SessionService::
-                        WithCallbackMethod_RevokeSubjectSessions<
-                            session::v1::SessionService::
-                                WithCallbackMethod_ListSessions<
-                                    session::v1::SessionService::Service>>>>>>;
+using SessionService = session::v1::SessionService;
+using SessionServiceBase = SessionService::WithCallbackMethod_CreateSession<
+    SessionService::WithRawCallbackMethod_ValidateSession<
+        SessionService::WithCallbackMethod_RevokeSession<
+            SessionService::WithCallbackMethod_RotateSession<
+                SessionService::WithCallbackMethod_RevokeSubjectSessions<
+                    SessionService::WithCallbackMethod_ListSessions<
+                        SessionService::
+                            WithCallbackMethod_RevokeSessionsIssuedBefore<
+                                SessionService::Service>>>>>>>;
 
 // Thread-safe. `manager` and `guesses` must outlive the service.
 class SessionServiceImpl final : public SessionServiceBase {
