@@ -303,8 +303,10 @@ absl::StatusOr<std::string> SqliteSessionStore::LoadSecret(
     if (!made.ok()) return made.status();
     secret = std::move(*made);
   }
-  absl::Status written = db.InWriteTransaction(
-      [&] { return WriteSetting(db, sealer, name, secret); });
+  absl::Status written =
+      db.InWriteTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
+        return WriteSetting(db, sealer, name, secret);
+      });
   if (!written.ok()) return Annotate(written, options_.path);
   return secret;
 }
