@@ -1,20 +1,29 @@
 // sessiond_load: the project's own load generator, on the gRPC callback
 // client API. Keeps `--concurrency` calls in flight over `--connections`
-// HTTP/2 connections for `--seconds`, and prints one JSON line: calls per
-// second and p50/p99/p99.9 latency.
+// HTTP/2 connections for `--warmup` seconds, uncounted, then for
+// `--seconds`, and prints one JSON line: calls per second and p50/p90/p99/
+// p99.9 latency of the calls started after the warm-up.
 //
 // Modes:
 //   ping       BaselineService/Ping on baseline_server (the baseline)
 //   validate   ValidateSession, valid tokens from --tokens, spread over all
 //   invalid    ValidateSession, well-formed tokens of no session
-//   create     CreateSession (durable)
+//   create     CreateSession (durable), each call for a new subject, or all
+//              for --subject
 //   revoke     RevokeSession of tokens from --tokens, each once
 //   mixed      90% validate, 5% create, 5% revoke
 //
+// With --server_pid it also reports what that process wrote while the calls
+// were counted: the growth of `wchar` in /proc/PID/io (every write(2): the
+// WAL, checkpoints, log lines) and of --server_log (its log lines), so the
+// caller can tell bytes written per call with the log left out.
+//
 // Usage: sessiond_load --target=127.0.0.1:PORT --mode=validate
 //          --tokens=FILE [--concurrency=64] [--connections=4] [--seconds=5]
+//          [--warmup=0.5] [--server_pid=PID --server_log=FILE]
 
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -44,7 +53,14 @@ ABSL_FLAG(std::string, mode, "validate",
 ABSL_FLAG(std::string, tokens, "", "tokens, one a line");
 ABSL_FLAG(int, concurrency, 64, "calls in flight");
 ABSL_FLAG(int, connections, 4, "HTTP/2 connections");
-ABSL_FLAG(double, seconds, 5, "how long to load");
+ABSL_FLAG(double, seconds, 5, "how long to load, after the warm-up");
+ABSL_FLAG(double, warmup, 0.5, "seconds of load not counted, first");
+ABSL_FLAG(std::string, subject, "",
+          "create: every session for this subject (default: a new subject "
+          "per call)");
+ABSL_FLAG(int, server_pid, 0, "report what this process wrote (/proc/PID/io)");
+ABSL_FLAG(std::string, server_log, "",
+          "the log file of --server_pid, whose growth is reported too");
 ABSL_FLAG(std::string, label, "", "free text copied into the result");
 
 namespace sessiond {
@@ -63,6 +79,8 @@ struct Run {
   std::atomic<size_t> next_revoke{0};  // revokes take tokens from the end
   size_t validate_pool = 0;            // validates use tokens[0, pool)
   std::string mode;
+  std::string subject;             // create: the one subject, or empty
+  Clock::time_point counted_from;  // end of the warm-up
   Clock::time_point end;
   std::atomic<int64_t> errors{0};
   std::atomic<bool> exhausted{false};  // revoke ran out of tokens
@@ -128,8 +146,11 @@ class Slot {
                                        finish);
         return;
       case Op::kCreate:
-        create_.set_subject(
-            absl::StrCat("bench-", index_, "-", rng_() % 100000));
+        if (run_.subject.empty()) {
+          create_.set_subject(absl::StrCat("bench-", index_, "-", rng_()));
+        } else {
+          create_.set_subject(run_.subject);
+        }
         (*create_.mutable_attributes())["role"] = "member";
         stub->async()->CreateSession(context_.get(), &create_, &created_,
                                      finish);
@@ -154,10 +175,12 @@ class Slot {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             Clock::now() - started_)
                             .count();
-    if (status.ok()) {
-      latencies_.push_back(static_cast<uint32_t>(micros));
-    } else {
-      run_.errors.fetch_add(1);
+    if (started_ >= run_.counted_from) {  // not a warm-up call
+      if (status.ok()) {
+        latencies_.push_back(static_cast<uint32_t>(micros));
+      } else {
+        run_.errors.fetch_add(1);
+      }
     }
     Issue();
   }
@@ -178,6 +201,27 @@ class Slot {
   session::v1::RevokeSessionResponse revoked_;
 };
 
+// What a process has written so far: /proc/PID/io's wchar (bytes passed to
+// write(2) and its kind) and the size of its log file.
+struct Written {
+  int64_t wchar = 0;
+  int64_t log_bytes = 0;
+};
+
+Written WrittenBy(int pid, const std::string& log) {
+  Written written;
+  std::ifstream io(absl::StrCat("/proc/", pid, "/io"));
+  for (std::string key; io >> key;) {
+    int64_t value = 0;
+    io >> value;
+    if (key == "wchar:") written.wchar = value;
+  }
+  struct stat st;
+  if (!log.empty() && stat(log.c_str(), &st) == 0)
+    written.log_bytes = st.st_size;
+  return written;
+}
+
 uint32_t Percentile(const std::vector<uint32_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   size_t index =
@@ -188,6 +232,7 @@ uint32_t Percentile(const std::vector<uint32_t>& sorted, double p) {
 int Main() {
   Run run;
   run.mode = absl::GetFlag(FLAGS_mode);
+  run.subject = absl::GetFlag(FLAGS_subject);
   const int connections = std::max(1, absl::GetFlag(FLAGS_connections));
   for (int i = 0; i < connections; ++i) {
     grpc::ChannelArguments args;
@@ -210,10 +255,12 @@ int Main() {
       if (!line.empty()) run.tokens.push_back(line);
     }
   }
-  // Revokes (revoke, mixed) take tokens from the end; validates keep to the
-  // front so they never meet a session revoked during the run.
-  const bool revokes = run.mode == "revoke" || run.mode == "mixed";
-  run.validate_pool = revokes ? run.tokens.size() / 2 : run.tokens.size();
+  // Revokes take tokens from the end, each once: in revoke mode all of
+  // them; in mixed mode the second half, while validates keep to the first
+  // so they never meet a session revoked during the run.
+  run.validate_pool = run.mode == "revoke"  ? 0
+                      : run.mode == "mixed" ? run.tokens.size() / 2
+                                            : run.tokens.size();
   if ((run.mode == "validate" || run.mode == "mixed") &&
       run.validate_pool == 0) {
     std::cerr << "--mode=" << run.mode << " needs --tokens\n";
@@ -233,32 +280,49 @@ int Main() {
   for (int i = 0; i < concurrency; ++i) {
     slots.push_back(std::make_unique<Slot>(run, i));
   }
-  const auto start = Clock::now();
-  run.end =
-      start + std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds)));
+  const auto to_duration = [](double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(seconds));
+  };
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const std::string server_log = absl::GetFlag(FLAGS_server_log);
+  run.counted_from =
+      Clock::now() + to_duration(std::max(0.0, absl::GetFlag(FLAGS_warmup)));
+  run.end = run.counted_from + to_duration(absl::GetFlag(FLAGS_seconds));
   for (auto& slot : slots) slot->Start();
+  std::this_thread::sleep_until(run.counted_from);
+  Written before;
+  if (server_pid > 0) before = WrittenBy(server_pid, server_log);
   run.done.WaitForNotification();
+  const auto finished = Clock::now();
+  Written after;
+  if (server_pid > 0) after = WrittenBy(server_pid, server_log);
   const double elapsed =
-      std::chrono::duration<double>(Clock::now() - start).count();
+      std::chrono::duration<double>(finished - run.counted_from).count();
 
   std::vector<uint32_t> all;
   for (const auto& slot : slots) {
     all.insert(all.end(), slot->latencies().begin(), slot->latencies().end());
   }
   std::sort(all.begin(), all.end());
+  std::string written;
+  if (server_pid > 0) {
+    written = absl::StrFormat(
+        ", \"server_wchar_bytes\": %d, \"server_log_bytes\": %d",
+        after.wchar - before.wchar, after.log_bytes - before.log_bytes);
+  }
   std::cout
       << absl::StrFormat(
              "{\"generator\": \"sessiond_load\", \"mode\": \"%s\", "
              "\"label\": \"%s\", \"concurrency\": %d, \"connections\": %d, "
              "\"calls\": %d, \"errors\": %d, \"seconds\": %.3f, "
-             "\"rps\": %.0f, \"p50_us\": %d, \"p99_us\": %d, "
-             "\"p999_us\": %d, \"ran_out_of_tokens\": %s}",
+             "\"rps\": %.0f, \"p50_us\": %d, \"p90_us\": %d, "
+             "\"p99_us\": %d, \"p999_us\": %d, \"ran_out_of_tokens\": %s%s}",
              run.mode, absl::GetFlag(FLAGS_label), concurrency, connections,
              all.size(), run.errors.load(), elapsed,
              static_cast<double>(all.size()) / elapsed, Percentile(all, 0.5),
-             Percentile(all, 0.99), Percentile(all, 0.999),
-             run.exhausted ? "true" : "false")
+             Percentile(all, 0.9), Percentile(all, 0.99),
+             Percentile(all, 0.999), run.exhausted ? "true" : "false", written)
       << std::endl;
   return 0;
 }
