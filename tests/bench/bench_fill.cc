@@ -2,6 +2,7 @@
 // tokens, and the request bodies h2load sends (gRPC-framed messages).
 //
 // Usage: bench_fill --sessions=N --db=PATH --tokens=PATH [--h2load_dir=DIR]
+//          [--one_subject=NAME]
 
 #include <cstdint>
 #include <fstream>
@@ -20,6 +21,8 @@ ABSL_FLAG(std::string, db, "", "SQLite file to create");
 ABSL_FLAG(std::string, tokens, "", "file to write the tokens to, one a line");
 ABSL_FLAG(std::string, h2load_dir, "",
           "write validate-valid.bin, validate-invalid.bin and ping.bin here");
+ABSL_FLAG(std::string, one_subject, "",
+          "every session for this subject (default: about three per subject)");
 
 namespace {
 
@@ -42,7 +45,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::vector<std::string> tokens;
   absl::Status status = sessiond::FillStore(
-      absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_sessions), &tokens);
+      absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_sessions), &tokens,
+      /*keys=*/nullptr, absl::GetFlag(FLAGS_one_subject));
   if (!status.ok()) {
     std::cerr << status << "\n";
     return 1;

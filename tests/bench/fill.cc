@@ -20,7 +20,8 @@ SessionDetails TypicalDetails(int64_t n) {
 
 absl::Status FillStore(const std::string& path, int64_t count,
                        std::vector<std::string>* tokens,
-                       std::shared_ptr<const KeyRing> keys) {
+                       std::shared_ptr<const KeyRing> keys,
+                       const std::string& one_subject) {
   SqliteStoreOptions options;
   options.path = path;
   options.keys = std::move(keys);
@@ -41,7 +42,9 @@ absl::Status FillStore(const std::string& path, int64_t count,
       auto record = std::make_shared<SessionRecord>();
       record->selector = token->selector;
       record->verifier_digest = HashVerifier(token->verifier);
-      record->subject = absl::StrCat("user-", n % (count / 3 + 1));
+      record->subject = one_subject.empty()
+                            ? absl::StrCat("user-", n % (count / 3 + 1))
+                            : one_subject;
       record->details = TypicalDetails(n);
       record->create_time = now;
       record->expire_time = now + absl::Hours(24);
