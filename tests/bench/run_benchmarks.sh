@@ -1,184 +1,181 @@
 #!/usr/bin/env bash
-# The sessiond benchmark suite. Builds a Release build, then measures in one
-# run, against an empty-RPC baseline served the same way:
-#   - ValidateSession (valid tokens spread over all sessions; unknown tokens),
-#     CreateSession and RevokeSession (durable: SQLite, synchronous=FULL),
-#     and a 90/5/5 mix, at several concurrencies, with two load generators:
-#     h2load (nghttp2) and sessiond_load (gRPC callback client);
-#   - Validate at 10k, 100k and 1M live sessions;
-#   - resident memory per session and startup time at 1M;
+# The sessiond benchmark suite. Builds a Release build, then measures, each
+# figure as the median of several rounds, a round being a reference and the
+# measure back to back (an empty-RPC baseline unless said otherwise), so that
+# drift on a shared machine lands in both halves of a round, not in a ratio:
+#   - ValidateSession (valid tokens over all sessions; unknown tokens; with
+#     h2load too), CreateSession (a new subject per call) and RevokeSession,
+#     durable (SQLite, synchronous=FULL), and a 90/5/5 mix, vs the baseline;
+#   - CreateSession for one subject at the per-subject cap (100, each create
+#     evicting the oldest) vs the baseline;
+#   - CreateSession for a subject holding 100k sessions / for new subjects;
+#   - Validate at 1M sessions / at 10k, in rounds until their spread is
+#     smaller than the difference (or at most 21 rounds);
+#   - bytes sessiond writes per Create and per Revoke (write(2), log
+#     excluded), resident memory per session and startup time at 1M;
+#   - calls per second at 1, 4, 16, 64 and 256 calls in flight, one run each;
 #   - the micro-benchmarks (Google Benchmark).
-# Writes bench-results.json (one object per measurement) and prints the
-# ratios to the baseline. Absolute figures on a shared 2-core machine move
-# from run to run; the ratios are what to compare.
+# Writes bench-results.json (one object per measurement) and
+# bench-results.md (the tables of docs/performance.md), and draws the
+# pictures into docs/images/. Takes about 13 minutes on 2 cores.
 #
 # Usage: tests/bench/run_benchmarks.sh [--quick]
-#   --quick  1 s per measurement and 10k sessions only (a smoke run)
+#   --quick  a 1-2 minute smoke run: 1 s loads, 2 rounds, 10k sessions
+#            (100k at most); pictures into build-release/bench-images/
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+begin=$(date +%s)
 
-seconds=${BENCH_SECONDS:-5}
-sizes="10000 100000 1000000"
-if [ "${1:-}" = "--quick" ]; then
-  seconds=1
-  sizes="10000"
+quick=false
+if [ "${1:-}" = "--quick" ]; then quick=true; fi
+concurrencies="1 4 16 64 256"
+if $quick; then
+  seconds=1 warmup=0.2 curve_seconds=0.5 count=2 few=2
+  small=10000 main=10000 largest=100000 subject_size=10000
+  settle_min=2 settle_max=3
+  images=$root/build-release/bench-images
+else
+  seconds=3 warmup=0.5 curve_seconds=2 count=7 few=5
+  small=10000 main=100000 largest=1000000 subject_size=100000
+  settle_min=7 settle_max=21
+  images=$root/docs/images
 fi
-main_size=$(echo "$sizes" | awk '{print ($2 != "" ? $2 : $1)}')
-largest=$(echo "$sizes" | awk '{print $NF}')
+seconds=${BENCH_SECONDS:-$seconds}
+count=${BENCH_ROUNDS:-$count}
 
 scripts/install-deps --bench
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-release -j"$(nproc)" --target sessiond baseline_server \
+cmake --build build-release -j2 --target sessiond baseline_server \
   sessiond_load bench_fill micro_bench >/dev/null
 bin=$root/build-release
+summary=$root/tests/bench/bench_summary.py
 
 work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-results=$root/bench-results.json
-: >"$work/results.jsonl"
+results=$work/results.jsonl
+: >"$results"
+# shellcheck source=tests/bench/bench_lib.sh
+source "$root/tests/bench/bench_lib.sh"
+trap 'stop_all; rm -rf "$work"' EXIT
+section() { echo "== [$(($(date +%s) - begin)) s] $*"; }
+loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# start NAME COMMAND...: runs a server on a free port; sets $port and $pid,
-# and $startup_ms (time until it serves).
-start() {
-  local name=$1
-  shift
-  local begin
-  begin=$(date +%s%N)
-  "$@" --listen=127.0.0.1:0 2>"$work/$name.log" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 6000); do
-    port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/$name.log" 2>/dev/null || true)
-    if [ -n "$port" ]; then
-      startup_ms=$((($(date +%s%N) - begin) / 1000000))
-      return 0
-    fi
-    sleep 0.01
-  done
-  cat "$work/$name.log" >&2
-  echo "$name did not start" >&2
-  exit 1
+# fill NAME SESSIONS [bench_fill FLAGS...]: a store $work/stores/NAME.db
+# (servers run on copies of it: see fresh) and its tokens, $work/NAME.tokens.
+mkdir "$work/stores"
+fill() {
+  "$bin/tests/bench_fill" --sessions="$2" --db="$work/stores/$1.db" \
+    --tokens="$work/$1.tokens" "${@:3}" 2>>"$work/fill.log"
+  rm -f "$work/stores/$1.db-reserve"
 }
 
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+section "filling stores"
+fill empty 0
+fill small "$small"
+fill main "$main" --h2load_dir="$work"
+revoke_size=$((3 * main))  # more than a round can revoke
+fill revoke "$revoke_size"
+fill subject "$subject_size" --one_subject=big
+fill largest "$largest"
 
-rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
-
-record() { echo "$1" >>"$work/results.jsonl"; }
-
-# load MODE PORT CONCURRENCY LABEL [TOKENS]
-load() {
-  local line
-  line=$("$bin/tests/sessiond_load" --target="127.0.0.1:$2" --mode="$1" \
-    --concurrency="$3" --connections=4 --seconds="$seconds" --label="$4" \
-    ${5:+--tokens="$5"})
-  record "$line"
-  echo "  sessiond_load $1 c=$3 $4: $line" | sed 's/{.*"rps": \([0-9]*\).*"p50_us": \([0-9]*\), "p99_us": \([0-9]*\), "p999_us": \([0-9]*\).*/\1 calls\/s, p50 \2 us, p99 \3 us, p99.9 \4 us/'
-}
-
-# h2 MODE PORT PATH BODY CONCURRENCY LABEL: h2load, 4 connections.
-h2() {
-  local out log rps
-  log="$work/h2load.log"
-  out=$(h2load -c 4 -m $(($5 / 4)) -t 1 -D "$seconds" \
-    -H 'content-type: application/grpc' -H 'te: trailers' -d "$4" \
-    --log-file="$log" "http://127.0.0.1:$2$3" 2>&1)
-  rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
-  read -r p50 p99 p999 < <(awk -F'\t' '{print $3}' "$log" | sort -n |
-    awk '{v[NR] = $1} END {
-      if (NR == 0) { print 0, 0, 0; exit }
-      i50 = int(0.5 * (NR - 1)) + 1; i99 = int(0.99 * (NR - 1)) + 1;
-      i999 = int(0.999 * (NR - 1)) + 1; print v[i50], v[i99], v[i999] }')
-  record "{\"generator\": \"h2load\", \"mode\": \"$1\", \"label\": \"$6\", \"concurrency\": $5, \"connections\": 4, \"rps\": ${rps:-0}, \"p50_us\": $p50, \"p99_us\": $p99, \"p999_us\": $p999}"
-  echo "  h2load $1 c=$5 $6: ${rps:-?} calls/s, p50 $p50 us, p99 $p99 us, p99.9 $p999 us"
-}
-
-echo "== baseline: empty unary RPC (callback API, same build)"
+section "servers"
 start baseline "$bin/tests/baseline_server"
-"$bin/tests/bench_fill" --sessions=1 --db="$work/tiny.db" \
-  --tokens="$work/tiny.tokens" --h2load_dir="$work" 2>>"$work/fill.log"
-for c in 16 64 256; do load ping "$port" "$c" baseline; done
-h2 ping "$port" /sessiond.bench.v1.BaselineService/Ping "$work/ping.bin" 64 baseline
-stop
+fresh empty "$work/stores/empty.db"
+empty_rss=$(rss_bytes "${pid[empty]}")
+stop empty
+fresh main "$work/stores/main.db"
 
-echo "== sessiond with an empty store"
-"$bin/tests/bench_fill" --sessions=0 --db="$work/empty.db" \
-  --tokens="$work/empty.tokens" 2>>"$work/fill.log"
-start empty "$bin/service/sessiond" --store="sqlite:$work/empty.db"
-empty_rss=$(rss_bytes "$pid")
-stop
+# The halves of rounds: each function is one load.
+ping() { sl baseline ping 64; }
+h2_ping() {
+  h2 baseline /sessiond.bench.v1.BaselineService/Ping "$work/ping.bin" 64
+}
+validate() { sl main validate 64 --tokens="$work/main.tokens"; }
+h2_validate() {
+  h2 main /session.v1.SessionService/ValidateSession \
+    "$work/validate-valid.bin" 64
+}
+invalid() { sl main invalid 64; }
+writer_main() { fresh writer "$work/stores/main.db"; }
+writer_revoke() { fresh writer "$work/stores/revoke.db"; }
+writer_subject() {
+  fresh writer "$work/stores/subject.db" --max_sessions_per_subject=1000000
+}
+create() { sl_written writer create 64; }
+create_capped() { sl writer create 64 --subject=capped; }
+create_big() { sl writer create 64 --subject=big; }
+revoke() { sl_written writer revoke 64 --tokens="$work/revoke.tokens"; }
+mixed() { sl writer mixed 64 --tokens="$work/main.tokens"; }
+validate_small() { sl small validate 64 --tokens="$work/small.tokens"; }
+validate_largest() { sl largest validate 64 --tokens="$work/largest.tokens"; }
 
-for size in $sizes; do
-  echo "== sessiond with $size live sessions (SQLite, synchronous=FULL)"
-  "$bin/tests/bench_fill" --sessions="$size" --db="$work/s$size.db" \
-    --tokens="$work/s$size.tokens" --h2load_dir="$work" 2>>"$work/fill.log"
-  start "s$size" "$bin/service/sessiond" --store="sqlite:$work/s$size.db"
-  rss=$(rss_bytes "$pid")
-  record "{\"measure\": \"startup\", \"sessions\": $size, \"startup_ms\": $startup_ms, \"rss_bytes\": $rss, \"empty_rss_bytes\": $empty_rss}"
-  echo "  startup ${startup_ms} ms, RSS $((rss / 1048576)) MB ($(((rss - empty_rss) / size)) bytes per session)"
-  load validate "$port" 64 "sessions=$size" "$work/s$size.tokens"
-  if [ "$size" = "$main_size" ]; then
-    for c in 16 256; do load validate "$port" "$c" "sessions=$size" "$work/s$size.tokens"; done
-    load invalid "$port" 64 "sessions=$size"
-    h2 validate "$port" /session.v1.SessionService/ValidateSession \
-      "$work/validate-valid.bin" 64 "sessions=$size"
-    h2 invalid "$port" /session.v1.SessionService/ValidateSession \
-      "$work/validate-invalid.bin" 64 "sessions=$size"
-    for c in 16 64 256; do load create "$port" "$c" "sessions=$size"; done
-    load mixed "$port" 64 "sessions=$size" "$work/s$size.tokens"
-    load revoke "$port" 64 "sessions=$size" "$work/s$size.tokens"
-  fi
-  stop
-  rm -f "$work/s$size.db"*
+section "Validate vs baseline ($main sessions)"
+rounds validate "$count" : ping validate
+rounds validate_h2load "$few" : h2_ping h2_validate
+rounds invalid "$few" : ping invalid
+
+section "Create, Revoke, Create at the cap, the mix vs baseline"
+rounds create "$count" writer_main ping create
+rounds revoke "$count" writer_revoke ping revoke
+rounds create_at_cap "$count" writer_main ping create_capped
+rounds mixed "$few" writer_main ping mixed
+
+section "Create for a subject holding $subject_size sessions / for new ones"
+rounds create_big_subject "$count" writer_subject create create_big
+stop writer
+
+section "calls per second by calls in flight"
+saved_seconds=$seconds
+seconds=$curve_seconds
+measure=curve
+for c in $concurrencies; do
+  round=$c
+  role=ping sl baseline ping "$c"
+  role=validate sl main validate "$c" --tokens="$work/main.tokens"
+  writer_main
+  role=create sl writer create "$c"
+  writer_revoke
+  role=revoke sl writer revoke "$c" --tokens="$work/revoke.tokens"
 done
+seconds=$saved_seconds
+stop writer
+stop main
 
-echo "== micro-benchmarks"
-"$bin/tests/micro_bench" --benchmark_format=json --benchmark_min_time=0.2 \
+section "Validate at $largest sessions / at $small"
+fresh small "$work/stores/small.db"
+fresh largest "$work/stores/largest.db"
+measure=startup round=0 role=""
+tagged "{\"sessions\": $largest, \"startup_ms\": $started_ms, \"rss_bytes\": $(rss_bytes "${pid[largest]}"), \"empty_rss_bytes\": $empty_rss}" >>"$results"
+echo "  started in $started_ms ms"
+rounds_until_settled validate_largest "$settle_min" "$settle_max" : \
+  validate_small validate_largest
+stop largest
+stop small
+stop baseline
+
+section "micro-benchmarks"
+micro_flags=(--benchmark_min_time=0.2)
+if $quick; then  # the cheap ones: filling 1M sessions is most of the rest
+  micro_flags=(--benchmark_min_time=0.01 --benchmark_filter='Parse|Junk|Hash|/10000$')
+fi
+"$bin/tests/micro_bench" --benchmark_format=json "${micro_flags[@]}" \
   2>/dev/null >"$work/micro.json"
-grep -E '"(name|real_time)"' "$work/micro.json" | paste - - |
-  sed 's/.*"name": "\([^"]*\)".*"real_time": \([0-9.e+]*\).*/  \1: \2 ns/'
 
-python3 - "$work/results.jsonl" "$work/micro.json" "$results" "$main_size" "$largest" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-micro = json.load(open(sys.argv[2])).get("benchmarks", [])
-main, largest = sys.argv[4], sys.argv[5]
-json.dump({"measurements": rows, "micro": micro}, open(sys.argv[3], "w"), indent=1)
-
-def find(gen, mode, c=64, label=None):
-    for r in rows:
-        if (r.get("generator") == gen and r.get("mode") == mode and
-                r.get("concurrency") == c and (label is None or r.get("label") == label)):
-            return r
-    return None
-
-print("\n== ratios to the baseline (same generator, concurrency 64)")
-base = find("sessiond_load", "ping", 64, "baseline")
-h2base = find("h2load", "ping", 64, "baseline")
-def ratio(r, b, key="rps"):
-    return r[key] / b[key] if r and b and b[key] else float("nan")
-label = "sessions=" + main
-for gen, b in (("sessiond_load", base), ("h2load", h2base)):
-    for mode in ("validate", "invalid", "create", "revoke", "mixed"):
-        r = find(gen, mode, 64, label)
-        if r:
-            print(f"  {gen:13s} {mode:8s}: {r['rps']:8.0f} calls/s = {ratio(r, b):.2f}x baseline "
-                  f"({b['rps']:.0f}); p99 {r['p99_us']} us = {ratio(r, b, 'p99_us'):.2f}x baseline's")
-small = find("sessiond_load", "validate", 64, "sessions=10000")
-big = find("sessiond_load", "validate", 64, "sessions=" + largest)
-if small and big and largest != "10000":
-    print(f"  validate at {largest} sessions / at 10k: {ratio(big, small):.2f}x "
-          f"(p99 {big['p99_us']} vs {small['p99_us']} us)")
-for r in rows:
-    if r.get("measure") == "startup" and str(r["sessions"]) == largest:
-        per = (r["rss_bytes"] - r["empty_rss_bytes"]) / r["sessions"]
-        print(f"  {r['sessions']} sessions: {per:.0f} bytes RSS per session; "
-              f"serving {r['startup_ms']} ms after start")
-print(f"\nresults: {sys.argv[3]}")
-PY
+duration=$(($(date +%s) - begin))
+cat >"$work/meta.json" <<EOF
+{"command": "tests/bench/run_benchmarks.sh${1:+ $1}",
+ "date": "$(date -u +%Y-%m-%dT%H:%MZ)",
+ "commit": "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- service || echo ' (service/ changed)')",
+ "machine": "$(nproc) cores ($(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 2^20}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME")",
+ "loadavg_start": "$loadavg_start", "loadavg_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
+ "duration_s": $duration, "seconds_per_load": $seconds, "warmup_s": $warmup,
+ "main": $main, "small": $small, "largest": $largest,
+ "subject_size": $subject_size, "revoke_size": $revoke_size}
+EOF
+echo
+python3 "$summary" report "$results" "$work/micro.json" "$work/meta.json" \
+  "$root/bench-results.json" "$root/bench-results.md"
+# Debian's matplotlib (scripts/install-deps --bench) is Debian's python's.
+/usr/bin/python3 "$root/tests/bench/bench_plots.py" "$root/bench-results.json" \
+  "$images"
+echo "results: bench-results.json, bench-results.md; pictures: $images"

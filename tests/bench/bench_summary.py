@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Turns the load results of tests/bench/run_benchmarks.sh into figures:
+for each measure, the ratio of measure to reference in each round, their
+median and spread (min-max), and the absolute figures behind them.
+
+Usage:
+  bench_summary.py settled RESULTS NAME
+  bench_summary.py report RESULTS MICRO META OUT_JSON OUT_MD
+
+RESULTS holds one JSON object a line, as run_benchmarks.sh writes them:
+a load generator's result tagged with "measure", "role" (reference or
+measure; for the curves, the mode) and "round" (for the curves, the
+concurrency).
+
+settled: exits 0 when the spread of NAME's per-round ratios (max - min) is
+  smaller than the difference their median reports (|median - 1|), 1 if not.
+report: writes OUT_JSON (bench-results.json: one object per measurement,
+  the curves, the micro-benchmarks, how and where it ran) and OUT_MD (the
+  same figures as Markdown tables, for docs/performance.md), and prints the
+  tables.
+"""
+
+import json
+import statistics
+import sys
+
+# What each measure is: a short name and a title (with {main}, {small},
+# {largest}, {subject_size}, {revoke_size} filled in from META), the figure
+# compared (rps: calls per
+# second; p99_us: 99th percentile latency), the goal, and which rows it is
+# made of (another measure's rounds, for figures drawn from the same runs).
+MEASURES = [
+    ("validate", "Validate", "ValidateSession, {main} sessions, vs baseline",
+     "rps", (">=", 0.9), "validate"),
+    ("validate_p99", "Validate p99",
+     "ValidateSession p99 latency vs baseline's p99",
+     "p99_us", ("<=", 1.2), "validate"),
+    ("validate_h2load", "Validate (h2load)",
+     "ValidateSession vs baseline, h2load (one token replayed)",
+     "rps", (">=", 0.9), "validate_h2load"),
+    ("invalid", "Validate, unknown tokens",
+     "ValidateSession of unknown tokens vs baseline", "rps", None,
+     "invalid"),
+    ("create", "Create",
+     "CreateSession, a new subject each, {main} sessions, vs baseline",
+     "rps", (">=", 0.5), "create"),
+    ("revoke", "Revoke",
+     "RevokeSession, {revoke_size} sessions, vs baseline",
+     "rps", (">=", 0.5), "revoke"),
+    ("create_at_cap", "Create at the cap",
+     "CreateSession, one subject at the cap (100; each evicts the oldest), "
+     "vs baseline", "rps", None, "create_at_cap"),
+    ("create_big_subject", "Create, subject of {subject_size}",
+     "CreateSession for a subject holding {subject_size} sessions / for "
+     "new subjects", "rps", (">=", 0.9), "create_big_subject"),
+    ("mixed", "Mix 90/5/5",
+     "90% validate, 5% create, 5% revoke vs baseline", "rps", None,
+     "mixed"),
+    ("validate_largest", "Validate {largest} / {small}",
+     "ValidateSession at {largest} sessions / at {small}",
+     "rps", (">=", 0.95), "validate_largest"),
+]
+
+# Bytes sessiond writes per call, from these measures' measure halves.
+WRITTEN = [("create", "CreateSession"), ("revoke", "RevokeSession")]
+
+PERCENTILES = ("p50_us", "p90_us", "p99_us", "p999_us")
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def paired_rounds(rows, name):
+    """{round: {"reference": row, "measure": row}} of measure `name`."""
+    by_round = {}
+    for row in rows:
+        if row.get("measure") == name and row.get("role") in ("reference",
+                                                                "measure"):
+            by_round.setdefault(row["round"], {})[row["role"]] = row
+    return {r: pair for r, pair in by_round.items() if len(pair) == 2}
+
+
+def ratios(rows, name, key):
+    found = []
+    for _, pair in sorted(paired_rounds(rows, name).items()):
+        reference, measured = pair["reference"][key], pair["measure"][key]
+        if reference:
+            found.append(measured / reference)
+    return found
+
+
+def settled(values):
+    """The spread is smaller than the difference the median reports."""
+    if len(values) < 2:
+        return False
+    return max(values) - min(values) < abs(statistics.median(values) - 1)
+
+
+def median_of(rows, key):
+    values = [row[key] for row in rows if key in row]
+    return statistics.median(values) if values else None
+
+
+def meets(goal, value):
+    if goal is None:
+        return None
+    op, bound = goal
+    return value >= bound if op == ">=" else value <= bound
+
+
+def summarize(rows, meta):
+    sizes = {k: f"{meta[k]:,}" for k in ("main", "small", "largest",
+                                         "subject_size", "revoke_size")}
+    out = []
+    for name, short, title, key, goal, source in MEASURES:
+        values = ratios(rows, source, key)
+        if not values:
+            continue
+        pairs = paired_rounds(rows, source).values()
+        reference = [p["reference"] for p in pairs]
+        measured = [p["measure"] for p in pairs]
+        median = statistics.median(values)
+        entry = {
+            "name": name,
+            "title": title.format(**sizes),
+            "short": short.format(**sizes),
+            "compares": key,
+            "median_ratio": round(median, 3),
+            "spread": [round(min(values), 3), round(max(values), 3)],
+            "rounds": len(values),
+            "ratios": [round(v, 3) for v in values],
+            "spread_below_difference": settled(values),
+            "goal": f"{goal[0]} {goal[1]}x" if goal else None,
+            "goal_met": meets(goal, median),
+            "errors": sum(r.get("errors", 0) for r in measured),
+            "ran_out_of_tokens": any(r.get("ran_out_of_tokens")
+                                     for r in measured),
+        }
+        for role, group in (("reference", reference), ("measure", measured)):
+            entry[role] = {
+                "what": f"{group[0]['mode']} on {group[0]['label']}, "
+                        f"{group[0]['generator']}, "
+                        f"{group[0]['concurrency']} in flight",
+                "median_rps": median_of(group, "rps"),
+                **{f"median_{p}": median_of(group, p) for p in PERCENTILES},
+            }
+        out.append(entry)
+    return out
+
+
+def written(rows):
+    out = []
+    for name, what in WRITTEN:
+        per_call, log_per_call = [], []
+        for pair in paired_rounds(rows, name).values():
+            row = pair["measure"]
+            calls = row["calls"] + row["errors"]
+            if "server_wchar_bytes" in row and calls:
+                per_call.append((row["server_wchar_bytes"] -
+                                 row["server_log_bytes"]) / calls)
+                log_per_call.append(row["server_log_bytes"] / calls)
+        if per_call:
+            out.append({
+                "name": f"{name}_bytes_written",
+                "title": f"bytes written by sessiond per {what} "
+                         "(write(2)), log excluded",
+                "median": round(statistics.median(per_call)),
+                "spread": [round(min(per_call)), round(max(per_call))],
+                "rounds": len(per_call),
+                "log_bytes_per_call": round(statistics.median(log_per_call)),
+            })
+    return out
+
+
+def curves(rows):
+    out = []
+    for row in rows:
+        if row.get("measure") == "curve":
+            out.append({k: row[k] for k in ("mode", "concurrency", "rps",
+                                            *PERCENTILES, "errors")
+                        if k in row})
+    return out
+
+
+def startup(rows):
+    for row in rows:
+        if row.get("measure") == "startup":
+            return {
+                "sessions": row["sessions"],
+                "startup_ms": row["startup_ms"],
+                "rss_bytes": row["rss_bytes"],
+                "empty_rss_bytes": row["empty_rss_bytes"],
+                "rss_bytes_per_session": round(
+                    (row["rss_bytes"] - row["empty_rss_bytes"]) /
+                    row["sessions"]),
+            }
+    return None
+
+
+def x(value):
+    return f"{value:.2f}x"
+
+
+def markdown(report):
+    meta = report["run"]
+    lines = [
+        f"Command: `{meta['command']}`; {meta['date']}; commit "
+        f"{meta['commit']}; {meta['machine']}; load average "
+        f"{meta['loadavg_start']} at the start, {meta['loadavg_end']} at the "
+        f"end; {meta['duration_s'] // 60} min {meta['duration_s'] % 60} s.",
+        "",
+        "| Measure | Median | Spread (min - max) | Rounds | Absolute "
+        "(medians) | Goal |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for m in report["measurements"]:
+        ref, mes = m["reference"], m["measure"]
+        if m["compares"] == "rps":
+            absolute = (f"{mes['median_rps']:,.0f} vs "
+                        f"{ref['median_rps']:,.0f} calls/s")
+        else:
+            absolute = (f"{mes['median_p99_us']:,.0f} vs "
+                        f"{ref['median_p99_us']:,.0f} us")
+        if m["errors"]:
+            absolute += f"; {m['errors']} calls failed"
+        if m["ran_out_of_tokens"]:
+            absolute += "; ran out of tokens"
+        if m["name"] == "validate_largest":
+            absolute += ("; spread smaller than the difference"
+                         if m["spread_below_difference"] else
+                         "; spread **not** smaller than the difference")
+        goal = ""
+        if m["goal"]:
+            goal = m["goal"] + ("" if m["goal_met"] else ": **missed**")
+        lines.append(f"| {m['title']} | {x(m['median_ratio'])} | "
+                     f"{x(m['spread'][0])} - {x(m['spread'][1])} | "
+                     f"{m['rounds']} | {absolute} | {goal} |")
+    for w in report["written"]:
+        lines.append(f"| {w['title']} | {w['median']:,} bytes | "
+                     f"{w['spread'][0]:,} - {w['spread'][1]:,} | "
+                     f"{w['rounds']} | log lines: {w['log_bytes_per_call']} "
+                     f"bytes per call besides | |")
+    s = report["startup"]
+    if s:
+        lines.append(f"| RSS per live session at {s['sessions']:,} | "
+                     f"{s['rss_bytes_per_session']} bytes | | 1 | "
+                     f"{s['rss_bytes'] / 2**20:,.0f} MiB in all | <= 512 "
+                     f"bytes{'' if s['rss_bytes_per_session'] <= 512 else ': **missed**'} |")
+        lines.append(f"| startup with {s['sessions']:,} sessions, until it "
+                     f"serves | {s['startup_ms'] / 1000:.1f} s | | 1 | | <= 3 "
+                     f"s{'' if s['startup_ms'] <= 3000 else ': **missed**'} |")
+    modes = sorted({c["mode"] for c in report["curves"]})
+    levels = sorted({c["concurrency"] for c in report["curves"]})
+    if modes:
+        lines += ["", "Calls per second by calls in flight (one run each):",
+                  "", "| Mode | " + " | ".join(str(c) for c in levels) + " |",
+                  "| --- |" + " --- |" * len(levels)]
+        for mode in modes:
+            cells = {c["concurrency"]: c["rps"] for c in report["curves"]
+                     if c["mode"] == mode}
+            lines.append(f"| {mode} | " + " | ".join(
+                f"{cells[c]:,.0f}" if c in cells else "" for c in levels)
+                + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    if len(argv) == 4 and argv[1] == "settled":
+        return 0 if settled(ratios(load(argv[2]), argv[3], "rps")) else 1
+    if len(argv) == 7 and argv[1] == "report":
+        rows = load(argv[2])
+        with open(argv[3]) as f:
+            micro = json.load(f).get("benchmarks", [])
+        with open(argv[4]) as f:
+            meta = json.load(f)
+        report = {
+            "run": meta,
+            "measurements": summarize(rows, meta),
+            "written": written(rows),
+            "startup": startup(rows),
+            "curves": curves(rows),
+            "micro": micro,
+            "raw": rows,
+        }
+        with open(argv[5], "w") as f:
+            json.dump(report, f, indent=1)
+        text = markdown(report)
+        with open(argv[6], "w") as f:
+            f.write(text)
+        print(text)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
