@@ -16,6 +16,9 @@ start() {
   local name=$1 begin found
   shift
   begin=$(date +%s%N)
+  # Emptied here, not only by the child's redirection: the loop below must
+  # not read the port of an earlier server of the same name.
+  : >"$work/$name.log"
   "$@" --listen=127.0.0.1:0 2>"$work/$name.log" &
   pid[$name]=$!
   for _ in $(seq 1 6000); do
