@@ -200,7 +200,8 @@ def startup(rows):
 
 
 def x(value):
-    return f"{value:.2f}x"
+    """A ratio, with two significant digits at least (0.0023x, not 0.00x)."""
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
 
 
 def markdown(report):
@@ -260,7 +261,8 @@ def markdown(report):
         for mode in modes:
             cells = {c["concurrency"]: c["rps"] for c in report["curves"]
                      if c["mode"] == mode}
-            lines.append(f"| {mode} | " + " | ".join(
+            name = "baseline (ping)" if mode == "ping" else mode
+            lines.append(f"| {name} | " + " | ".join(
                 f"{cells[c]:,.0f}" if c in cells else "" for c in levels)
                 + " |")
     return "\n".join(lines) + "\n"
