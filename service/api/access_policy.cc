@@ -41,7 +41,10 @@ const absl::flat_hash_map<std::string, std::string>& MethodsByPath() {
 }
 
 bool IsKnownCall(absl::string_view call) {
-  if (call == "Health" || call == "Reflection" || call == "*") return true;
+  if (call == "Health" || call == "Reflection" || call == "*" ||
+      call == kRevokeByIdCall) {
+    return true;
+  }
   for (const auto& [path, name] : MethodsByPath()) {
     if (name == call) return true;
   }
@@ -88,7 +91,8 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text) {
       if (!IsKnownCall(call)) {
         return error(absl::StrCat(
             "unknown call \"", call,
-            "\"; known: the SessionService RPC names, Health, Reflection, *"));
+            "\"; known: the SessionService RPC names, RevokeSessionById, "
+            "Health, Reflection, *"));
       }
       calls.insert(std::string(call));
     }
@@ -114,10 +118,8 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Load(const std::string& path) {
   return policy;
 }
 
-bool AccessPolicy::Allows(const std::vector<std::string>& identities,
-                          absl::string_view path) const {
-  const absl::string_view call = CallName(path);
-  if (call.empty()) return false;
+bool AccessPolicy::AllowsCall(const std::vector<std::string>& identities,
+                              absl::string_view call) const {
   auto allows = [&](const std::string& identity) {
     auto rule = rules_.find(identity);
     return rule != rules_.end() &&
@@ -129,6 +131,18 @@ bool AccessPolicy::Allows(const std::vector<std::string>& identities,
     if (allows(identity)) return true;
   }
   return false;
+}
+
+bool AccessPolicy::Allows(const std::vector<std::string>& identities,
+                          absl::string_view path) const {
+  const absl::string_view call = CallName(path);
+  if (call.empty()) return false;
+  // Either revoke permission lets the call in; the handler checks the one
+  // its target needs.
+  if (call == "RevokeSession" && AllowsCall(identities, kRevokeByIdCall)) {
+    return true;
+  }
+  return AllowsCall(identities, call);
 }
 
 std::vector<std::string> CallerIdentity(const grpc::AuthContext& context) {
@@ -162,6 +176,19 @@ grpc::Status PolicyProcessor::Check(const std::vector<std::string>& identities,
                         "a client certificate is required");
   }
   if (policy_.Allows(identities, path)) return grpc::Status::OK;
+  return Deny(identities, path, path);
+}
+
+grpc::Status PolicyProcessor::CheckCall(
+    const std::vector<std::string>& identities, absl::string_view call,
+    absl::string_view path) {
+  if (policy_.AllowsCall(identities, call)) return grpc::Status::OK;
+  return Deny(identities, path, call);
+}
+
+grpc::Status PolicyProcessor::Deny(const std::vector<std::string>& identities,
+                                   absl::string_view path,
+                                   absl::string_view call) {
   // Certificate names and the path are the caller's own text: quoted in the
   // log, so neither can pass for a log line of its own.
   const std::string caller = absl::StrJoin(
@@ -169,13 +196,15 @@ grpc::Status PolicyProcessor::Check(const std::vector<std::string>& identities,
         absl::StrAppend(out, Quoted::QuoteForLog(identity));
       });
   const std::string key = absl::StrCat("caller ", caller);
+  const std::string what =
+      call == path ? std::string(path) : absl::StrCat(call, " (", path, ")");
   if (denials_log_.Admit({{key, kDenialLinesPerCaller}})) {
     LogWarning("permission denied: caller %s may not call %s", caller,
-               Quoted(path));
+               Quoted(what));
   }
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                       absl::StrCat("caller ", absl::StrJoin(identities, ","),
-                                   " may not call ", path));
+                                   " may not call ", what));
 }
 
 }  // namespace sessiond

@@ -7,11 +7,15 @@
 //   # identity: calls
 //   login.internal:   CreateSession RotateSession RevokeSession
 //   sidecar.internal: ValidateSession Health
-//   admin.internal:   RevokeSubjectSessions ListSessions Reflection Health
+//   admin.internal:   RevokeSessionById RevokeSubjectSessions ListSessions
 //   *:                Health
 //
 // Calls are the SessionService RPC names, `Health` (grpc.health.v1),
-// `Reflection` (server reflection) or `*` (everything). Identity `*` matches
+// `Reflection` (server reflection) or `*` (everything). RevokeSession is two
+// permissions: `RevokeSession` revokes by token (what a login backend holds),
+// `RevokeSessionById` by public session id (any session: an admin's); the
+// RPC is let through with either, and the handler checks the one its target
+// needs (kRevokeByIdCall). Identity `*` matches
 // every authenticated caller. Unknown names, duplicate identities and
 // malformed lines are errors, reported with their line number, so a typo
 // cannot silently open or close access. A call not allowed by any identity of
@@ -41,6 +45,9 @@
 
 namespace sessiond {
 
+// The policy name of RevokeSession by session_id.
+inline constexpr absl::string_view kRevokeByIdCall = "RevokeSessionById";
+
 // Immutable once built; thread-safe.
 class AccessPolicy {
  public:
@@ -53,6 +60,11 @@ class AccessPolicy {
   // method at `path` ("/package.Service/Method").
   bool Allows(const std::vector<std::string>& identities,
               absl::string_view path) const;
+
+  // AllowsCall reports whether a caller with any of `identities` may make
+  // the call named `call` ("CreateSession", "RevokeSessionById").
+  bool AllowsCall(const std::vector<std::string>& identities,
+                  absl::string_view call) const;
 
   // CallName maps a method path to its policy name ("CreateSession",
   // "Health", "Reflection"), or "" for a method the policy does not know.
@@ -89,7 +101,16 @@ class PolicyProcessor final : public grpc::AuthMetadataProcessor {
   grpc::Status Check(const std::vector<std::string>& identities,
                      absl::string_view path);
 
+  // CheckCall is Check for one permission (`call`, a policy name) of the
+  // method at `path`, for a handler that checks what the request asks.
+  grpc::Status CheckCall(const std::vector<std::string>& identities,
+                         absl::string_view call, absl::string_view path);
+
  private:
+  // Logs (rate-limited) and returns the PERMISSION_DENIED for a refusal.
+  grpc::Status Deny(const std::vector<std::string>& identities,
+                    absl::string_view path, absl::string_view call);
+
   const AccessPolicy policy_;
   LogRateLimiter denials_log_;
 };

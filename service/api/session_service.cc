@@ -52,10 +52,12 @@ bool ParseBytes(const grpc::ByteBuffer& bytes,
 
 SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
                                        GuessDetector& guesses,
-                                       CookiePolicy cookie_policy)
+                                       CookiePolicy cookie_policy,
+                                       PolicyProcessor* policy)
     : manager_(manager),
       guesses_(guesses),
-      cookie_policy_(std::move(cookie_policy)) {
+      cookie_policy_(std::move(cookie_policy)),
+      policy_(policy) {
   SetMessageAllocatorFor_CreateSession(&create_allocator_);
   SetMessageAllocatorFor_RevokeSession(&revoke_allocator_);
   SetMessageAllocatorFor_RotateSession(&rotate_allocator_);
@@ -154,6 +156,23 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
     response->set_clear_cookie_header(ClearCookieHeader(cookie_policy_));
     reactor->Finish(grpc::Status::OK);
   };
+  if (policy_ != nullptr &&
+      request->target_case() !=
+          session::v1::RevokeSessionRequest::TARGET_NOT_SET) {
+    // By token revokes what the caller holds; by id, any session.
+    const absl::string_view call =
+        request->target_case() == session::v1::RevokeSessionRequest::kSessionId
+            ? kRevokeByIdCall
+            : "RevokeSession";
+    grpc::Status allowed = policy_->CheckCall(
+        CallerIdentity(*context->auth_context()), call,
+        absl::StrCat("/", SessionService::service_full_name(),
+                     "/RevokeSession"));
+    if (!allowed.ok()) {
+      reactor->Finish(allowed);
+      return reactor;
+    }
+  }
   switch (request->target_case()) {
     case session::v1::RevokeSessionRequest::kToken:
       manager_.RevokeByToken(request->token(), std::move(finish));

@@ -15,6 +15,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "service/api/access_policy.h"
 #include "service/api/arena_message_allocator.h"
 #include "service/session/cookie.h"
 #include "service/session/guess_detector.h"
@@ -38,11 +39,15 @@ using SessionServiceBase = SessionService::WithCallbackMethod_CreateSession<
                             WithCallbackMethod_RevokeSessionsIssuedBefore<
                                 SessionService::Service>>>>>>>;
 
-// Thread-safe. `manager` and `guesses` must outlive the service.
+// Thread-safe. `manager`, `guesses` and `policy` must outlive the service.
+// `policy` is the server's access policy, or null when there is none; the
+// service checks with it what the transport cannot see: which target a
+// RevokeSession names (access_policy.h).
 class SessionServiceImpl final : public SessionServiceBase {
  public:
   SessionServiceImpl(SessionManager& manager, GuessDetector& guesses,
-                     CookiePolicy cookie_policy);
+                     CookiePolicy cookie_policy,
+                     PolicyProcessor* policy = nullptr);
 
   grpc::ServerUnaryReactor* CreateSession(
       grpc::CallbackServerContext* context,
@@ -106,6 +111,7 @@ class SessionServiceImpl final : public SessionServiceBase {
   Allocator<session::v1::ListSessionsRequest, session::v1::ListSessionsResponse>
       list_allocator_;
   const CookiePolicy cookie_policy_;
+  PolicyProcessor* const policy_;
 };
 
 }  // namespace sessiond

@@ -53,8 +53,8 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
 };
 
 // Checks the transport security options against the listen address and
-// builds the listening credentials, with the access policy when one is set.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+// loads the access policy when one is set (null when not).
+absl::StatusOr<std::shared_ptr<PolicyProcessor>> Policy(
     const ServerOptions& options, const Clock& clock) {
   if (!options.tls.enabled() && !IsLoopback(options.listen)) {
     if (!options.insecure) {
@@ -68,19 +68,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
         "network in clear",
         options.listen);
   }
-  std::shared_ptr<grpc::AuthMetadataProcessor> processor;
-  if (!options.policy_file.empty()) {
-    if (!options.tls.mutual()) {
-      return absl::InvalidArgumentError(
-          "--policy_file needs mTLS (--tls_cert, --tls_key, --tls_client_ca): "
-          "callers are identified by their certificates");
-    }
-    absl::StatusOr<AccessPolicy> policy =
-        AccessPolicy::Load(options.policy_file);
-    if (!policy.ok()) return policy.status();
-    processor = std::make_shared<PolicyProcessor>(std::move(*policy), clock);
+  if (options.policy_file.empty()) return nullptr;
+  if (!options.tls.mutual()) {
+    return absl::InvalidArgumentError(
+        "--policy_file needs mTLS (--tls_cert, --tls_key, --tls_client_ca): "
+        "callers are identified by their certificates");
   }
-  return MakeServerCredentials(options.tls, std::move(processor));
+  absl::StatusOr<AccessPolicy> policy = AccessPolicy::Load(options.policy_file);
+  if (!policy.ok()) return policy.status();
+  return std::make_shared<PolicyProcessor>(std::move(*policy), clock);
 }
 
 // gRPC takes durations as int milliseconds.
@@ -109,13 +105,15 @@ size_t ConnectionCap(const ServerOptions& options) {
 
 SessionServer::SessionServer(const ServerOptions& options,
                              const ManagerOptions& manager_options,
-                             SessionStorePtr store, const Clock& clock)
+                             SessionStorePtr store, const Clock& clock,
+                             std::shared_ptr<PolicyProcessor> policy)
     : options_(options),
+      policy_(std::move(policy)),
       library_logs_(clock),
       store_(std::move(store)),
       manager_(*store_, clock, manager_options, &completions_),
       guesses_(clock, options.guesses),
-      service_(manager_, guesses_, options.cookie) {}
+      service_(manager_, guesses_, options.cookie, policy_.get()) {}
 
 absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     const ServerOptions& options, const ManagerOptions& manager_options,
@@ -132,11 +130,14 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
         "subdomains from setting it",
         options.cookie.name);
   }
+  absl::StatusOr<std::shared_ptr<PolicyProcessor>> policy =
+      Policy(options, clock);
+  if (!policy.ok()) return policy.status();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      Credentials(options, clock);
+      MakeServerCredentials(options.tls, *policy);
   if (!credentials.ok()) return credentials.status();
-  std::unique_ptr<SessionServer> server(
-      new SessionServer(options, manager_options, std::move(store), clock));
+  std::unique_ptr<SessionServer> server(new SessionServer(
+      options, manager_options, std::move(store), clock, *policy));
   if (absl::Status s = server->manager_.Load(); !s.ok()) {
     server->Abandon();
     return s;

@@ -65,7 +65,7 @@ class SessionServer {
  private:
   SessionServer(const ServerOptions& options,
                 const ManagerOptions& manager_options, SessionStorePtr store,
-                const Clock& clock);
+                const Clock& clock, std::shared_ptr<PolicyProcessor> policy);
 
   // Marks a server that failed to start as stopped and closes its store.
   void Abandon();
@@ -74,6 +74,9 @@ class SessionServer {
   bool SweepUntilDone();
 
   const ServerOptions options_;
+  // The access policy (null without one): gRPC's credentials enforce it per
+  // method, service_ per RevokeSession target.
+  std::shared_ptr<PolicyProcessor> policy_;
   // protobuf's and gRPC's log lines, through sessiond's log.
   LibraryLogs library_logs_;
   SessionStorePtr store_;

@@ -147,6 +147,40 @@ TEST(PolicyProcessorTest, DenialsAreQuotedAndLimitedPerCaller) {
   }
 }
 
+// RevokeSession is let in with either revoke permission; which target a
+// call may name is checked per call (CheckCall), by the handler.
+TEST(AccessPolicyTest, RevokeByTokenAndByIdAreSeparatePermissions) {
+  constexpr char kRevoke[] = "/session.v1.SessionService/RevokeSession";
+  absl::StatusOr<AccessPolicy> policy = AccessPolicy::Parse(
+      "login: RevokeSession\nadmin: RevokeSessionById\n"
+      "root: *\nsidecar: ValidateSession\n");
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_TRUE(policy->Allows({"login"}, kRevoke));
+  EXPECT_TRUE(policy->Allows({"admin"}, kRevoke));
+  EXPECT_FALSE(policy->Allows({"sidecar"}, kRevoke));
+  EXPECT_TRUE(policy->AllowsCall({"login"}, "RevokeSession"));
+  EXPECT_FALSE(policy->AllowsCall({"login"}, kRevokeByIdCall));
+  EXPECT_FALSE(policy->AllowsCall({"admin"}, "RevokeSession"));
+  EXPECT_TRUE(policy->AllowsCall({"admin"}, kRevokeByIdCall));
+  EXPECT_TRUE(policy->AllowsCall({"root"}, kRevokeByIdCall));
+  EXPECT_FALSE(policy->AllowsCall({}, kRevokeByIdCall));
+
+  FakeClock clock;
+  PolicyProcessor processor(*std::move(policy), clock);
+  LogCapture log;
+  EXPECT_TRUE(processor.CheckCall({"admin"}, kRevokeByIdCall, kRevoke).ok());
+  grpc::Status denied =
+      processor.CheckCall({"login"}, kRevokeByIdCall, kRevoke);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(denied.error_message(),
+            "caller login may not call RevokeSessionById "
+            "(/session.v1.SessionService/RevokeSession)");
+  EXPECT_THAT(
+      log.LinesWith("permission denied"),
+      ElementsAre(HasSubstr("caller \"login\" may not call \"RevokeSessionById "
+                            "(/session.v1.SessionService/RevokeSession)\"")));
+}
+
 TEST(AccessPolicyTest, MissingFileIsAnError) {
   EXPECT_THAT(AccessPolicy::Load("/nonexistent/policy.txt"),
               StatusIs(absl::StatusCode::kFailedPrecondition));

@@ -244,6 +244,54 @@ TEST_F(TlsTest, PolicyAllowsEachIdentityExactlyItsCalls) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Issue 13 (ASVS V7): a login backend revokes what it holds a token for; only
+// a caller granted RevokeSessionById may end any session by its public id.
+TEST_F(TlsTest, RevokingByTokenAndByIdAreSeparatePermissions) {
+  const std::string policy = certs_->File("revoke.txt");
+  std::ofstream(policy) << "login.internal: CreateSession RevokeSession\n"
+                           "admin.internal: RevokeSessionById\n";
+  ServerOptions options = MtlsOptions();
+  options.policy_file = policy;
+  ASSERT_THAT(Start(options), IsOk());
+  auto login = SessionService::NewStub(TlsChannel("login"));
+  auto admin = SessionService::NewStub(TlsChannel("admin"));
+  auto create = [&] {
+    session::v1::CreateSessionRequest request;
+    request.set_subject("alice");
+    session::v1::CreateSessionResponse response;
+    EXPECT_TRUE(login->CreateSession(Context().get(), request, &response).ok());
+    return response;
+  };
+  auto revoke = [&](SessionService::Stub& stub, bool by_id,
+                    const session::v1::CreateSessionResponse& session) {
+    session::v1::RevokeSessionRequest request;
+    if (by_id) {
+      request.set_session_id(session.session().id());
+    } else {
+      request.set_token(session.token());
+    }
+    session::v1::RevokeSessionResponse response;
+    grpc::Status status =
+        stub.RevokeSession(Context().get(), request, &response);
+    return std::make_pair(status.error_code(), response.revoked());
+  };
+  const session::v1::CreateSessionResponse first = create();
+  const session::v1::CreateSessionResponse second = create();
+
+  EXPECT_EQ(revoke(*login, /*by_id=*/true, first).first,
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(revoke(*admin, /*by_id=*/false, first).first,
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Both refusals left it alone.
+  EXPECT_TRUE(server_->manager().Validate(first.token()).valid());
+
+  EXPECT_EQ(revoke(*login, /*by_id=*/false, first),
+            std::make_pair(grpc::StatusCode::OK, true));
+  EXPECT_EQ(revoke(*admin, /*by_id=*/true, second),
+            std::make_pair(grpc::StatusCode::OK, true));
+  EXPECT_FALSE(server_->manager().Validate(second.token()).valid());
+}
+
 TEST_F(TlsTest, DenialsAreLoggedQuotedAndAFewTimesAMinutePerCaller) {
   const std::string policy = certs_->File("denials.txt");
   std::ofstream(policy) << "sidecar.internal: ValidateSession\n"
