@@ -59,6 +59,10 @@ ABSL_FLAG(int64_t, sqlite_disk_reserve_bytes,
           "Disk space held back in a file PATH-reserve beside the database: "
           "when the disk fills, it is released so that revocations and the "
           "sweeper still commit while creates are refused. 0: none.");
+ABSL_FLAG(int64_t, sqlite_max_revocation_log,
+          Int(SqliteDefaults().max_revocation_log),
+          "Most revocations kept as small appended records before the oldest "
+          "are removed from the sessions table ahead of their expiry.");
 ABSL_FLAG(absl::Duration, sqlite_probe_interval,
           SqliteDefaults().probe_interval,
           "While writes fail, how often a probe write checks whether the "
@@ -232,6 +236,8 @@ absl::Status StoreFromFlags(StoreConfig& store) {
           {FLAGS_sqlite_max_batch_ops, "sqlite_max_batch_ops",
            &sqlite.max_batch_ops},
           {FLAGS_reseal_batch, "reseal_batch", &sqlite.reseal_batch_rows},
+          {FLAGS_sqlite_max_revocation_log, "sqlite_max_revocation_log",
+           &sqlite.max_revocation_log},
       });
       !s.ok()) {
     return s;

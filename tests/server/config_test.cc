@@ -101,6 +101,7 @@ TEST_F(ConfigTest, FlagDefaultsAreTheStructDefaults) {
   EXPECT_EQ(config->store.sqlite.probe_interval, q.probe_interval);
   EXPECT_EQ(config->store.sqlite.max_batch_ops, q.max_batch_ops);
   EXPECT_EQ(config->store.sqlite.reseal_batch_rows, q.reseal_batch_rows);
+  EXPECT_EQ(config->store.sqlite.max_revocation_log, q.max_revocation_log);
 }
 
 TEST_F(ConfigTest, StoreSpecs) {

@@ -88,7 +88,8 @@ TEST(ServerOptionsTest, BinaryExitsTwoNamingTheFlag) {
   for (const char* flag :
        {"--sweep_interval=0s", "--max_attributes=0", "--reseal_batch=0",
         "--max_connections=0", "--handshake_timeout=0s",
-        "--cookie_name=session", "--sqlite_synchronous=sometimes"}) {
+        "--sqlite_max_revocation_log=0", "--cookie_name=session",
+        "--sqlite_synchronous=sometimes"}) {
     SessiondProcess process(SessiondBinary(), dir.File("log"));
     absl::Status started =
         process.Start({"--store=sqlite:" + dir.File("s.db"), flag});
