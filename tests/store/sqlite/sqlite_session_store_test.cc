@@ -8,50 +8,22 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite/sqlite_db.h"
+#include "tests/testing/log_capture.h"
+#include "tests/testing/sqlite_store_fixture.h"
 #include "tests/testing/store_test_util.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
 namespace {
 
-const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
-class SqliteSessionStoreTest : public ::testing::Test {
- protected:
-  SqliteStoreOptions Options() const {
-    SqliteStoreOptions options;
-    options.path = dir_.File("sessions.db");
-    return options;
-  }
-
-  std::unique_ptr<SqliteSessionStore> Open(const SqliteStoreOptions& options) {
-    absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
-        SqliteSessionStore::Open(options);
-    EXPECT_THAT(store, IsOk());
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-  std::unique_ptr<SqliteSessionStore> Open() { return Open(Options()); }
-
-  // Reopens the file and returns what a restarting server would load.
-  std::vector<SessionRecord> Reload(absl::Time now = kNow) {
-    std::unique_ptr<SqliteSessionStore> store = Open();
-    absl::StatusOr<std::vector<SessionRecord>> live =
-        store->LoadLiveRecords(now);
-    EXPECT_THAT(live, IsOk());
-    return live.ok() ? *live : std::vector<SessionRecord>();
-  }
-
-  // A second connection, as another process would hold one.
-  SqliteDb OtherConnection() {
-    absl::StatusOr<SqliteDb> db = SqliteDb::Open(Options().path);
-    EXPECT_THAT(db, IsOk());
-    return std::move(*db);
-  }
-
-  TempDir dir_;
-};
+using SqliteSessionStoreTest = SqliteStoreTest;
 
 TEST_F(SqliteSessionStoreTest, WriteReopenReadBackEveryField) {
   SessionRecord record = SampleRecord(1, kNow);
@@ -102,141 +74,6 @@ TEST_F(SqliteSessionStoreTest, SecretsAreMadeOnceAndKept) {
   }
   auto store = Open();
   EXPECT_EQ(*store->LoadSecret("request-digest"), first);
-}
-
-// An administrator's cut deletes older rows at once and keeps them from
-// ever loading again, a row written after the cut included.
-TEST_F(SqliteSessionStoreTest, IssuedBeforeCutDeletesAndNeverLoadsOlderRows) {
-  const absl::Time cut = kNow;
-  SessionRecord old = SampleRecord(1, kNow - absl::Minutes(5));
-  SessionRecord young = SampleRecord(2, kNow + absl::Seconds(1));
-  SessionRecord late = SampleRecord(3, kNow - absl::Seconds(1));
-  {
-    auto store = Open();
-    ASSERT_THAT(WriteAndWait(*store, Insert(old)), IsOk());
-    ASSERT_THAT(WriteAndWait(*store, Insert(young)), IsOk());
-    ASSERT_THAT(WriteAndWait(*store, DeleteIssuedBefore{cut}), IsOk());
-    // An earlier cut never lowers it.
-    ASSERT_THAT(WriteAndWait(*store, DeleteIssuedBefore{cut - absl::Hours(1)}),
-                IsOk());
-    // A create that raced the cut.
-    ASSERT_THAT(WriteAndWait(*store, Insert(late)), IsOk());
-  }
-  SqliteDb db = OtherConnection();
-  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions"), 2);
-  std::vector<SessionRecord> loaded = Reload(kNow + absl::Seconds(2));
-  ASSERT_EQ(loaded.size(), 1u);
-  EXPECT_EQ(loaded[0].subject, young.subject);
-}
-
-// A revocation is appended to the log: the row stays, masked, so it never
-// loads again; once the session has expired, row and entry go together.
-TEST_F(SqliteSessionStoreTest, RevocationsAreLoggedThenTrimmedAtExpiry) {
-  SqliteStoreOptions options = Options();
-  options.revocation_trim_interval = absl::ZeroDuration();
-  // The store trims by the real clock.
-  const absl::Time now = absl::Now();
-  const SessionRecord revoked = SampleRecord(1, now);  // expires in an hour
-  const SessionRecord kept = SampleRecord(2, now);
-  {
-    auto store = Open(options);
-    ASSERT_THAT(WriteAndWait(*store, Insert(revoked)), IsOk());
-    ASSERT_THAT(WriteAndWait(*store, Insert(kept)), IsOk());
-    ASSERT_THAT(WriteAndWait(*store, DeleteSession{KeyOf(revoked)}), IsOk());
-  }
-  {
-    SqliteDb db = OtherConnection();
-    EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions"), 2);
-    EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM revocations"), 1);
-  }
-  std::vector<SessionRecord> loaded = Reload(now);
-  ASSERT_EQ(loaded.size(), 1u);
-  EXPECT_EQ(loaded[0].subject, kept.subject);
-
-  // A session that expired long ago goes, row and entry.
-  const absl::Time past = now - absl::Hours(48);
-  const SessionRecord old = SampleRecord(3, past);  // expired an hour later
-  {
-    auto store = Open(options);
-    ASSERT_THAT(WriteAndWait(*store, Insert(old)), IsOk());
-    ASSERT_THAT(WriteAndWait(*store, DeleteSession{KeyOf(old)}), IsOk());
-    // The next batch runs the trim that is due.
-    ASSERT_THAT(WriteAndWait(*store, Insert(SampleRecord(4, now))), IsOk());
-  }
-  SqliteDb db = OtherConnection();
-  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM revocations"), 1);
-  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions WHERE subject = "
-                           "'user-3'"),
-            0);
-}
-
-// A log past its bound loses its oldest entries (with their rows) early.
-TEST_F(SqliteSessionStoreTest, RevocationLogPastItsBoundIsWorkedOff) {
-  SqliteStoreOptions options = Options();
-  options.max_revocation_log = 10;
-  auto store = Open(options);
-  for (int i = 0; i < 30; ++i) {
-    ASSERT_THAT(WriteAndWait(*store, Insert(SampleRecord(i, kNow))), IsOk());
-    ASSERT_THAT(
-        WriteAndWait(*store, DeleteSession{KeyOf(SampleRecord(i, kNow))}),
-        IsOk());
-  }
-  store.reset();
-  SqliteDb db = OtherConnection();
-  EXPECT_LE(*db.QueryInt64("SELECT count(*) FROM revocations"), 11);
-  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions"),
-            *db.QueryInt64("SELECT count(*) FROM revocations"));
-  EXPECT_TRUE(Reload().empty());
-}
-
-// Version 3 kept rows keyed by their random selector; the upgrade copies
-// every row into creation order and starts an empty log.
-TEST_F(SqliteSessionStoreTest, SchemaThreeMovesEveryRowIntoCreationOrder) {
-  {
-    SqliteDb db = OtherConnection();
-    ASSERT_THAT(db.Exec("PRAGMA journal_mode=WAL"), IsOk());
-    ASSERT_THAT(db.Exec(R"sql(
-      CREATE TABLE sessions (
-        selector BLOB PRIMARY KEY NOT NULL, verifier_sha256 BLOB NOT NULL,
-        subject TEXT NOT NULL, create_us INTEGER NOT NULL,
-        expire_us INTEGER NOT NULL, idle_timeout_us INTEGER NOT NULL,
-        last_active_us INTEGER NOT NULL, data BLOB NOT NULL,
-        rotated_sha256 BLOB NOT NULL, key_id TEXT, request_key BLOB,
-        request_binding BLOB) WITHOUT ROWID;
-      CREATE TABLE settings (name TEXT PRIMARY KEY NOT NULL,
-        value BLOB NOT NULL, key_id TEXT) WITHOUT ROWID;
-      CREATE TABLE write_probe (payload BLOB NOT NULL);
-      PRAGMA user_version = 3;)sql"),
-                IsOk());
-    for (int i = 0; i < 50; ++i) {
-      const SessionRecord record =
-          SampleRecord(i, kNow + absl::Seconds(50 - i));
-      absl::StatusOr<SqliteStatement> insert = db.Prepare(
-          "INSERT INTO sessions VALUES (?1, zeroblob(32), ?2, ?3, ?4, 0, ?3, "
-          "?5, x'', NULL, x'6b6b', x'6262')");
-      ASSERT_THAT(insert, IsOk());
-      ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
-                                                  record.selector.end())),
-                  IsOk());
-      ASSERT_THAT(insert->BindText(2, record.subject), IsOk());
-      ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.create_time)),
-                  IsOk());
-      ASSERT_THAT(insert->BindInt64(4, absl::ToUnixMicros(record.expire_time)),
-                  IsOk());
-      ASSERT_THAT(insert->BindBlob(5, record.details.encoded()), IsOk());
-      ASSERT_THAT(insert->Run(), IsOk());
-    }
-  }
-  std::vector<SessionRecord> loaded = Reload();
-  ASSERT_EQ(loaded.size(), 50u);
-  for (size_t i = 1; i < loaded.size(); ++i) {
-    EXPECT_LE(loaded[i - 1].create_time, loaded[i].create_time);
-  }
-  EXPECT_EQ(loaded[0].request_key, "kk");
-  SqliteDb db = OtherConnection();
-  EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
-            SqliteSessionStore::kSchemaVersion);
-  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM revocations"), 0);
 }
 
 TEST_F(SqliteSessionStoreTest, DeleteAndTouchPersist) {
@@ -383,125 +220,6 @@ TEST_F(SqliteSessionStoreTest, ShutdownAnswersEveryQueuedWrite) {
   EXPECT_EQ(Reload().size(), 100u);
 }
 
-TEST_F(SqliteSessionStoreTest, GarbageFileIsRefusedWithDataLoss) {
-  {
-    std::ofstream out(Options().path, std::ios::binary);
-    out << std::string(8192, 'x');
-  }
-  ASSERT_EQ(chmod(Options().path.c_str(), 0600), 0);  // only its content is bad
-  absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
-      SqliteSessionStore::Open(Options());
-  EXPECT_THAT(store, StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_NE(store.status().message().find(Options().path), std::string::npos);
-}
-
-TEST_F(SqliteSessionStoreTest, NewerSchemaIsRefused) {
-  {
-    SqliteDb db = OtherConnection();
-    ASSERT_THAT(db.Exec("PRAGMA user_version = 99"), IsOk());
-  }
-  EXPECT_THAT(SqliteSessionStore::Open(Options()),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
-}
-
-TEST_F(SqliteSessionStoreTest, ForeignDatabaseIsRefused) {
-  {
-    SqliteDb db = OtherConnection();
-    ASSERT_THAT(db.Exec("CREATE TABLE accounts (id INTEGER)"), IsOk());
-  }
-  EXPECT_THAT(SqliteSessionStore::Open(Options()),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
-}
-
-TEST_F(SqliteSessionStoreTest, SchemaOneGainsTheKeyIdColumnAndLoads) {
-  // A file written before encryption at rest existed.
-  const SessionRecord record = SampleRecord(1, kNow);
-  {
-    SqliteDb db = OtherConnection();
-    ASSERT_THAT(db.Exec(R"sql(
-      CREATE TABLE sessions (
-        selector BLOB PRIMARY KEY NOT NULL, verifier_sha256 BLOB NOT NULL,
-        subject TEXT NOT NULL, create_us INTEGER NOT NULL,
-        expire_us INTEGER NOT NULL, idle_timeout_us INTEGER NOT NULL,
-        last_active_us INTEGER NOT NULL, data BLOB NOT NULL,
-        rotated_sha256 BLOB NOT NULL, request_id TEXT) WITHOUT ROWID;
-      CREATE TABLE write_probe (payload BLOB NOT NULL);
-      PRAGMA user_version = 1;)sql"),
-                IsOk());
-    absl::StatusOr<SqliteStatement> insert = db.Prepare(
-        "INSERT INTO sessions VALUES (?1, zeroblob(32), 'user-1', ?2, ?3, 0, "
-        "?2, ?4, x'', NULL)");
-    ASSERT_THAT(insert, IsOk());
-    ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
-                                                record.selector.end())),
-                IsOk());
-    ASSERT_THAT(insert->BindInt64(2, absl::ToUnixMicros(kNow)), IsOk());
-    ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.expire_time)),
-                IsOk());
-    ASSERT_THAT(insert->BindBlob(4, record.details.encoded()), IsOk());
-    ASSERT_THAT(insert->Run(), IsOk());
-  }
-  std::vector<SessionRecord> loaded = Reload();
-  ASSERT_EQ(loaded.size(), 1u);
-  EXPECT_EQ(loaded[0].details, record.details);
-  SqliteDb db = OtherConnection();
-  EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
-            SqliteSessionStore::kSchemaVersion);
-  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions WHERE key_id IS "
-                           "NULL"),
-            1);
-}
-
-// Version 2 kept request ids in clear. The upgrade drops them, and the text
-// is left neither in the file's free space nor in the WAL.
-TEST_F(SqliteSessionStoreTest, SchemaTwoLosesItsRequestIdsInClear) {
-  const SessionRecord record = SampleRecord(1, kNow);
-  const std::string request_id = "req-kept-in-clear-4f1c9b";
-  {
-    SqliteDb db = OtherConnection();
-    ASSERT_THAT(db.Exec("PRAGMA journal_mode=WAL"), IsOk());
-    ASSERT_THAT(db.Exec(R"sql(
-      CREATE TABLE sessions (
-        selector BLOB PRIMARY KEY NOT NULL, verifier_sha256 BLOB NOT NULL,
-        subject TEXT NOT NULL, create_us INTEGER NOT NULL,
-        expire_us INTEGER NOT NULL, idle_timeout_us INTEGER NOT NULL,
-        last_active_us INTEGER NOT NULL, data BLOB NOT NULL,
-        rotated_sha256 BLOB NOT NULL, request_id TEXT, key_id TEXT)
-        WITHOUT ROWID;
-      CREATE TABLE write_probe (payload BLOB NOT NULL);
-      PRAGMA user_version = 2;)sql"),
-                IsOk());
-    absl::StatusOr<SqliteStatement> insert = db.Prepare(
-        "INSERT INTO sessions VALUES (?1, zeroblob(32), 'user-1', ?2, ?3, 0, "
-        "?2, ?4, x'', ?5, NULL)");
-    ASSERT_THAT(insert, IsOk());
-    ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
-                                                record.selector.end())),
-                IsOk());
-    ASSERT_THAT(insert->BindInt64(2, absl::ToUnixMicros(kNow)), IsOk());
-    ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.expire_time)),
-                IsOk());
-    ASSERT_THAT(insert->BindBlob(4, record.details.encoded()), IsOk());
-    ASSERT_THAT(insert->BindText(5, request_id), IsOk());
-    ASSERT_THAT(insert->Run(), IsOk());
-    ASSERT_THAT(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), IsOk());
-  }
-  ASSERT_NE(ReadFileOrEmpty(Options().path).find(request_id),
-            std::string::npos);  // the test would prove nothing otherwise
-  std::vector<SessionRecord> loaded = Reload();
-  ASSERT_EQ(loaded.size(), 1u);
-  EXPECT_EQ(loaded[0].details, record.details);
-  EXPECT_EQ(loaded[0].request_key, "");
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    EXPECT_EQ(ReadFileOrEmpty(Options().path + suffix).find(request_id),
-              std::string::npos)
-        << suffix;
-  }
-  SqliteDb db = OtherConnection();
-  EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
-            SqliteSessionStore::kSchemaVersion);
-}
-
 // Audit finding 8 (issue 13): a database (or its -wal/-shm) that group or
 // others may access was opened without a word.
 TEST_F(SqliteSessionStoreTest, FilesOthersMayAccessAreRefused) {
@@ -522,12 +240,22 @@ TEST_F(SqliteSessionStoreTest, FilesOthersMayAccessAreRefused) {
   EXPECT_NE(Open(), nullptr);
 }
 
-TEST_F(SqliteSessionStoreTest, UsesWalAndRecordsSchemaVersion) {
-  auto store = Open();
-  SqliteDb db = OtherConnection();
-  EXPECT_EQ(*db.QueryText("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
-            SqliteSessionStore::kSchemaVersion);
+// Audit finding 3 (issue 13): with no size limit one caller could fill the
+// disk unnoticed; the operator is told at startup what happens then.
+TEST_F(SqliteSessionStoreTest, NoSizeLimitIsSaidAtStartup) {
+  {
+    LogCapture log;
+    Open();
+    EXPECT_THAT(log.LinesWith("has no size limit"),
+                ElementsAre(HasSubstr("WARNING database " + Options().path +
+                                      " has no size limit "
+                                      "(--sqlite_max_db_bytes)")));
+  }
+  SqliteStoreOptions limited = Options();
+  limited.max_db_bytes = 64 << 20;
+  LogCapture log;
+  Open(limited);
+  EXPECT_THAT(log.LinesWith("has no size limit"), IsEmpty());
 }
 
 }  // namespace
