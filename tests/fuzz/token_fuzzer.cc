@@ -33,7 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   absl::StatusOr<sessiond::Selector> id = sessiond::ParseSessionId(text);
   if (id.ok()) Require(sessiond::EncodeSessionId(*id) == text);
-  sessiond::ListPage({}, 10, text).IgnoreError();
+  absl::StatusOr<sessiond::ListPosition> page = sessiond::DecodePageToken(text);
+  if (page.ok()) {
+    // Base64 may spell one position several ways; the position must survive
+    // its own encoding.
+    absl::StatusOr<sessiond::ListPosition> again =
+        sessiond::DecodePageToken(sessiond::EncodePageToken(*page));
+    Require(again.ok() && *again == *page);
+  }
   sessiond::AccessPolicy::Parse(text).IgnoreError();
   sessiond::AccessPolicy::CallName(text);
   return 0;
