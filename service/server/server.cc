@@ -138,6 +138,11 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SessionServer> server(new SessionServer(
       options, manager_options, std::move(store), clock, *policy));
+  // Before the load, so probes get answers (/readyz: 503) while it runs.
+  if (absl::Status s = server->StartHttp(); !s.ok()) {
+    server->Abandon();
+    return s;
+  }
   if (absl::Status s = server->manager_.Load(); !s.ok()) {
     server->Abandon();
     return s;
@@ -176,6 +181,10 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   server->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       *credentials);
+  if (server->metrics_ != nullptr) {
+    builder.experimental().SetInterceptorCreators(
+        server->metrics_->grpc().Interceptors());
+  }
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
@@ -191,6 +200,7 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   server->store_->SetWritableListener(
       [s = server.get(), health](bool writable) {
         absl::MutexLock lock(&s->mu_);
+        s->writable_ = writable;
         if (s->stopping_) return;  // shutdown owns the status now
         health->SetServingStatus(writable);
         health->SetServingStatus(kServiceName, writable);
@@ -206,6 +216,10 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
         acceptor->HandleNewConnection(&connection);
       });
   server->sweeper_ = std::thread([s = server.get()] { s->SweeperLoop(); });
+  {
+    absl::MutexLock lock(&server->mu_);
+    server->loaded_ = true;
+  }
   LogInfo(
       "serving on %s (port %d) with %d live sessions; %s; reflection %s; at "
       "most %d connections",
@@ -244,6 +258,7 @@ void SessionServer::Shutdown() {
   SweepUntilDone();
   store_->Shutdown();
   completions_.Shutdown();  // after the store: its last callbacks land here
+  if (http_ != nullptr) http_->Stop();
   LogInfo("stopped; store closed");
 }
 
@@ -264,6 +279,7 @@ void SessionServer::Abandon() {
     absl::MutexLock lock(&mu_);
     stopped_ = true;
   }
+  if (http_ != nullptr) http_->Stop();
   store_->Shutdown();
   completions_.Shutdown();
 }
