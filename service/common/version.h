@@ -1,5 +1,6 @@
 // The version of sessiond, as sessiond_build_info{version} reports it. Kept
-// equal to project(VERSION) in CMakeLists.txt (tests/metrics checks).
+// equal to project(VERSION) in CMakeLists.txt (tests/metrics/
+// server_metrics_test.cc checks).
 
 #ifndef SESSIOND_SERVICE_COMMON_VERSION_H_
 #define SESSIOND_SERVICE_COMMON_VERSION_H_

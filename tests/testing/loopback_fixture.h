@@ -36,6 +36,7 @@ class LoopbackTest : public ::testing::Test {
   void Start(SessionStorePtr store, ServerOptions options = ServerOptions(),
              const ManagerOptions& manager_options = ManagerOptions()) {
     options.listen = "127.0.0.1:0";
+    if (!options.http.listen.empty()) options.http.listen = "127.0.0.1:0";
     options.sweep_interval = absl::Hours(1);  // tests sweep by hand
     absl::StatusOr<std::unique_ptr<SessionServer>> server =
         SessionServer::Start(options, manager_options, std::move(store),

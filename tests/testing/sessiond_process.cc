@@ -48,6 +48,8 @@ absl::Status SessiondProcess::Start(const std::vector<std::string>& flags,
   std::vector<std::string> args = prefix_;
   args.push_back(binary_);
   args.push_back("--listen=127.0.0.1:0");
+  // A free port, so that tests can run side by side; `flags` may override.
+  args.push_back("--http_listen=127.0.0.1:0");
   args.insert(args.end(), flags.begin(), flags.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -71,12 +73,15 @@ absl::Status SessiondProcess::Start(const std::vector<std::string>& flags,
   }
 
   static const std::regex kServing(R"(serving on \S+ \(port (\d+)\))");
+  static const std::regex kHttp(R"(HTTP on \S+ \(port (\d+)\))");
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     std::string log = Log().substr(log_offset);
     std::smatch match;
     if (std::regex_search(log, match, kServing)) {
       port_ = std::stoi(match[1]);
+      std::smatch http;
+      http_port_ = std::regex_search(log, http, kHttp) ? std::stoi(http[1]) : 0;
       return absl::OkStatus();
     }
     int status = 0;

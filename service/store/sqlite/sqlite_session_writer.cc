@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "service/common/log.h"
 #include "service/store/details_sealing.h"
 #include "service/store/sqlite/sqlite_session_store.h"
