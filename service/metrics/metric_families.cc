@@ -33,6 +33,14 @@ void AddValue(prometheus::MetricFamily& family, MetricLabels labels,
   family.metric.push_back(std::move(metric));
 }
 
+void AddOneValueFamily(std::vector<prometheus::MetricFamily>& families,
+                       absl::string_view name, absl::string_view help,
+                       prometheus::MetricType type, double value) {
+  prometheus::MetricFamily family = MakeFamily(name, help, type);
+  AddValue(family, {}, value);
+  families.push_back(std::move(family));
+}
+
 void AddHistogram(prometheus::MetricFamily& family, MetricLabels labels,
                   const AtomicHistogram::Snapshot& snapshot) {
   prometheus::ClientMetric metric;
@@ -45,6 +53,15 @@ void AddHistogram(prometheus::MetricFamily& family, MetricLabels labels,
   }
   // prometheus-cpp writes the +Inf bucket from sample_count itself.
   family.metric.push_back(std::move(metric));
+}
+
+void AddOneHistogramFamily(std::vector<prometheus::MetricFamily>& families,
+                           absl::string_view name, absl::string_view help,
+                           const AtomicHistogram::Snapshot& snapshot) {
+  prometheus::MetricFamily family =
+      MakeFamily(name, help, prometheus::MetricType::Histogram);
+  AddHistogram(family, {}, snapshot);
+  families.push_back(std::move(family));
 }
 
 }  // namespace sessiond

@@ -36,9 +36,19 @@ prometheus::MetricFamily MakeFamily(absl::string_view name,
 void AddValue(prometheus::MetricFamily& family, MetricLabels labels,
               double value);
 
+// Appends to `families` a family of one unlabelled sample, `value`.
+void AddOneValueFamily(std::vector<prometheus::MetricFamily>& families,
+                       absl::string_view name, absl::string_view help,
+                       prometheus::MetricType type, double value);
+
 // Adds one histogram sample (its buckets, sum and count) to `family`.
 void AddHistogram(prometheus::MetricFamily& family, MetricLabels labels,
                   const AtomicHistogram::Snapshot& snapshot);
+
+// Appends to `families` a histogram family of one unlabelled sample.
+void AddOneHistogramFamily(std::vector<prometheus::MetricFamily>& families,
+                           absl::string_view name, absl::string_view help,
+                           const AtomicHistogram::Snapshot& snapshot);
 
 }  // namespace sessiond
 

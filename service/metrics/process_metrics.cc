@@ -50,13 +50,6 @@ std::optional<double> OpenDescriptors() {
   return count - 3;  // ".", ".." and the directory's own descriptor
 }
 
-void AddGauge(std::vector<MetricFamily>& families, absl::string_view name,
-              absl::string_view help, MetricType type, double value) {
-  MetricFamily family = MakeFamily(name, help, type);
-  AddValue(family, {}, value);
-  families.push_back(std::move(family));
-}
-
 }  // namespace
 
 std::optional<ProcStat> ParseProcStat(absl::string_view stat,
@@ -99,28 +92,29 @@ std::vector<MetricFamily> CollectProcessMetrics() {
     stat = ParseProcStat(*text, sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE));
   }
   if (stat.has_value()) {
-    AddGauge(families, "process_cpu_seconds_total",
-             "User and system CPU time spent, in seconds.", MetricType::Counter,
-             stat->cpu_seconds);
-    AddGauge(families, "process_resident_memory_bytes",
-             "Resident memory size, in bytes.", MetricType::Gauge,
-             stat->resident_bytes);
+    AddOneValueFamily(families, "process_cpu_seconds_total",
+                      "User and system CPU time spent, in seconds.",
+                      MetricType::Counter, stat->cpu_seconds);
+    AddOneValueFamily(families, "process_resident_memory_bytes",
+                      "Resident memory size, in bytes.", MetricType::Gauge,
+                      stat->resident_bytes);
     if (std::optional<double> boot = BootTime()) {
-      AddGauge(families, "process_start_time_seconds",
-               "Start time of the process since the Unix epoch, in seconds.",
-               MetricType::Gauge, *boot + stat->start_seconds);
+      AddOneValueFamily(
+          families, "process_start_time_seconds",
+          "Start time of the process since the Unix epoch, in seconds.",
+          MetricType::Gauge, *boot + stat->start_seconds);
     }
   }
   std::optional<double> open = OpenDescriptors();
   if (!open.has_value()) open = max_fds;  // out of descriptors: at the limit
   if (open.has_value()) {
-    AddGauge(families, "process_open_fds", "Open file descriptors.",
-             MetricType::Gauge, *open);
+    AddOneValueFamily(families, "process_open_fds", "Open file descriptors.",
+                      MetricType::Gauge, *open);
   }
   if (max_fds.has_value()) {
-    AddGauge(families, "process_max_fds",
-             "The open-file limit (RLIMIT_NOFILE, soft).", MetricType::Gauge,
-             *max_fds);
+    AddOneValueFamily(families, "process_max_fds",
+                      "The open-file limit (RLIMIT_NOFILE, soft).",
+                      MetricType::Gauge, *max_fds);
   }
   MetricFamily build = MakeFamily(
       "sessiond_build_info", "Always 1; the version of sessiond in a label.",

@@ -16,55 +16,40 @@ double Double(int64_t value) { return static_cast<double>(value); }
 
 void CollectStore(const StoreMetrics& store,
                   std::vector<MetricFamily>& families) {
-  MetricFamily commit = MakeFamily(
-      "sessiond_store_commit_seconds",
-      "Time to commit one group of writes (one transaction), failed ones "
-      "included, in seconds.",
-      MetricType::Histogram);
-  AddHistogram(commit, {}, store.commit_seconds.Read());
-  families.push_back(std::move(commit));
-
-  MetricFamily batch = MakeFamily(
-      "sessiond_store_commit_batch_size",
+  AddOneHistogramFamily(families, "sessiond_store_commit_seconds",
+                        "Time to commit one group of writes (one "
+                        "transaction), failed ones included, in seconds.",
+                        store.commit_seconds.Read());
+  AddOneHistogramFamily(
+      families, "sessiond_store_commit_batch_size",
       "Client writes committed together in one transaction (group commit).",
-      MetricType::Histogram);
-  AddHistogram(batch, {}, store.commit_batch_size.Read());
-  families.push_back(std::move(batch));
+      store.commit_batch_size.Read());
 
   MetricFamily errors = MakeFamily("sessiond_store_errors_total",
                                    "Transactions that failed, by status code.",
                                    MetricType::Counter);
-  // The codes a write can fail with are always shown, so alerts on them
-  // have a series from the start.
-  for (absl::StatusCode code :
-       {absl::StatusCode::kUnavailable, absl::StatusCode::kResourceExhausted,
-        absl::StatusCode::kInternal, absl::StatusCode::kDataLoss}) {
-    AddValue(errors, {{"code", absl::StatusCodeToString(code)}},
-             Double(store.errors[static_cast<size_t>(code)].load()));
-  }
+  // The codes a write fails with are always shown, so alerts on them have a
+  // series from the start; any other code once it has happened.
+  auto always = [](absl::StatusCode code) {
+    return code == absl::StatusCode::kUnavailable ||
+           code == absl::StatusCode::kResourceExhausted ||
+           code == absl::StatusCode::kInternal ||
+           code == absl::StatusCode::kDataLoss;
+  };
   for (size_t i = 1; i < store.errors.size(); ++i) {
     const auto code = static_cast<absl::StatusCode>(i);
-    if (code == absl::StatusCode::kUnavailable ||
-        code == absl::StatusCode::kResourceExhausted ||
-        code == absl::StatusCode::kInternal ||
-        code == absl::StatusCode::kDataLoss) {
-      continue;
-    }
     const int64_t count = store.errors[i].load();
-    if (count > 0) {
+    if (count > 0 || always(code)) {
       AddValue(errors, {{"code", absl::StatusCodeToString(code)}},
                Double(count));
     }
   }
   families.push_back(std::move(errors));
 
-  MetricFamily writable =
-      MakeFamily("sessiond_store_writable",
-                 "1 while the store can write, 0 while writes fail (health is "
-                 "NOT_SERVING then).",
-                 MetricType::Gauge);
-  AddValue(writable, {}, store.writable.load() ? 1 : 0);
-  families.push_back(std::move(writable));
+  AddOneValueFamily(families, "sessiond_store_writable",
+                    "1 while the store can write, 0 while writes fail "
+                    "(health is NOT_SERVING then).",
+                    MetricType::Gauge, store.writable.load() ? 1 : 0);
 
   MetricFamily reseal = MakeFamily(
       "sessiond_store_reseal_rows",
@@ -102,18 +87,13 @@ std::vector<MetricFamily> CollectSessionMetrics(const SessionManager& manager,
   const SessionCounters& counters = manager.counters();
   std::vector<MetricFamily> families;
 
-  MetricFamily active = MakeFamily(
-      "sessiond_sessions_active",
+  AddOneValueFamily(
+      families, "sessiond_sessions_active",
       "Sessions held in memory (live, or expired and not yet swept).",
-      MetricType::Gauge);
-  AddValue(active, {}, static_cast<double>(manager.live_count()));
-  families.push_back(std::move(active));
-
-  MetricFamily created =
-      MakeFamily("sessiond_sessions_created_total",
-                 "Sessions created since start.", MetricType::Counter);
-  AddValue(created, {}, Double(counters.created()));
-  families.push_back(std::move(created));
+      MetricType::Gauge, static_cast<double>(manager.live_count()));
+  AddOneValueFamily(families, "sessiond_sessions_created_total",
+                    "Sessions created since start.", MetricType::Counter,
+                    Double(counters.created()));
 
   MetricFamily revoked = MakeFamily(
       "sessiond_sessions_revoked_total",
@@ -139,20 +119,15 @@ std::vector<MetricFamily> CollectSessionMetrics(const SessionManager& manager,
   }
   families.push_back(std::move(validations));
 
-  MetricFamily reuse =
-      MakeFamily("sessiond_token_reuse_total",
-                 "Rotated-out tokens presented again (possible token theft).",
-                 MetricType::Counter);
-  AddValue(reuse, {}, Double(manager.reuse_count()));
-  families.push_back(std::move(reuse));
-
-  MetricFamily guess = MakeFamily(
-      "sessiond_guess_alerts_total",
+  AddOneValueFamily(
+      families, "sessiond_token_reuse_total",
+      "Rotated-out tokens presented again (possible token theft).",
+      MetricType::Counter, Double(manager.reuse_count()));
+  AddOneValueFamily(
+      families, "sessiond_guess_alerts_total",
       "Callers flagged for suspected token guessing (--guess_alert_threshold "
       "failed validations within --guess_alert_window).",
-      MetricType::Counter);
-  AddValue(guess, {}, Double(guesses.alerts()));
-  families.push_back(std::move(guess));
+      MetricType::Counter, Double(guesses.alerts()));
 
   if (const StoreMetrics* store_metrics = store.metrics()) {
     CollectStore(*store_metrics, families);

@@ -56,17 +56,10 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
 // loads the access policy when one is set (null when not).
 absl::StatusOr<std::shared_ptr<PolicyProcessor>> Policy(
     const ServerOptions& options, const Clock& clock) {
-  if (!options.tls.enabled() && !IsLoopback(options.listen)) {
-    if (!options.insecure) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "refusing plaintext on ", options.listen,
-          ", which is not loopback: give --tls_cert and --tls_key, or "
-          "--insecure to accept that anyone on the network can read tokens"));
-    }
-    LogWarning(
-        "--insecure: serving plaintext on %s; tokens cross the "
-        "network in clear",
-        options.listen);
+  if (absl::Status s = CheckPlaintext("gRPC", options.listen, options.tls,
+                                      options.insecure, "tokens");
+      !s.ok()) {
+    return s;
   }
   if (options.policy_file.empty()) return nullptr;
   if (!options.tls.mutual()) {

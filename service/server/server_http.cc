@@ -34,14 +34,10 @@ absl::Status SessionServer::Readiness() {
 absl::Status SessionServer::StartHttp() {
   const HttpOptions& http = options_.http;
   if (http.listen.empty()) return absl::OkStatus();
-  if (!options_.tls.enabled() && !IsLoopback(http.listen)) {
-    if (!options_.insecure) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "refusing plaintext HTTP on ", http.listen,
-          ", which is not loopback: give --tls_cert and --tls_key, or "
-          "--insecure"));
-    }
-    LogWarning("--insecure: serving plaintext HTTP on %s", http.listen);
+  if (absl::Status s = CheckPlaintext("HTTP", http.listen, options_.tls,
+                                      options_.insecure, "metrics");
+      !s.ok()) {
+    return s;
   }
   metrics_ = std::make_unique<ServerMetrics>(manager_, guesses_, *store_,
                                              MeteredServices());

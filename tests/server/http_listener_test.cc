@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/raw_connection.h"
+#include "tests/testing/script_certs.h"
 #include "tests/testing/sessiond_process.h"
 #include "tests/testing/test_util.h"
 
@@ -103,18 +104,8 @@ TEST(HttpListenerTest, ShedsBeyondTheCapAndClosesIdleConnections) {
 // Certificates from scripts/make-test-certs.
 class HttpTlsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    certs_ = new TempDir();
-    const std::string command = SourcePath("scripts/make-test-certs") + " " +
-                                certs_->path() + " 2>/dev/null";
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  }
-  static void TearDownTestSuite() {
-    delete certs_;
-    certs_ = nullptr;
-  }
   static std::string Cert(const std::string& name) {
-    return certs_->File(name);
+    return ScriptCerts().File(name);
   }
 
   // curl's HTTP status ("000" when the handshake failed) and exit code.
@@ -126,10 +117,7 @@ class HttpTlsTest : public ::testing::Test {
     argv.push_back(absl::StrCat("https://127.0.0.1:", port, "/hello"));
     return RunCommand(argv);
   }
-
-  static TempDir* certs_;
 };
-TempDir* HttpTlsTest::certs_ = nullptr;
 
 TEST_F(HttpTlsTest, ServesTlsTwelveAndUp) {
   absl::StatusOr<std::unique_ptr<HttpListener>> http = HttpListener::Start(

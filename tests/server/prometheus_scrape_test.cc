@@ -2,13 +2,11 @@
 // loopback with a scrape interval of 1 s, scrapes sessiond's /metrics and
 // answers a query for sessiond_sessions_active through its HTTP API.
 
-#include <fcntl.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,11 +19,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "session/v1/session.grpc.pb.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/sessiond_process.h"
 #include "tests/testing/test_util.h"
-
-extern char** environ;
 
 namespace sessiond {
 namespace {
@@ -61,21 +58,8 @@ class PrometheusProcess {
         "--storage.tsdb.path=" + dir.File("tsdb"),
         absl::StrCat("--web.listen-address=127.0.0.1:", port_),
     };
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string log = dir.File("prometheus.log");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
-                                     O_WRONLY, 0);
-    if (posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ) !=
-        0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
+    absl::StatusOr<pid_t> pid = Spawn(args, dir.File("prometheus.log"));
+    if (pid.ok()) pid_ = *pid;
   }
 
   ~PrometheusProcess() {

@@ -37,12 +37,7 @@ class ReadinessTest : public LoopbackTest {
 };
 
 TEST_F(ReadinessTest, NotReadyWhileTheStoreCannotWrite) {
-  FaultVfs::Register();
-  SqliteStoreOptions options;
-  options.path = dir_.File("sessions.db");
-  options.vfs = FaultVfs::kName;
-  options.probe_interval = absl::Milliseconds(20);
-  StartSqliteWith(options);
+  StartSqliteOnFaultVfs();
   ASSERT_GT(server_->http_port(), 0);
   CreateToken("alice");
   EXPECT_EQ(Get("/readyz").status, 200);

@@ -1,24 +1,13 @@
 #include "tests/testing/http_client.h"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/testing/raw_connection.h"
-#include "tests/testing/test_util.h"
-
-extern char** environ;
 
 namespace sessiond {
 
@@ -76,40 +65,6 @@ double Sample(absl::string_view exposition, absl::string_view series) {
     }
   }
   return -1;
-}
-
-CommandResult RunCommand(const std::vector<std::string>& argv,
-                         const std::string& input) {
-  TempDir dir;
-  const std::string in_path = dir.File("stdin");
-  const std::string out_path = dir.File("output");
-  std::ofstream(in_path) << input;
-  std::vector<std::string> args = argv;
-  std::vector<char*> pointers;
-  for (std::string& arg : args) pointers.push_back(arg.data());
-  pointers.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in_path.c_str(),
-                                   O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = -1;
-  CommandResult result;
-  const int error = posix_spawnp(&pid, args[0].c_str(), &actions, nullptr,
-                                 pointers.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) {
-    result.output = absl::StrCat("cannot run ", args[0]);
-    return result;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.output = ReadFileOrEmpty(out_path);
-  return result;
 }
 
 }  // namespace sessiond

@@ -1,20 +1,21 @@
 // Helpers for tests of the HTTP listener: a plain HTTP GET on loopback, and
-// running a command (curl for HTTPS, promtool) to collect its output.
+// a sample's value in a Prometheus exposition. (child_process.h runs curl,
+// promtool and the like.)
 //
 // Example:
 //   absl::StatusOr<HttpReply> reply = HttpGet(port, "/readyz");
 //   EXPECT_EQ(reply->status, 200);
-//   CommandResult check = RunCommand({"promtool", "check", "metrics"}, text);
+//   double created = Sample(text, "sessiond_sessions_created_total");
 
 #ifndef SESSIOND_TESTS_TESTING_HTTP_CLIENT_H_
 #define SESSIOND_TESTS_TESTING_HTTP_CLIENT_H_
 
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tests/testing/child_process.h"
 
 namespace sessiond {
 
@@ -34,16 +35,6 @@ absl::StatusOr<HttpReply> HttpGet(int port, absl::string_view path,
 // exposed, e.g. `sessiond_validations_total{result="valid"}`) in a text
 // exposition; -1 when absent.
 double Sample(absl::string_view exposition, absl::string_view series);
-
-struct CommandResult {
-  int exit_code = -1;  // 128 + n for a death by signal n
-  std::string output;  // stdout and stderr together
-};
-
-// Runs `argv` (argv[0] looked up in PATH) with `input` on its standard
-// input and waits for it.
-CommandResult RunCommand(const std::vector<std::string>& argv,
-                         const std::string& input = "");
 
 }  // namespace sessiond
 
