@@ -132,11 +132,16 @@ def sessiond_repositories():
         name = "system_microhttpd",
         libraries = {
             "gnutls": [],
-            "microhttpd": ["libmicrohttpd"],
+            "microhttpd": [],
         },
-        # gnutls.pc adds -I/usr/include/p11-kit-1, which only gnutls/pkcs11.h
-        # needs (and this rule cannot pass on): link it by name instead.
-        linkopts = {"gnutls": ["-lgnutls"]},
+        # gnutls.pc (which libmicrohttpd.pc requires) adds
+        # -I/usr/include/p11-kit-1, which only gnutls/pkcs11.h needs and this
+        # rule cannot pass on: both are linked by name instead.
+        linkopts = {
+            "gnutls": ["-lgnutls"],
+            "microhttpd": ["-lmicrohttpd"],
+        },
+        deps = {"microhttpd": [":gnutls"]},
         debian_packages = ["libmicrohttpd-dev", "libgnutls28-dev", "pkg-config"],
     )
     maybe(
