@@ -189,7 +189,8 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
                       : ""));
   }
   absl::StatusOr<std::unique_ptr<ConnectionListener>> listener =
-      ConnectionListener::Bind(options.listen, options.max_connections);
+      ConnectionListener::Bind(options.listen, options.max_connections,
+                               "--http_max_connections");
   if (!listener.ok()) {
     return absl::Status(listener.status().code(),
                         absl::StrCat("--http_listen=", options.listen, ": ",
