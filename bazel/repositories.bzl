@@ -123,6 +123,29 @@ def sessiond_repositories():
     )
     maybe(
         system_library_repository,
+        name = "system_prometheus_cpp",
+        libraries = {"core": ["prometheus-cpp-core"]},
+        debian_packages = ["prometheus-cpp-dev", "pkg-config"],
+    )
+    maybe(
+        system_library_repository,
+        name = "system_microhttpd",
+        libraries = {
+            "gnutls": [],
+            "microhttpd": [],
+        },
+        # gnutls.pc (which libmicrohttpd.pc requires) adds
+        # -I/usr/include/p11-kit-1, which only gnutls/pkcs11.h needs and this
+        # rule cannot pass on: both are linked by name instead.
+        linkopts = {
+            "gnutls": ["-lgnutls"],
+            "microhttpd": ["-lmicrohttpd"],
+        },
+        deps = {"microhttpd": [":gnutls"]},
+        debian_packages = ["libmicrohttpd-dev", "libgnutls28-dev", "pkg-config"],
+    )
+    maybe(
+        system_library_repository,
         name = "system_zlib",
         libraries = {"zlib": ["zlib"]},
         debian_packages = ["zlib1g-dev", "pkg-config"],

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     sessiond::LogError("bad flags: %s", config.status().message());
     return 2;
   }
+  sessiond::SetLogFormat(config->log_format);
   absl::StatusOr<sessiond::SessionStorePtr> store =
       sessiond::OpenStore(config->store);
   if (!store.ok()) {

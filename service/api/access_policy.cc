@@ -199,8 +199,9 @@ grpc::Status PolicyProcessor::Deny(const std::vector<std::string>& identities,
   const std::string what =
       call == path ? std::string(path) : absl::StrCat(call, " (", path, ")");
   if (denials_log_.Admit({{key, kDenialLinesPerCaller}})) {
-    LogWarning("permission denied: caller %s may not call %s", caller,
-               Quoted(what));
+    // An audit event: who was refused what (LogEvent escapes both).
+    LogEvent(LogLevel::kWarning, "call.denied",
+             {{"caller", absl::StrJoin(identities, ",")}, {"method", what}});
   }
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                       absl::StrCat("caller ", absl::StrJoin(identities, ","),

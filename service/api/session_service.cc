@@ -175,10 +175,12 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
   }
   switch (request->target_case()) {
     case session::v1::RevokeSessionRequest::kToken:
-      manager_.RevokeByToken(request->token(), std::move(finish));
+      manager_.RevokeByToken(request->token(), std::move(finish),
+                             [context] { return CallerOf(context); });
       break;
     case session::v1::RevokeSessionRequest::kSessionId:
-      manager_.RevokeById(request->session_id(), std::move(finish));
+      manager_.RevokeById(request->session_id(), std::move(finish),
+                          [context] { return CallerOf(context); });
       break;
     case session::v1::RevokeSessionRequest::TARGET_NOT_SET:
       reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -213,15 +215,17 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSubjectSessions(
     const session::v1::RevokeSubjectSessionsRequest* request,
     session::v1::RevokeSubjectSessionsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  manager_.RevokeSubject(request->subject(), request->except_session_id(),
-                         [reactor, response](absl::StatusOr<int> count) {
-                           if (!count.ok()) {
-                             reactor->Finish(ToGrpcStatus(count.status()));
-                             return;
-                           }
-                           response->set_revoked_count(*count);
-                           reactor->Finish(grpc::Status::OK);
-                         });
+  manager_.RevokeSubject(
+      request->subject(), request->except_session_id(),
+      [reactor, response](absl::StatusOr<int> count) {
+        if (!count.ok()) {
+          reactor->Finish(ToGrpcStatus(count.status()));
+          return;
+        }
+        response->set_revoked_count(*count);
+        reactor->Finish(grpc::Status::OK);
+      },
+      [context] { return CallerOf(context); });
   return reactor;
 }
 
@@ -230,7 +234,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
     const session::v1::ListSessionsRequest* request,
     session::v1::ListSessionsResponse* response) {
   absl::StatusOr<SessionPage> page = manager_.List(
-      request->subject(), request->page_size(), request->page_token());
+      request->subject(), request->page_size(), request->page_token(),
+      [context] { return CallerOf(context); });
   if (!page.ok()) return FinishNow(context, ToGrpcStatus(page.status()));
   for (const LiveSessionPtr& session : page->sessions) {
     ToProto(*session, response->add_sessions());
@@ -252,7 +257,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSessionsIssuedBefore(
   if (!cutoff.ok()) return FinishNow(context, ToGrpcStatus(cutoff.status()));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_.RevokeIssuedBefore(
-      *cutoff, [reactor, response](absl::StatusOr<IssuedBeforeResult> result) {
+      *cutoff,
+      [reactor, response](absl::StatusOr<IssuedBeforeResult> result) {
         if (!result.ok()) {
           reactor->Finish(ToGrpcStatus(result.status()));
           return;
@@ -260,7 +266,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSessionsIssuedBefore(
         response->set_revoked_count(result->revoked);
         ToProto(result->cutoff, response->mutable_issued_before());
         reactor->Finish(grpc::Status::OK);
-      });
+      },
+      [context] { return CallerOf(context); });
   return reactor;
 }
 

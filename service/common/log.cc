@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -86,18 +87,25 @@ void AppendHex(std::string& out, absl::string_view prefix, uint32_t value,
   }
 }
 
+// What AppendEscaped escapes beyond control characters and bytes that are
+// not UTF-8: nothing (a message), `"` and `\` (a Quoted value), or
+// everything JSON needs in a string (controls as \uHHHH).
+enum class Escaping { kMessage, kQuoted, kJson };
+
 // Appends `text` to `out`, escaped, while the input consumed stays within
-// `limit` bytes; with `quoting`, `"` and `\` are escaped too. Returns the
-// number of input bytes consumed (a whole number of characters).
-size_t AppendEscaped(absl::string_view text, bool quoting, size_t limit,
+// `limit` bytes. Returns the number of input bytes consumed (a whole number
+// of characters).
+size_t AppendEscaped(absl::string_view text, Escaping escaping, size_t limit,
                      std::string& out) {
+  const bool json = escaping == Escaping::kJson;
   size_t pos = 0;
   while (pos < text.size()) {
     char32_t c = 0;
     size_t length = DecodeUtf8(text.substr(pos), &c);
     if (pos + (length == 0 ? 1 : length) > limit) break;
-    if (length == 0) {  // not UTF-8: the raw byte, in hex
-      AppendHex(out, "\\x", static_cast<unsigned char>(text[pos]), 2);
+    if (length == 0) {  // not UTF-8: the raw byte, in hex (as text in JSON)
+      AppendHex(out, json ? "\\\\x" : "\\x",
+                static_cast<unsigned char>(text[pos]), 2);
       pos += 1;
       continue;
     }
@@ -108,11 +116,13 @@ size_t AppendEscaped(absl::string_view text, bool quoting, size_t limit,
     } else if (c == '\t') {
       out.append("\\t");
     } else if (c < 0x80 && IsUnsafe(c)) {
-      AppendHex(out, "\\x", static_cast<uint32_t>(c), 2);
+      AppendHex(out, json ? "\\u00" : "\\x", static_cast<uint32_t>(c), 2);
     } else if (IsUnsafe(c)) {
       AppendHex(out, "\\u", static_cast<uint32_t>(c), 4);
     } else {
-      if (quoting && (c == '"' || c == '\\')) out.push_back('\\');
+      if (escaping != Escaping::kMessage && (c == '"' || c == '\\')) {
+        out.push_back('\\');
+      }
       out.append(text.data() + pos, length);
     }
     pos += length;
@@ -135,7 +145,8 @@ std::string Quoted::QuoteForLog(absl::string_view text) {
   std::string out;
   out.reserve(std::min(text.size(), kMaxQuotedBytes) + 2);
   out.push_back('"');
-  const size_t consumed = AppendEscaped(text, true, kMaxQuotedBytes, out);
+  const size_t consumed =
+      AppendEscaped(text, Escaping::kQuoted, kMaxQuotedBytes, out);
   out.push_back('"');
   if (consumed < text.size()) {
     absl::StrAppend(&out, "...(", text.size(), " bytes)");
@@ -147,28 +158,95 @@ std::string EscapeLogMessage(absl::string_view message) {
   if (IsPlainAscii(message)) return std::string(message);
   std::string out;
   out.reserve(message.size());
-  AppendEscaped(message, false, std::numeric_limits<size_t>::max(), out);
+  AppendEscaped(message, Escaping::kMessage, std::numeric_limits<size_t>::max(),
+                out);
   return out;
 }
 
-void LogLine(LogLevel level, absl::string_view message) {
-  std::string escaped;
-  if (!IsPlainAscii(message)) {
-    escaped = EscapeLogMessage(message);
-    message = escaped;
+namespace {
+
+std::atomic<LogFormat> log_format{LogFormat::kText};
+
+std::string Now() {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                          absl::UTCTimeZone());
+}
+
+// Appends `"key":"value"` (JSON) with the value escaped, cut at `limit`.
+void AppendJsonField(std::string& out, absl::string_view key,
+                     absl::string_view value, size_t limit) {
+  absl::StrAppend(&out, ",\"", key, "\":\"");
+  const size_t consumed = AppendEscaped(value, Escaping::kJson, limit, out);
+  if (consumed < value.size()) {
+    absl::StrAppend(&out, "...(", value.size(), " bytes)");
   }
-  std::string line =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                    absl::UTCTimeZone()),
-                   " ", LevelName(level), " ", message, "\n");
-  // One write per line keeps concurrent lines whole. A failed or short write
-  // to stderr has nowhere better to be reported, so it is ignored.
-  absl::string_view rest = line;
-  while (!rest.empty()) {
-    ssize_t written = ::write(STDERR_FILENO, rest.data(), rest.size());
+  out.push_back('"');
+}
+
+std::string JsonStart(LogLevel level, absl::string_view event) {
+  return absl::StrCat("{\"time\":\"", Now(), "\",\"level\":\"",
+                      LevelName(level), "\",\"event\":\"", event, "\"");
+}
+
+// One write per line keeps concurrent lines whole. A failed or short write
+// to stderr has nowhere better to be reported, so it is ignored.
+void WriteLine(absl::string_view line) {
+  while (!line.empty()) {
+    ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
     if (written <= 0) return;
-    rest.remove_prefix(static_cast<size_t>(written));
+    line.remove_prefix(static_cast<size_t>(written));
   }
+}
+
+}  // namespace
+
+void SetLogFormat(LogFormat format) { log_format.store(format); }
+
+LogFormat CurrentLogFormat() { return log_format.load(); }
+
+absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view name) {
+  if (name == "text") return LogFormat::kText;
+  if (name == "json") return LogFormat::kJson;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--log_format must be text or json, not ", Quoted::QuoteForLog(name)));
+}
+
+void LogLine(LogLevel level, absl::string_view message) {
+  std::string line;
+  if (CurrentLogFormat() == LogFormat::kJson) {
+    line = JsonStart(level, "log");
+    AppendJsonField(line, "message", message,
+                    std::numeric_limits<size_t>::max());
+    line.append("}\n");
+  } else {
+    std::string escaped;
+    if (!IsPlainAscii(message)) {
+      escaped = EscapeLogMessage(message);
+      message = escaped;
+    }
+    line = absl::StrCat(Now(), " ", LevelName(level), " ", message, "\n");
+  }
+  WriteLine(line);
+}
+
+void LogEvent(LogLevel level, absl::string_view event,
+              std::initializer_list<LogField> fields) {
+  std::string line;
+  if (CurrentLogFormat() == LogFormat::kJson) {
+    line = JsonStart(level, event);
+    for (const LogField& field : fields) {
+      AppendJsonField(line, field.key, field.value, kMaxQuotedBytes);
+    }
+    line.append("}\n");
+  } else {
+    line = absl::StrCat(Now(), " ", LevelName(level), " ", event);
+    for (const LogField& field : fields) {
+      absl::StrAppend(&line, " ", field.key, "=",
+                      Quoted::QuoteForLog(field.value));
+    }
+    line.push_back('\n');
+  }
+  WriteLine(line);
 }
 
 }  // namespace sessiond

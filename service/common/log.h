@@ -12,23 +12,57 @@
 // double-quoted, escaped and bounded, so a reader can tell the value apart
 // from the message around it.
 //
+// Two formats (SetLogFormat, --log_format): text as above, or JSON, one
+// object per line: {"time":..., "level":..., "event":..., fields...}. A
+// message line is the event "log" with its text in "message". LogEvent
+// writes a structured event (the audit trail: who created, rotated, revoked
+// or listed what); in text its fields follow the event name as key="value",
+// every value escaped and bounded as Quoted does, in JSON as strings with
+// the same escapes (JSON's own, and `\\xHH` text for bytes that are not
+// UTF-8).
+//
 // Example:
 //   LogInfo("serving on %s", address);
 //   LogWarning("permission denied: caller %s may not call %s",
 //              Quoted(caller), Quoted(path));
+//   LogEvent(LogLevel::kInfo, "session.revoked",
+//            {{"session_id", id}, {"caller", caller}, {"reason", "logout"}});
 
 #ifndef SESSIOND_SERVICE_COMMON_LOG_H_
 #define SESSIOND_SERVICE_COMMON_LOG_H_
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 
 namespace sessiond {
 
 enum class LogLevel { kInfo, kWarning, kError };
+
+enum class LogFormat { kText, kJson };
+
+// SetLogFormat chooses the format of every line from then on. Call it at
+// startup, before other threads log.
+void SetLogFormat(LogFormat format);
+LogFormat CurrentLogFormat();
+
+// "text" or "json"; INVALID_ARGUMENT naming --log_format otherwise.
+absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view name);
+
+// One field of a structured event. `value` may come from outside: it is
+// escaped and bounded (kMaxQuotedBytes) in both formats.
+struct LogField {
+  absl::string_view key;  // a constant: [a-z_]+
+  absl::string_view value;
+};
+
+// Writes one structured event line (see the file comment).
+void LogEvent(LogLevel level, absl::string_view event,
+              std::initializer_list<LogField> fields);
 
 // Writes one complete line to stderr, with the message escaped as
 // EscapeLogMessage does.

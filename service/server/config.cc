@@ -180,6 +180,24 @@ ABSL_FLAG(absl::Duration, drain_timeout, ServerDefaults().drain_timeout,
           "At SIGTERM/SIGINT, how long calls in flight may take to finish.");
 ABSL_FLAG(absl::Duration, sweep_interval, ServerDefaults().sweep_interval,
           "How often expired sessions are deleted and activity persisted.");
+ABSL_FLAG(std::string, http_listen, ServerDefaults().http.listen,
+          "Address of the HTTP listener (/metrics, /healthz, /readyz), "
+          "host:port; port 0 picks a free port; empty turns it and the gRPC "
+          "metrics off. Plaintext off loopback needs --insecure; TLS comes "
+          "from --tls_cert, --tls_key and --tls_client_ca.");
+ABSL_FLAG(int64_t, http_max_connections,
+          Int(ServerDefaults().http.max_connections),
+          "Most HTTP connections open at once; new ones beyond it are closed "
+          "at once.");
+ABSL_FLAG(absl::Duration, http_connection_timeout,
+          ServerDefaults().http.connection_timeout,
+          "An HTTP connection idle this long is closed (whole seconds, "
+          "1s to 1h).");
+ABSL_FLAG(bool, http_metrics_loopback_only,
+          ServerDefaults().http.metrics_loopback_only,
+          "Serve /metrics only to clients on loopback (403 to others).");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log lines as text or json (one object per line).");
 ABSL_FLAG(int64_t, sweep_batch, Int(ManagerDefaults().sweep_batch),
           "Most sessions deleted (and activity times persisted) per sweep "
           "transaction.");
@@ -306,8 +324,14 @@ absl::Status ServerFromFlags(ServerOptions& server) {
   server.cookie.name = absl::GetFlag(FLAGS_cookie_name);
   server.cookie.same_site = absl::GetFlag(FLAGS_cookie_same_site);
   server.cookie.allow_unprefixed = absl::GetFlag(FLAGS_allow_unprefixed_cookie);
+  server.http.listen = absl::GetFlag(FLAGS_http_listen);
+  server.http.connection_timeout = absl::GetFlag(FLAGS_http_connection_timeout);
+  server.http.metrics_loopback_only =
+      absl::GetFlag(FLAGS_http_metrics_loopback_only);
   return ToSizes({
       {FLAGS_max_connections, "max_connections", &server.max_connections},
+      {FLAGS_http_max_connections, "http_max_connections",
+       &server.http.max_connections},
       {FLAGS_max_receive_message_bytes, "max_receive_message_bytes",
        &server.max_receive_message_bytes},
       {FLAGS_max_concurrent_streams, "max_concurrent_streams",
@@ -338,6 +362,10 @@ absl::StatusOr<StoreConfig> ParseStoreSpec(absl::string_view spec) {
 
 absl::StatusOr<Config> ConfigFromFlags() {
   Config config;
+  absl::StatusOr<LogFormat> log_format =
+      ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) return log_format.status();
+  config.log_format = *log_format;
   for (const absl::Status& s :
        {StoreFromFlags(config.store), ManagerFromFlags(config.manager),
         ServerFromFlags(config.server)}) {

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "service/common/log.h"
 #include "service/server/server.h"
 #include "service/session/session_manager.h"
 #include "service/store/session_store.h"
@@ -37,6 +38,8 @@ struct Config {
   ServerOptions server;
   ManagerOptions manager;
   StoreConfig store;
+  // --log_format; main applies it before anything else is logged.
+  LogFormat log_format = LogFormat::kText;
 };
 
 // ParseStoreSpec reads `--store`: "memory" or "sqlite:PATH".

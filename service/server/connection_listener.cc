@@ -63,7 +63,8 @@ UniqueFd OpenReserve() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ConnectionListener>> ConnectionListener::Bind(
-    absl::string_view address, size_t max_connections) {
+    absl::string_view address, size_t max_connections,
+    absl::string_view cap_flag) {
   absl::StatusOr<ListeningSockets> sockets = OpenListeningSockets(address);
   if (!sockets.ok()) return sockets.status();
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -72,12 +73,14 @@ absl::StatusOr<std::unique_ptr<ConnectionListener>> ConnectionListener::Bind(
   if (!reserve.valid()) return absl::ErrnoToStatus(errno, "open /dev/null");
   return std::unique_ptr<ConnectionListener>(
       new ConnectionListener(std::move(*sockets), std::move(wake),
-                             std::move(reserve), max_connections));
+                             std::move(reserve), max_connections, cap_flag));
 }
 
 ConnectionListener::ConnectionListener(ListeningSockets sockets, UniqueFd wake,
-                                       UniqueFd reserve, size_t max_connections)
+                                       UniqueFd reserve, size_t max_connections,
+                                       absl::string_view cap_flag)
     : max_connections_(max_connections),
+      cap_flag_(cap_flag),
       port_(sockets.port),
       wake_(std::move(wake)),
       listeners_(std::move(sockets.fds)),
@@ -181,9 +184,8 @@ void ConnectionListener::Admit(int listener_fd, UniqueFd fd) {
   }
   if (sockets_.size() >= max_connections_) {
     Note(shed_at_cap_,
-         absl::StrCat("connection cap reached (", max_connections_,
-                      " open, --max_connections): closed a "
-                      "new connection at once"));
+         absl::StrCat("connection cap reached (", max_connections_, " open, ",
+                      cap_flag_, "): closed a new connection at once"));
     return;  // `fd` closes here
   }
   // As gRPC's own listener does: calls are small and answered at once, so

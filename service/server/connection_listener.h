@@ -58,7 +58,8 @@ class ConnectionListener {
   // the reserve descriptor. Nothing is accepted before Start; clients that
   // connect earlier wait in the kernel's queue.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ConnectionListener>> Bind(
-      absl::string_view address, size_t max_connections);
+      absl::string_view address, size_t max_connections,
+      absl::string_view cap_flag = "--max_connections");
 
   // Stops if Stop was not called.
   ~ConnectionListener();
@@ -85,7 +86,7 @@ class ConnectionListener {
   };
 
   ConnectionListener(ListeningSockets sockets, UniqueFd wake, UniqueFd reserve,
-                     size_t max_connections);
+                     size_t max_connections, absl::string_view cap_flag);
 
   void Run();
   // Accepts what is waiting on `listener_fd`, a bounded batch at a time.
@@ -101,6 +102,8 @@ class ConnectionListener {
   static void Note(Trouble& trouble, std::string what);
 
   const size_t max_connections_;
+  // The flag that sets the cap, for the warning when it is reached.
+  const std::string cap_flag_;
   const int port_;
   // An eventfd: Stop writes it to end the loop.
   const UniqueFd wake_;

@@ -56,17 +56,10 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
 // loads the access policy when one is set (null when not).
 absl::StatusOr<std::shared_ptr<PolicyProcessor>> Policy(
     const ServerOptions& options, const Clock& clock) {
-  if (!options.tls.enabled() && !IsLoopback(options.listen)) {
-    if (!options.insecure) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "refusing plaintext on ", options.listen,
-          ", which is not loopback: give --tls_cert and --tls_key, or "
-          "--insecure to accept that anyone on the network can read tokens"));
-    }
-    LogWarning(
-        "--insecure: serving plaintext on %s; tokens cross the "
-        "network in clear",
-        options.listen);
+  if (absl::Status s = CheckPlaintext("gRPC", options.listen, options.tls,
+                                      options.insecure, "tokens");
+      !s.ok()) {
+    return s;
   }
   if (options.policy_file.empty()) return nullptr;
   if (!options.tls.mutual()) {
@@ -138,6 +131,11 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SessionServer> server(new SessionServer(
       options, manager_options, std::move(store), clock, *policy));
+  // Before the load, so probes get answers (/readyz: 503) while it runs.
+  if (absl::Status s = server->StartHttp(); !s.ok()) {
+    server->Abandon();
+    return s;
+  }
   if (absl::Status s = server->manager_.Load(); !s.ok()) {
     server->Abandon();
     return s;
@@ -176,6 +174,10 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   server->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       *credentials);
+  if (server->metrics_ != nullptr) {
+    builder.experimental().SetInterceptorCreators(
+        server->metrics_->grpc().Interceptors());
+  }
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
@@ -191,6 +193,7 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   server->store_->SetWritableListener(
       [s = server.get(), health](bool writable) {
         absl::MutexLock lock(&s->mu_);
+        s->writable_ = writable;
         if (s->stopping_) return;  // shutdown owns the status now
         health->SetServingStatus(writable);
         health->SetServingStatus(kServiceName, writable);
@@ -206,6 +209,10 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
         acceptor->HandleNewConnection(&connection);
       });
   server->sweeper_ = std::thread([s = server.get()] { s->SweeperLoop(); });
+  {
+    absl::MutexLock lock(&server->mu_);
+    server->loaded_ = true;
+  }
   LogInfo(
       "serving on %s (port %d) with %d live sessions; %s; reflection %s; at "
       "most %d connections",
@@ -244,6 +251,7 @@ void SessionServer::Shutdown() {
   SweepUntilDone();
   store_->Shutdown();
   completions_.Shutdown();  // after the store: its last callbacks land here
+  if (http_ != nullptr) http_->Stop();
   LogInfo("stopped; store closed");
 }
 
@@ -264,6 +272,7 @@ void SessionServer::Abandon() {
     absl::MutexLock lock(&mu_);
     stopped_ = true;
   }
+  if (http_ != nullptr) http_->Stop();
   store_->Shutdown();
   completions_.Shutdown();
 }

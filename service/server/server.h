@@ -35,7 +35,9 @@
 #include "absl/time/time.h"
 #include "service/api/session_service.h"
 #include "service/common/clock.h"
+#include "service/metrics/server_metrics.h"
 #include "service/server/connection_listener.h"
+#include "service/server/http_listener.h"
 #include "service/server/library_logs.h"
 #include "service/server/server_options.h"
 #include "service/session/session_manager.h"
@@ -56,6 +58,12 @@ class SessionServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The HTTP listener's port (0 when it is off).
+  int http_port() const { return http_port_; }
+
+  // What /readyz answers: OK while gRPC health is SERVING (loaded, the store
+  // writable, not draining), else UNAVAILABLE saying why.
+  absl::Status Readiness();
 
   SessionManager& manager() { return manager_; }
 
@@ -69,6 +77,8 @@ class SessionServer {
 
   // Marks a server that failed to start as stopped and closes its store.
   void Abandon();
+  // Starts the HTTP listener and the metrics behind it (server_http.cc).
+  absl::Status StartHttp();
   void SweeperLoop();
   // Runs sweeps until one reports no more work; returns false on a store error.
   bool SweepUntilDone();
@@ -92,8 +102,16 @@ class SessionServer {
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  // Null when --http_listen is empty. The listener serves until the very
+  // end of Shutdown, so /readyz says "draining" while calls finish.
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<HttpListener> http_;
+  int http_port_ = 0;
 
   absl::Mutex mu_;
+  // The three conditions of readiness, as gRPC health reports them.
+  bool loaded_ ABSL_GUARDED_BY(mu_) = false;
+  bool writable_ ABSL_GUARDED_BY(mu_) = true;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sweeper_;

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "service/server/http_listener.h"
 #include "service/server/tls.h"
 #include "service/session/cookie.h"
 #include "service/session/guess_detector.h"
@@ -57,6 +58,9 @@ struct ServerOptions {
   // Clients pinging more often than this without sending calls are cut off.
   absl::Duration min_ping_interval = absl::Minutes(5);
   GuessDetectorOptions guesses;
+  // The HTTP listener: /metrics, /healthz, /readyz (http_listener.h). With
+  // its address empty, no HTTP and no gRPC metrics interceptor.
+  HttpOptions http;
 };
 
 // ValidateServerOptions reports the first out-of-range or inconsistent

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "service/common/file_reader.h"
+#include "service/common/log.h"
 
 namespace sessiond {
 namespace {
@@ -139,6 +140,25 @@ bool IsLoopback(absl::string_view listen_address) {
     }
   }
   return dots == 3;
+}
+
+absl::Status CheckPlaintext(absl::string_view what,
+                            absl::string_view listen_address,
+                            const TlsFiles& files, bool insecure,
+                            absl::string_view exposed) {
+  if (files.enabled() || IsLoopback(listen_address)) return absl::OkStatus();
+  if (!insecure) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing plaintext ", what, " on ", listen_address,
+        ", which is not loopback: give --tls_cert and --tls_key, or "
+        "--insecure to accept that anyone on the network can read ",
+        exposed));
+  }
+  LogWarning(
+      "--insecure: serving plaintext %s on %s; %s cross the network in "
+      "clear",
+      what, listen_address, exposed);
+  return absl::OkStatus();
 }
 
 }  // namespace sessiond

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -44,6 +45,15 @@ MakeServerCredentials(const TlsFiles& files,
 // IsLoopback reports whether a listen address ("host:port") only accepts
 // connections from this machine.
 bool IsLoopback(absl::string_view listen_address);
+
+// CheckPlaintext allows plaintext `what` ("gRPC", "HTTP") on
+// `listen_address` when `files` give TLS, the address is loopback, or
+// `insecure` is set (then with a warning that `exposed` crosses the network
+// in clear); INVALID_ARGUMENT otherwise.
+[[nodiscard]] absl::Status CheckPlaintext(absl::string_view what,
+                                          absl::string_view listen_address,
+                                          const TlsFiles& files, bool insecure,
+                                          absl::string_view exposed);
 
 }  // namespace sessiond
 

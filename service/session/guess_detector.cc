@@ -25,6 +25,7 @@ bool GuessDetector::RecordFailure(absl::string_view caller) {
     count = ++it->second;
   }
   if (count != options_.threshold) return false;
+  alerts_.fetch_add(1, std::memory_order_relaxed);
   LogWarning(
       "suspected token guessing: caller %s failed %d validations within %s "
       "(malformed or unknown tokens)",

@@ -13,6 +13,7 @@
 #ifndef SESSIOND_SERVICE_SESSION_GUESS_DETECTOR_H_
 #define SESSIOND_SERVICE_SESSION_GUESS_DETECTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -48,6 +49,9 @@ class GuessDetector {
   // Failures from everyone since start.
   int64_t total() const;
 
+  // Bursts flagged (warnings logged) since start. Lock-free, for metrics.
+  int64_t alerts() const { return alerts_.load(std::memory_order_relaxed); }
+
  private:
   const Clock& clock_;
   const GuessDetectorOptions options_;
@@ -55,6 +59,7 @@ class GuessDetector {
   absl::Time window_start_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> failures_ ABSL_GUARDED_BY(mu_);
   int64_t total_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> alerts_{0};
 };
 
 }  // namespace sessiond

@@ -83,6 +83,13 @@ absl::Status SessionManager::Load() {
 
 Validation SessionManager::Validate(absl::string_view token_text,
                                     CallerFn caller) {
+  Validation verdict = Check(token_text, caller);
+  counters_.Validated(static_cast<size_t>(verdict.reason));
+  return verdict;
+}
+
+Validation SessionManager::Check(absl::string_view token_text,
+                                 CallerFn caller) {
   Validation verdict;
   absl::StatusOr<Token> token = codec_.Parse(token_text);
   if (!token.ok()) {
@@ -148,12 +155,13 @@ void SessionManager::OnReuse(const LiveSessionPtr& session, CallerFn caller) {
         "(reuse %d since start); revoking the session (--revoke_on_reuse)",
         id, by, count);
   }
-  Revoke(session, [id, log](absl::StatusOr<bool> revoked) {
-    if (!revoked.ok() && log) {
-      LogError("session %s: revoke after reuse failed: %s", id,
-               revoked.status().ToString());
-    }
-  });
+  Revoke(session, RevokeReason::kReuse, caller(),
+         [id, log](absl::StatusOr<bool> revoked) {
+           if (!revoked.ok() && log) {
+             LogError("session %s: revoke after reuse failed: %s", id,
+                      revoked.status().ToString());
+           }
+         });
 }
 
 void SessionManager::Rotate(absl::string_view token_text,
@@ -223,8 +231,9 @@ void SessionManager::Rotate(absl::string_view token_text,
   std::vector<StoreOp> ops;
   ops.push_back(UpdateSession{SharedRecord(session), digest});
   store_.Write(
-      std::move(ops), [this, old, session, text = codec_.Encode(*fresh),
-                       done = std::move(done)](absl::Status status) mutable {
+      std::move(ops),
+      [this, old, session, text = codec_.Encode(*fresh), who = caller(),
+       done = std::move(done)](absl::Status status) mutable {
         // The store applied the update only if the digest was still the old
         // one; the index agrees exactly when `old` is still the indexed
         // session.
@@ -232,14 +241,18 @@ void SessionManager::Rotate(absl::string_view token_text,
           status = absl::NotFoundError(
               "the session was revoked or rotated meanwhile");
         }
+        if (status.ok()) counters_.Revoked(RevokeReason::kRotated);
         Answer([done = std::move(done), status, session = std::move(session),
-                text = std::move(text)]() mutable {
+                text = std::move(text), who = std::move(who)]() mutable {
           if (!status.ok()) {
             std::move(done)(status);
             return;
           }
-          LogInfo("session %s rotated",
-                  EncodeSessionId(session->record().selector));
+          const SessionRecord& record = session->record();
+          LogEvent(LogLevel::kInfo, "session.rotated",
+                   {{"session_id", EncodeSessionId(record.selector)},
+                    {"subject", record.subject},
+                    {"caller", who}});
           std::move(done)(IssuedSession{std::move(session), std::move(text)});
         });
       });
@@ -247,7 +260,8 @@ void SessionManager::Rotate(absl::string_view token_text,
 
 absl::StatusOr<SessionPage> SessionManager::List(absl::string_view subject,
                                                  int64_t page_size,
-                                                 absl::string_view page_token) {
+                                                 absl::string_view page_token,
+                                                 CallerFn caller) {
   if (subject.empty()) {
     return absl::InvalidArgumentError("subject is required");
   }
@@ -269,7 +283,12 @@ absl::StatusOr<SessionPage> SessionManager::List(absl::string_view subject,
       subject, after, size + 1, [&](const LiveSession& session) {
         return LivenessOf(session, now) == Liveness::kLive;
       });
-  return MakePage(std::move(sessions), size);
+  SessionPage page = MakePage(std::move(sessions), size);
+  LogEvent(LogLevel::kInfo, "sessions.listed",
+           {{"subject", subject},
+            {"caller", caller()},
+            {"count", absl::StrCat(page.sessions.size())}});
+  return page;
 }
 
 }  // namespace sessiond

@@ -45,6 +45,7 @@
 #include "service/session/manager_options.h"
 #include "service/session/new_session.h"
 #include "service/session/request_digests.h"
+#include "service/session/session_counters.h"
 #include "service/session/session_index.h"
 #include "service/session/session_listing.h"
 #include "service/session/token.h"
@@ -66,6 +67,9 @@ enum class InvalidReason {
   kIdleExpired,
   kReused,  // a token replaced by RotateSession
 };
+static_assert(static_cast<size_t>(InvalidReason::kReused) + 1 ==
+                  kValidationResults,
+              "SessionCounters counts one verdict per InvalidReason");
 
 // The verdict of Validate. `session` is set only when valid.
 struct Validation {
@@ -153,32 +157,39 @@ class SessionManager {
   Validation Validate(absl::string_view token,
                       CallerFn caller = &UnknownCaller);
 
+  // Every change below (and Create, Rotate and List) is logged as one audit
+  // event (LogEvent) naming `caller` (NewSession::caller for Create).
+
   // RevokeByToken ends the session of `token`. INVALID_ARGUMENT if the token
   // is malformed; a wrong secret for a real id matches nothing, as if the id
   // were unknown. A rotated-out token of the session ends it too (and counts
   // as a reuse): a logout with a stale cookie must not leave it alive.
-  void RevokeByToken(absl::string_view token, RevokeCallback done);
+  void RevokeByToken(absl::string_view token, RevokeCallback done,
+                     CallerFn caller = &UnknownCaller);
 
   // RevokeById ends the session with public id `session_id`.
-  void RevokeById(absl::string_view session_id, RevokeCallback done);
+  void RevokeById(absl::string_view session_id, RevokeCallback done,
+                  CallerFn caller = &UnknownCaller);
 
   // RevokeSubject ends every session of `subject` except `except_session_id`
   // (empty: none) in one transaction.
   void RevokeSubject(absl::string_view subject,
-                     absl::string_view except_session_id, CountCallback done);
+                     absl::string_view except_session_id, CountCallback done,
+                     CallerFn caller = &UnknownCaller);
 
   // List returns one page of the live sessions of `subject`, newest first.
   // A zero page_size means default_page_size; larger than max_page_size is
   // clamped.
-  [[nodiscard]] absl::StatusOr<SessionPage> List(absl::string_view subject,
-                                                 int64_t page_size,
-                                                 absl::string_view page_token);
+  [[nodiscard]] absl::StatusOr<SessionPage> List(
+      absl::string_view subject, int64_t page_size,
+      absl::string_view page_token, CallerFn caller = &UnknownCaller);
 
   // RevokeIssuedBefore ends every session created before `cutoff` in one
   // durable write: validations refuse them from the commit on, and they
   // never load again. INVALID_ARGUMENT for a cutoff after now. Answers the
   // live sessions ended and the cutoff in force (the latest ever given).
-  void RevokeIssuedBefore(absl::Time cutoff, IssuedBeforeCallback done);
+  void RevokeIssuedBefore(absl::Time cutoff, IssuedBeforeCallback done,
+                          CallerFn caller = &UnknownCaller);
 
   // Sweep removes up to sweep_batch expired sessions from store and index, and
   // persists up to sweep_batch activity times, in one write.
@@ -187,6 +198,8 @@ class SessionManager {
   size_t live_count() const { return index_.size(); }
   // Rotated-out tokens presented again since start.
   int64_t reuse_count() const { return reuse_count_.load(); }
+  // Creates, revocations and validations since start (lock-free).
+  const SessionCounters& counters() const { return counters_; }
 
   // Each presentation of a rotated-out token is counted, but logged at most
   // this many times a minute per session, and per caller; the rest are
@@ -218,9 +231,13 @@ class SessionManager {
   // the cut counts as revoked (kRevoked) until the sweeper drops it.
   enum class Liveness { kLive, kExpired, kIdleExpired, kRevoked };
   Liveness LivenessOf(const LiveSession& session, absl::Time now) const;
+  // Validate without counting the verdict.
+  Validation Check(absl::string_view token, CallerFn caller);
   // Handles a token whose digest matched a rotated-out one.
   void OnReuse(const LiveSessionPtr& session, CallerFn caller);
-  void Revoke(LiveSessionPtr session, RevokeCallback done);
+  // Ends `session`, counted and logged under `reason` and `caller`.
+  void Revoke(LiveSessionPtr session, RevokeReason reason, std::string caller,
+              RevokeCallback done);
 
   SessionStore& store_;
   const Clock& clock_;
@@ -234,6 +251,7 @@ class SessionManager {
   std::atomic<size_t> pending_bytes_{0};
   const size_t session_bytes_budget_;
   std::atomic<int64_t> reuse_count_{0};
+  SessionCounters counters_;
   // Sessions created before this (Unix microseconds) are revoked; raised by
   // RevokeIssuedBefore once its write committed. Until then the store's own
   // delete covers them; after a restart the store never loads them.

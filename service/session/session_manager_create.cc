@@ -177,15 +177,20 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   store_.Write(std::move(ops), [this, session, cost,
                                 text = codec_.Encode(*token),
                                 evicted = std::move(slot->evicted), replaced,
+                                caller = std::move(request.caller),
                                 done = std::move(done)](
                                    absl::Status status) mutable {
     const SessionRecord& record = session->record();
     if (status.ok()) {
       for (const LiveSessionPtr& victim : evicted) {
         if (index_.Remove(victim->record().selector) != nullptr) {
-          LogInfo(
-              "session %s evicted: subject reached --max_sessions_per_subject",
-              EncodeSessionId(victim->record().selector));
+          counters_.Revoked(RevokeReason::kEvicted);
+          // The subject reached --max_sessions_per_subject.
+          LogEvent(LogLevel::kInfo, "session.revoked",
+                   {{"session_id", EncodeSessionId(victim->record().selector)},
+                    {"subject", victim->record().subject},
+                    {"caller", caller},
+                    {"reason", RevokeReasonName(RevokeReason::kEvicted)}});
         }
       }
       if (replaced.has_value()) index_.Remove(*replaced);
@@ -208,10 +213,13 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
       idempotency_.Complete(record.request_key, record.selector, text,
                             record.create_time);
     }
+    counters_.Created();
     Answer([done = std::move(done), session = std::move(session),
-            text = std::move(text)]() mutable {
-      LogInfo("session %s created",
-              EncodeSessionId(session->record().selector));
+            text = std::move(text), caller = std::move(caller)]() mutable {
+      LogEvent(LogLevel::kInfo, "session.created",
+               {{"session_id", EncodeSessionId(session->record().selector)},
+                {"subject", session->record().subject},
+                {"caller", caller}});
       std::move(done)(IssuedSession{std::move(session), std::move(text)});
     });
   });

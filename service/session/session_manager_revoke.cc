@@ -13,7 +13,7 @@
 namespace sessiond {
 
 void SessionManager::RevokeByToken(absl::string_view token_text,
-                                   RevokeCallback done) {
+                                   RevokeCallback done, CallerFn caller) {
   absl::StatusOr<Token> token = codec_.Parse(token_text);
   if (!token.ok()) {
     std::move(done)(absl::InvalidArgumentError(
@@ -26,11 +26,13 @@ void SessionManager::RevokeByToken(absl::string_view token_text,
     std::move(done)(false);
     return;
   }
+  RevokeReason reason = RevokeReason::kLogout;
   if (!SameDigest(digest, session->record().verifier_digest)) {
     if (!WasRotatedOut(session->record(), digest)) {
       std::move(done)(false);
       return;
     }
+    reason = RevokeReason::kReuse;
     // A rotated-out token at logout is a stale tab or a thief; either way
     // the user means to end the session, and a thief must lose it.
     const int64_t count = reuse_count_.fetch_add(1) + 1;
@@ -39,11 +41,11 @@ void SessionManager::RevokeByToken(absl::string_view token_text,
         "since start); revoking the session",
         EncodeSessionId(session->record().selector), count);
   }
-  Revoke(std::move(session), std::move(done));
+  Revoke(std::move(session), reason, caller(), std::move(done));
 }
 
 void SessionManager::RevokeById(absl::string_view session_id,
-                                RevokeCallback done) {
+                                RevokeCallback done, CallerFn caller) {
   absl::StatusOr<Selector> selector = ParseSessionId(session_id);
   if (!selector.ok()) {
     std::move(done)(selector.status());
@@ -54,37 +56,45 @@ void SessionManager::RevokeById(absl::string_view session_id,
     std::move(done)(false);
     return;
   }
-  Revoke(std::move(session), std::move(done));
+  Revoke(std::move(session), RevokeReason::kAdmin, caller(), std::move(done));
 }
 
-void SessionManager::Revoke(LiveSessionPtr session, RevokeCallback done) {
+void SessionManager::Revoke(LiveSessionPtr session, RevokeReason reason,
+                            std::string caller, RevokeCallback done) {
   const Selector selector = session->record().selector;
   const bool was_live = LivenessOf(*session, clock_.Now()) == Liveness::kLive;
   std::vector<StoreOp> ops;
   ops.push_back(DeleteSession{KeyOf(session->record())});
-  store_.Write(
-      std::move(ops), [this, selector, was_live,
-                       done = std::move(done)](absl::Status status) mutable {
-        // Whoever removes it from the index reports it; a concurrent
-        // revoke of the same session reports false.
-        const bool removed = status.ok() && index_.Remove(selector) != nullptr;
-        Answer([done = std::move(done), status, removed, was_live,
-                selector]() mutable {
-          if (!status.ok()) {
-            std::move(done)(status);
-            return;
-          }
-          if (removed) {
-            LogInfo("session %s revoked", EncodeSessionId(selector));
-          }
-          std::move(done)(removed && was_live);
-        });
-      });
+  store_.Write(std::move(ops), [this, session = std::move(session), selector,
+                                was_live, reason, caller = std::move(caller),
+                                done = std::move(done)](
+                                   absl::Status status) mutable {
+    // Whoever removes it from the index reports it; a concurrent
+    // revoke of the same session reports false.
+    const bool removed = status.ok() && index_.Remove(selector) != nullptr;
+    if (removed) counters_.Revoked(reason);
+    Answer([done = std::move(done), status, removed, was_live, reason,
+            session = std::move(session),
+            caller = std::move(caller)]() mutable {
+      if (!status.ok()) {
+        std::move(done)(status);
+        return;
+      }
+      if (removed) {
+        LogEvent(LogLevel::kInfo, "session.revoked",
+                 {{"session_id", EncodeSessionId(session->record().selector)},
+                  {"subject", session->record().subject},
+                  {"caller", caller},
+                  {"reason", RevokeReasonName(reason)}});
+      }
+      std::move(done)(removed && was_live);
+    });
+  });
 }
 
 void SessionManager::RevokeSubject(absl::string_view subject,
                                    absl::string_view except_session_id,
-                                   CountCallback done) {
+                                   CountCallback done, CallerFn caller) {
   if (subject.empty()) {
     std::move(done)(absl::InvalidArgumentError("subject is required"));
     return;
@@ -117,26 +127,36 @@ void SessionManager::RevokeSubject(absl::string_view subject,
   store_.Write(
       std::move(ops),
       [this, targets = std::move(targets), subject = std::string(subject),
-       done = std::move(done)](absl::Status status) mutable {
+       who = caller(), done = std::move(done)](absl::Status status) mutable {
         int revoked = 0;
+        int removed = 0;
         if (status.ok()) {
           for (const auto& [key, was_live] : targets) {
-            if (index_.Remove(key.selector) != nullptr && was_live) ++revoked;
+            if (index_.Remove(key.selector) == nullptr) continue;
+            ++removed;
+            if (was_live) ++revoked;
           }
         }
-        Answer([done = std::move(done), status, revoked]() mutable {
+        counters_.Revoked(RevokeReason::kSubject, removed);
+        Answer([done = std::move(done), status, revoked,
+                subject = std::move(subject), who = std::move(who)]() mutable {
           if (!status.ok()) {
             std::move(done)(status);
             return;
           }
-          LogInfo("revoked %d sessions of one subject", revoked);
+          LogEvent(LogLevel::kInfo, "subject.revoked",
+                   {{"subject", subject},
+                    {"caller", who},
+                    {"reason", RevokeReasonName(RevokeReason::kSubject)},
+                    {"count", absl::StrCat(revoked)}});
           std::move(done)(revoked);
         });
       });
 }
 
 void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
-                                        IssuedBeforeCallback done) {
+                                        IssuedBeforeCallback done,
+                                        CallerFn caller) {
   const absl::Time now = clock_.Now();
   if (cutoff > now) {
     // A cut in the future would also end sessions created after this call.
@@ -159,8 +179,9 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
   std::vector<StoreOp> ops;
   ops.push_back(DeleteIssuedBefore{cutoff});
   store_.Write(
-      std::move(ops), [this, cutoff, live, targets = std::move(targets),
-                       done = std::move(done)](absl::Status status) mutable {
+      std::move(ops),
+      [this, cutoff, live, targets = std::move(targets), who = caller(),
+       done = std::move(done)](absl::Status status) mutable {
         if (status.ok()) {
           // From here on nothing created before the cut validates (a create
           // racing the cut included); the sweeper drops whatever the list
@@ -170,16 +191,25 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
           while (seen < micros &&
                  !issued_before_micros_.compare_exchange_weak(seen, micros)) {
           }
-          for (const Selector& selector : targets) index_.Remove(selector);
+          int64_t removed = 0;
+          for (const Selector& selector : targets) {
+            if (index_.Remove(selector) != nullptr) ++removed;
+          }
+          counters_.Revoked(RevokeReason::kAdmin, removed);
         }
-        Answer([done = std::move(done), status, cutoff, live]() mutable {
+        Answer([done = std::move(done), status, cutoff, live,
+                who = std::move(who)]() mutable {
           if (!status.ok()) {
             std::move(done)(status);
             return;
           }
-          LogWarning(
-              "revoked %d sessions issued before %s (an administrator's cut)",
-              live, absl::FormatTime(cutoff, absl::UTCTimeZone()));
+          // An administrator's cut: a warning, as it logs many users out.
+          LogEvent(
+              LogLevel::kWarning, "sessions.revoked_issued_before",
+              {{"issued_before", absl::FormatTime(cutoff, absl::UTCTimeZone())},
+               {"caller", who},
+               {"reason", RevokeReasonName(RevokeReason::kAdmin)},
+               {"count", absl::StrCat(live)}});
           std::move(done)(IssuedBeforeResult{live, cutoff});
         });
       });
@@ -231,6 +261,9 @@ void SessionManager::Sweep(SweepCallback done) {
                    if (index_.Remove(key.selector) != nullptr)
                      ++result.expired_removed;
                  }
+                 counters_.Revoked(
+                     RevokeReason::kExpired,
+                     static_cast<int64_t>(result.expired_removed));
                  for (const auto& [session, time] : active) {
                    session->set_persisted_last_active(time);
                  }

@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/common/session_record.h"
+#include "service/store/store_metrics.h"
 
 namespace sessiond {
 
@@ -144,6 +145,10 @@ class SessionStore {
   // calls it.
   virtual void SetWritableListener(
       absl::AnyInvocable<void(bool)> /*listener*/) {}
+
+  // What the store reports for monitoring (store_metrics.h); null for a
+  // store with nothing to report (the memory store).
+  virtual const StoreMetrics* metrics() const { return nullptr; }
 };
 
 using SessionStorePtr = std::unique_ptr<SessionStore>;

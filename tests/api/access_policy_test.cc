@@ -132,10 +132,10 @@ TEST(PolicyProcessorTest, DenialsAreQuotedAndLimitedPerCaller) {
   std::vector<std::string> lines = log.Lines();
   ASSERT_THAT(lines, SizeIs(PolicyProcessor::kDenialLinesPerCaller + 1));
   EXPECT_THAT(lines[0],
-              EndsWith(" WARNING permission denied: caller \"sidecar\","
-                       "\"x\\\"y\" may not call \"/a\\n2026-11-30T08:00:00."
-                       "000Z INFO session A revoked\""));
-  EXPECT_THAT(lines.back(), HasSubstr("caller \"other\" may not call"));
+              EndsWith(" WARNING call.denied caller=\"sidecar,x\\\"y\" "
+                       "method=\"/a\\n2026-11-30T08:00:00.000Z INFO session A "
+                       "revoked\""));
+  EXPECT_THAT(lines.back(), HasSubstr("call.denied caller=\"other\" method="));
   clock.Advance(absl::Minutes(1));
   processor.Check({"sidecar", "x\"y"}, kCreate);
   EXPECT_THAT(log.LinesWith("suppressed"),
@@ -176,8 +176,8 @@ TEST(AccessPolicyTest, RevokeByTokenAndByIdAreSeparatePermissions) {
             "caller login may not call RevokeSessionById "
             "(/session.v1.SessionService/RevokeSession)");
   EXPECT_THAT(
-      log.LinesWith("permission denied"),
-      ElementsAre(HasSubstr("caller \"login\" may not call \"RevokeSessionById "
+      log.LinesWith("call.denied"),
+      ElementsAre(HasSubstr("caller=\"login\" method=\"RevokeSessionById "
                             "(/session.v1.SessionService/RevokeSession)\"")));
 }
 

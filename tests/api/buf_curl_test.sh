@@ -26,7 +26,7 @@ fail() {
 start() {
   local name=$1
   shift
-  "$sessiond" --listen=127.0.0.1:0 "$@" 2>"$work/$name.log" &
+  "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 "$@" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 1 300); do
     port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/$name.log" 2>/dev/null || true)

@@ -54,12 +54,13 @@ stop_all() {
 }
 
 # sessiond NAME DB [FLAGS...]: sessiond on the SQLite store DB, durable
-# (synchronous=FULL, the default, said explicitly).
+# (synchronous=FULL, the default, said explicitly), its HTTP listener
+# (metrics) on a free port; --http_listen= in FLAGS turns it off.
 sessiond() {
   local name=$1 db=$2
   shift 2
   start "$name" "$bin/service/sessiond" --store="sqlite:$db" \
-    --sqlite_synchronous=FULL "$@"
+    --sqlite_synchronous=FULL --http_listen=127.0.0.1:0 "$@"
 }
 
 # fresh NAME TEMPLATE [FLAGS...]: (re)starts sessiond NAME on a copy of the

@@ -5,7 +5,9 @@
 # drift on a shared machine lands in both halves of a round, not in a ratio:
 #   - ValidateSession (valid tokens over all sessions; unknown tokens; with
 #     h2load too), CreateSession (a new subject per call) and RevokeSession,
-#     durable (SQLite, synchronous=FULL), and a 90/5/5 mix, vs the baseline;
+#     durable (SQLite, synchronous=FULL), and a 90/5/5 mix, vs the baseline
+#     (sessiond with its metrics on, as by default);
+#   - ValidateSession with metrics on (--http_listen) vs off (empty);
 #   - CreateSession for one subject at the per-subject cap (100, each create
 #     evicting the oldest) vs the baseline;
 #   - CreateSession for a subject holding 100k sessions / for new subjects;
@@ -19,16 +21,19 @@
 # bench-results.md (the tables of docs/performance.md), and draws the
 # pictures into docs/images/. Takes about 13 minutes on 2 cores.
 #
-# Usage: tests/bench/run_benchmarks.sh [--quick]
-#   --quick  a 1-2 minute smoke run: 1 s loads, 2 rounds, 10k sessions
-#            (100k at most); pictures into build-release/bench-images/
+# Usage: tests/bench/run_benchmarks.sh [--quick | --metrics]
+#   --quick    a 1-2 minute smoke run: 1 s loads, 2 rounds, 10k sessions
+#              (100k at most); pictures into build-release/bench-images/
+#   --metrics  only Validate vs baseline and Validate with metrics on vs
+#              off (full-length rounds, about 2 minutes); no pictures
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 begin=$(date +%s)
 
-quick=false
+quick=false metrics_only=false
 if [ "${1:-}" = "--quick" ]; then quick=true; fi
+if [ "${1:-}" = "--metrics" ]; then metrics_only=true; fi
 concurrencies="1 4 16 64 256"
 if $quick; then
   seconds=1 warmup=0.2 curve_seconds=0.5 count=2 few=2
@@ -70,19 +75,23 @@ fill() {
 }
 
 section "filling stores"
-fill empty 0
-fill small "$small"
-fill main "$main" --h2load_dir="$work"
 revoke_size=$((3 * main))  # more than a round can revoke
-fill revoke "$revoke_size"
-fill subject "$subject_size" --one_subject=big
-fill largest "$largest"
+fill main "$main" --h2load_dir="$work"
+if ! $metrics_only; then
+  fill empty 0
+  fill small "$small"
+  fill revoke "$revoke_size"
+  fill subject "$subject_size" --one_subject=big
+  fill largest "$largest"
+fi
 
 section "servers"
 start baseline "$bin/tests/baseline_server"
-fresh empty "$work/stores/empty.db"
-empty_rss=$(rss_bytes "${pid[empty]}")
-stop empty
+if ! $metrics_only; then
+  fresh empty "$work/stores/empty.db"
+  empty_rss=$(rss_bytes "${pid[empty]}")
+  stop empty
+fi
 fresh main "$work/stores/main.db"
 
 # The halves of rounds: each function is one load.
@@ -91,6 +100,9 @@ h2_ping() {
   h2 baseline /sessiond.bench.v1.BaselineService/Ping "$work/ping.bin" 64
 }
 validate() { sl main validate 64 --tokens="$work/main.tokens"; }
+validate_metrics_off() {
+  sl main_off validate 64 --tokens="$work/main.tokens"
+}
 h2_validate() {
   h2 main /session.v1.SessionService/ValidateSession \
     "$work/validate-valid.bin" 64
@@ -111,6 +123,17 @@ validate_largest() { sl largest validate 64 --tokens="$work/largest.tokens"; }
 
 section "Validate vs baseline ($main sessions)"
 rounds validate "$count" : ping validate
+
+section "Validate, metrics off vs on ($main sessions)"
+fresh main_off "$work/stores/main.db" --http_listen=
+rounds validate_metrics "$count" : validate_metrics_off validate
+stop main_off
+
+if $metrics_only; then
+  stop main
+  stop baseline
+  echo '{}' >"$work/micro.json"
+else
 rounds validate_h2load "$few" : h2_ping h2_validate
 rounds invalid "$few" : ping invalid
 
@@ -160,6 +183,7 @@ if $quick; then  # the cheap ones: filling 1M sessions is most of the rest
 fi
 "$bin/tests/micro_bench" --benchmark_format=json "${micro_flags[@]}" \
   2>/dev/null >"$work/micro.json"
+fi  # not $metrics_only
 
 duration=$(($(date +%s) - begin))
 cat >"$work/meta.json" <<EOF
@@ -175,6 +199,10 @@ EOF
 echo
 python3 "$summary" report "$results" "$work/micro.json" "$work/meta.json" \
   "$root/bench-results.json" "$root/bench-results.md"
+if $metrics_only; then
+  echo "results: bench-results.json, bench-results.md"
+  exit 0
+fi
 # Debian's matplotlib (scripts/install-deps --bench) is Debian's python's.
 /usr/bin/python3 "$root/tests/bench/bench_plots.py" "$root/bench-results.json" \
   "$images"

@@ -40,7 +40,7 @@ go vet "${packages[@]}"
 go build -o "$work/example" sessiond/client/go/example
 
 # The example's round trip, as client/go/README.md shows it.
-"$sessiond" --listen=127.0.0.1:0 --store=memory 2>"$work/sessiond.log" &
+"$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --store=memory 2>"$work/sessiond.log" &
 pid=$!
 port=
 for _ in $(seq 1 300); do

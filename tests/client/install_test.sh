@@ -41,7 +41,7 @@ cmake --build "$work/consumer" >"$work/build.log" 2>&1 ||
 grep -q -e "$source/client" -e "$build/gen" "$work/consumer/CMakeFiles/login_example.dir/flags.make" &&
   fail "the consumer compiled against the source or build tree"
 
-"$sessiond" --listen=127.0.0.1:0 --store=memory 2>"$work/sessiond.log" &
+"$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --store=memory 2>"$work/sessiond.log" &
 pid=$!
 port=
 for _ in $(seq 1 300); do

@@ -35,7 +35,7 @@ library_path=$(sed -n 's/^-Djava.library.path=//p' "$work/client/java-args")
 
 # start FLAGS...: runs sessiond on a free port; sets $pid and $port.
 start() {
-  "$sessiond" --listen=127.0.0.1:0 --store=memory "$@" 2>"$work/sessiond.log" &
+  "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --store=memory "$@" 2>"$work/sessiond.log" &
   pid=$!
   port=
   for _ in $(seq 1 300); do

@@ -25,7 +25,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 start() {
   local log=$1
   shift
-  "$sessiond" --listen=127.0.0.1:0 "$@" 2>"$log" &
+  "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 "$@" 2>"$log" &
   pid=$!
   port=
   for _ in $(seq 1 300); do

@@ -304,7 +304,7 @@ class Sessiond:
         self.log = os.path.join(work, "sessiond.log")
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
-                [binary, "--listen=127.0.0.1:0",
+                [binary, "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0",
                  "--store=sqlite:" + os.path.join(work, "sessions.db")],
                 stderr=log, stdin=subprocess.DEVNULL)
         deadline = time.time() + 30

@@ -37,6 +37,7 @@ TEST(ClosedStderrTest, SessiondOutlivesTheReaderOfItsLog) {
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
                                    O_RDONLY, 0);
   std::vector<std::string> args = {SessiondBinary(), "--listen=127.0.0.1:0",
+                                   "--http_listen=127.0.0.1:0",
                                    "--store=sqlite:" + dir.File("s.db")};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -49,12 +49,7 @@ class HealthTest : public LoopbackTest {
 };
 
 TEST_F(HealthTest, NotServingWhileTheDiskFailsAndServingAfter) {
-  FaultVfs::Register();
-  SqliteStoreOptions options;
-  options.path = dir_.File("sessions.db");
-  options.vfs = FaultVfs::kName;
-  options.probe_interval = absl::Milliseconds(20);
-  StartSqliteWith(options);
+  StartSqliteOnFaultVfs();
   std::string token = CreateToken("alice");
   EXPECT_EQ(HealthOf(channel_), HealthCheckResponse::SERVING);
 

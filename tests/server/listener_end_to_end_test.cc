@@ -113,6 +113,7 @@ class ConnectionCapTest : public ::testing::Test {
              absl::Duration handshake_timeout = absl::Seconds(5)) {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
+    options.http.listen = "127.0.0.1:0";
     options.sweep_interval = absl::Hours(1);
     options.max_connections = max_connections;
     options.handshake_timeout = handshake_timeout;

@@ -137,15 +137,15 @@ TEST_F(LogInjectionTest, APathWithANewlineCannotForgeALogLine) {
   ASSERT_THAT(with_forged, SizeIs(1));
   EXPECT_THAT(with_forged[0],
               HasSubstr(absl::StrCat(
-                  " WARNING permission denied: caller \"sidecar.internal\" "
-                  "may not call \"/session.v1.SessionService/CreateSession\\n",
+                  " WARNING call.denied caller=\"sidecar.internal\" "
+                  "method=\"/session.v1.SessionService/CreateSession\\n",
                   kForged, "\"")));
   std::vector<std::string> red;
   for (const std::string& line : lines) {
     if (absl::StrContains(line, "31mred")) red.push_back(line);
   }
   ASSERT_THAT(red, SizeIs(1));
-  EXPECT_THAT(red[0], HasSubstr("may not call \"/x\\r\\x1b[2K\\x1b[31mred\""));
+  EXPECT_THAT(red[0], HasSubstr("method=\"/x\\r\\x1b[2K\\x1b[31mred\""));
 }
 
 }  // namespace

@@ -83,13 +83,34 @@ TEST(ServerOptionsTest, StartRefusesBadOptions) {
       StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// The HTTP listener follows the gRPC port's rule: plaintext off loopback
+// only with --insecure.
+TEST(ServerOptionsTest, PlaintextHttpOffLoopbackNeedsInsecure) {
+  FakeClock clock;
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.http.listen = "0.0.0.0:0";
+  absl::StatusOr<std::unique_ptr<SessionServer>> refused = SessionServer::Start(
+      options, ManagerOptions(), std::make_unique<MemorySessionStore>(), clock);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("refusing plaintext HTTP on 0.0.0.0:0"));
+  options.insecure = true;
+  absl::StatusOr<std::unique_ptr<SessionServer>> allowed = SessionServer::Start(
+      options, ManagerOptions(), std::make_unique<MemorySessionStore>(), clock);
+  ASSERT_THAT(allowed, IsOk());
+  EXPECT_GT((*allowed)->http_port(), 0);
+}
+
 TEST(ServerOptionsTest, BinaryExitsTwoNamingTheFlag) {
   TempDir dir;
   for (const char* flag :
        {"--sweep_interval=0s", "--max_attributes=0", "--reseal_batch=0",
         "--max_connections=0", "--handshake_timeout=0s",
         "--sqlite_max_revocation_log=0", "--cookie_name=session",
-        "--sqlite_synchronous=sometimes"}) {
+        "--sqlite_synchronous=sometimes", "--http_listen=nonsense",
+        "--http_max_connections=0", "--http_connection_timeout=0s",
+        "--log_format=xml"}) {
     SessiondProcess process(SessiondBinary(), dir.File("log"));
     absl::Status started =
         process.Start({"--store=sqlite:" + dir.File("s.db"), flag});

@@ -66,6 +66,7 @@ class TlsTest : public ::testing::Test {
   ServerOptions MtlsOptions() {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
+    options.http.listen = "127.0.0.1:0";
     options.sweep_interval = absl::Hours(1);
     options.tls = {Cert("server.pem"), Cert("server.key"), Cert("ca.pem")};
     return options;
@@ -305,16 +306,15 @@ TEST_F(TlsTest, DenialsAreLoggedQuotedAndAFewTimesAMinutePerCaller) {
   for (int i = 0; i < 50; ++i) {
     ASSERT_EQ(CallCode(sidecar, create), grpc::StatusCode::PERMISSION_DENIED);
   }
-  std::vector<std::string> denials = log.LinesWith("permission denied");
+  std::vector<std::string> denials = log.LinesWith("call.denied");
   ASSERT_THAT(denials, SizeIs(AllOf(Ge(1), Le(5))));
   EXPECT_THAT(denials[0],
-              HasSubstr(" WARNING permission denied: caller "
-                        "\"sidecar.internal\" may not call "
-                        "\"/session.v1.SessionService/CreateSession\""));
+              HasSubstr(" WARNING call.denied caller=\"sidecar.internal\" "
+                        "method=\"/session.v1.SessionService/CreateSession\""));
   // Another caller is not silenced by the first.
   EXPECT_EQ(CallCode(TlsChannel("admin"), create),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(log.LinesWith("caller \"admin.internal\""), SizeIs(1));
+  EXPECT_THAT(log.LinesWith("caller=\"admin.internal\""), SizeIs(1));
   // A minute on, one line says how many were left out.
   clock_.Advance(absl::Minutes(1));
   EXPECT_EQ(CallCode(sidecar, create), grpc::StatusCode::PERMISSION_DENIED);

@@ -19,6 +19,7 @@
 #include "service/store/sqlite/sqlite_session_store.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/fault_vfs.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
@@ -36,6 +37,7 @@ class LoopbackTest : public ::testing::Test {
   void Start(SessionStorePtr store, ServerOptions options = ServerOptions(),
              const ManagerOptions& manager_options = ManagerOptions()) {
     options.listen = "127.0.0.1:0";
+    if (!options.http.listen.empty()) options.http.listen = "127.0.0.1:0";
     options.sweep_interval = absl::Hours(1);  // tests sweep by hand
     absl::StatusOr<std::unique_ptr<SessionServer>> server =
         SessionServer::Start(options, manager_options, std::move(store),
@@ -60,6 +62,17 @@ class LoopbackTest : public ::testing::Test {
         SqliteSessionStore::Open(options);
     ASSERT_THAT(store, IsOk());
     Start(std::move(*store), ServerOptions(), manager_options);
+  }
+
+  // StartSqlite on the fault VFS (fault_vfs.h), probing every 20 ms while
+  // the store cannot write, so a test sees it recover quickly.
+  void StartSqliteOnFaultVfs() {
+    FaultVfs::Register();
+    SqliteStoreOptions options;
+    options.path = dir_.File("sessions.db");
+    options.vfs = FaultVfs::kName;
+    options.probe_interval = absl::Milliseconds(20);
+    StartSqliteWith(options);
   }
 
   // Stops the server and starts it again on the same database file.

@@ -11,9 +11,8 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/test_util.h"
-
-extern char** environ;
 
 namespace sessiond {
 
@@ -48,35 +47,23 @@ absl::Status SessiondProcess::Start(const std::vector<std::string>& flags,
   std::vector<std::string> args = prefix_;
   args.push_back(binary_);
   args.push_back("--listen=127.0.0.1:0");
+  // A free port, so that tests can run side by side; `flags` may override.
+  args.push_back("--http_listen=127.0.0.1:0");
   args.insert(args.end(), flags.begin(), flags.end());
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path_.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
-                                   O_RDONLY, 0);
-  // posix_spawnp runs a path with a slash as given and looks a bare name
-  // (a prefix command such as prlimit) up in PATH.
-  int error = posix_spawnp(&pid_, args[0].c_str(), &actions, nullptr,
-                           argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) {
-    pid_ = -1;
-    return absl::InternalError(
-        absl::StrCat("cannot run ", args[0], ": ", strerror(error)));
-  }
+  absl::StatusOr<pid_t> pid = Spawn(args, log_path_);
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
 
   static const std::regex kServing(R"(serving on \S+ \(port (\d+)\))");
+  static const std::regex kHttp(R"(HTTP on \S+ \(port (\d+)\))");
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     std::string log = Log().substr(log_offset);
     std::smatch match;
     if (std::regex_search(log, match, kServing)) {
       port_ = std::stoi(match[1]);
+      std::smatch http;
+      http_port_ = std::regex_search(log, http, kHttp) ? std::stoi(http[1]) : 0;
       return absl::OkStatus();
     }
     int status = 0;

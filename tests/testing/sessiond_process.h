@@ -25,7 +25,8 @@ class SessiondProcess {
                   std::vector<std::string> prefix = {});
   ~SessiondProcess();  // SIGKILLs a child still running
 
-  // Start runs sessiond with `flags` (plus --listen=127.0.0.1:0) and waits up
+  // Start runs sessiond with `flags` (after --listen=127.0.0.1:0 and
+  // --http_listen=127.0.0.1:0, which they may override) and waits up
   // to `timeout` for its "serving on" line, then returns. If the process
   // exits first, returns FAILED_PRECONDITION with its exit status.
   absl::Status Start(const std::vector<std::string>& flags,
@@ -40,6 +41,8 @@ class SessiondProcess {
   absl::StatusOr<int> WaitForExit(absl::Duration timeout = absl::Seconds(30));
 
   int port() const { return port_; }
+  // The HTTP listener's port (0 when it is off).
+  int http_port() const { return http_port_; }
   pid_t pid() const { return pid_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string Log() const;
@@ -50,6 +53,7 @@ class SessiondProcess {
   const std::vector<std::string> prefix_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int http_port_ = 0;
 };
 
 // The path of the sessiond binary under test (from the build system).

@@ -281,6 +281,8 @@ absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
       "older keys, %d stored in clear",
       keys.primary().id, under_old_keys, in_clear);
   connection_.reseal->Start(off_primary, in_clear);
+  metrics_.reseal_total.store(off_primary);
+  metrics_.reseal_done.store(0);
   return off_primary;
 }
 

@@ -94,6 +94,7 @@ class SqliteSessionStore final : public SessionStore {
   void SetWritableListener(absl::AnyInvocable<void(bool)> listener) override;
 
   SqliteStoreStats stats() const;
+  const StoreMetrics* metrics() const override { return &metrics_; }
 
   // AwaitResealDone blocks until the re-seal pass has finished, stopped on an
   // error, or been cut short by Shutdown (it resumes at the next start);
@@ -182,6 +183,7 @@ class SqliteSessionStore final : public SessionStore {
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool reseal_active_ ABSL_GUARDED_BY(queue_mu_) = false;
   SqliteStoreStats stats_ ABSL_GUARDED_BY(queue_mu_);
+  StoreMetrics metrics_;
 
   // Only the writer thread reads or changes these.
   bool writable_ = true;

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "service/common/log.h"
 #include "service/store/details_sealing.h"
 #include "service/store/sqlite/sqlite_session_store.h"
@@ -125,8 +127,17 @@ void SqliteSessionStore::CommitAndAnswer(std::vector<PendingWrite> batch) {
   };
   auto commit = [&] {
     if (batch.empty()) return absl::OkStatus();
-    absl::MutexLock lock(&db_mu_);
-    return CommitBatch(batch);
+    // The wait for db_mu_ counts: it is part of what a caller waits for.
+    const absl::Time start = absl::Now();
+    absl::Status status;
+    {
+      absl::MutexLock lock(&db_mu_);
+      status = CommitBatch(batch);
+    }
+    metrics_.commit_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    metrics_.commit_batch_size.Observe(static_cast<double>(batch.size()));
+    if (!status.ok()) metrics_.CountError(status.code());
+    return status;
   };
   // Creates resume as soon as there is room again.
   if (low_on_space_ &&
@@ -221,6 +232,7 @@ bool SqliteSessionStore::ResealStep() {
     absl::MutexLock lock(&queue_mu_);
     stats_.resealed = done;
   }
+  metrics_.reseal_done.store(done);
   if (outcome == SqliteReseal::Outcome::kWriteFailed) ReportWritable(false);
   return outcome == SqliteReseal::Outcome::kMore ||
          outcome == SqliteReseal::Outcome::kWriteFailed;
@@ -241,6 +253,7 @@ void SqliteSessionStore::ReportWritable(bool writable) {
   if (writable == writable_) return;
   writable_ = writable;
   reported_writable_.store(writable);
+  metrics_.writable.store(writable);
   if (writable) {
     LogInfo("session store %s can write again", options_.path);
   } else {

@@ -57,7 +57,7 @@ func startSessiond(dir string, flags ...string) (*sessiondProcess, error) {
 		return nil, err
 	}
 	defer log.Close()
-	cmd := exec.Command(binary, append([]string{"--listen=127.0.0.1:0"}, flags...)...)
+	cmd := exec.Command(binary, append([]string{"--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0"}, flags...)...)
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ let sessiond;
 function startSessiond() {
   return new Promise((resolve, reject) => {
     server = spawn(process.env.SESSIOND_BINARY,
-                   ['--listen=127.0.0.1:0', '--store=memory'],
+                   ['--listen=127.0.0.1:0', '--http_listen=127.0.0.1:0', '--store=memory'],
                    {stdio: ['ignore', 'ignore', 'pipe']});
     let log = '';
     server.stderr.on('data', (chunk) => {

@@ -14,7 +14,7 @@ class SessiondProcess:
         self._log = tempfile.NamedTemporaryFile(prefix="sessiond-",
                                                 suffix=".log")
         self._process = subprocess.Popen(
-            [binary, "--listen=127.0.0.1:0", *flags],
+            [binary, "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", *flags],
             stdin=subprocess.DEVNULL, stderr=self._log)
         self.port = self._await_port()
         self.target = f"127.0.0.1:{self.port}"

@@ -28,7 +28,7 @@ final class SessiondProcess implements AutoCloseable {
       throw new IllegalStateException("SESSIOND_BINARY is not set");
     }
     log = Files.createTempFile("sessiond-", ".log");
-    List<String> command = new ArrayList<>(List.of(binary, "--listen=127.0.0.1:0"));
+    List<String> command = new ArrayList<>(List.of(binary, "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0"));
     command.addAll(List.of(flags));
     process =
         new ProcessBuilder(command)

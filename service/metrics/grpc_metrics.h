@@ -1,0 +1,93 @@
+// GrpcMetrics: the go-grpc-prometheus server metrics, from one gRPC server
+// interceptor, so every RPC (sessiond's, health, reflection) is counted the
+// same way and no handler carries copies:
+//   grpc_server_started_total{grpc_type,grpc_service,grpc_method}
+//   grpc_server_handled_total{grpc_type,grpc_service,grpc_method,grpc_code}
+//   grpc_server_handling_seconds{grpc_type,grpc_service,grpc_method}
+//
+// Every method's counters and histogram are made once, when the server is
+// assembled, from the services' descriptors; a method not known then is
+// counted as grpc_service="unknown", grpc_method="unknown", so a caller
+// cannot mint label values. Counting takes no lock: prometheus-cpp's Counter
+// is an atomic, the handled counter of a code is looked up through an
+// atomic pointer (made under prometheus-cpp's mutex only the first time
+// that code is seen), and the histogram is an AtomicHistogram.
+//
+// Example:
+//   GrpcMetrics metrics(registry, {"session.v1.SessionService"});
+//   builder.experimental().SetInterceptorCreators(metrics.Interceptors());
+//   families = metrics.CollectHistograms();
+
+#ifndef SESSIOND_SERVICE_METRICS_GRPC_METRICS_H_
+#define SESSIOND_SERVICE_METRICS_GRPC_METRICS_H_
+
+#include <grpcpp/support/server_interceptor.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "service/common/atomic_histogram.h"
+
+namespace sessiond {
+
+// Thread-safe. `registry` must outlive it (it keeps the counters).
+class GrpcMetrics {
+ public:
+  // `services` are full service names whose descriptors are in protobuf's
+  // generated pool; a name not found there is skipped.
+  GrpcMetrics(prometheus::Registry& registry,
+              const std::vector<std::string>& services);
+
+  GrpcMetrics(const GrpcMetrics&) = delete;
+  GrpcMetrics& operator=(const GrpcMetrics&) = delete;
+
+  // The interceptor factories to give the ServerBuilder (they point here:
+  // keep this object alive as long as the server).
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  Interceptors();
+
+  // grpc_server_handling_seconds, as one family.
+  prometheus::MetricFamily CollectHistograms() const;
+
+  // The counters and histogram of one method.
+  struct Method {
+    Method(prometheus::Family<prometheus::Counter>& handled_family,
+           prometheus::Labels labels);
+    // Counts one finished call with status `code` that took `seconds`.
+    void Handled(int code, double seconds);
+
+    prometheus::Labels labels;
+    prometheus::Counter* started = nullptr;
+    prometheus::Family<prometheus::Counter>& handled_family;
+    // Made on first use, per grpc::StatusCode (0-16).
+    std::array<std::atomic<prometheus::Counter*>, 17> handled{};
+    AtomicHistogram handling_seconds;
+  };
+
+  // The metrics of `full_method` ("/pkg.Service/Method"), or of "unknown".
+  Method& MethodFor(absl::string_view full_method);
+
+ private:
+  Method& Add(absl::string_view type, absl::string_view service,
+              absl::string_view method);
+
+  prometheus::Family<prometheus::Counter>& started_;
+  prometheus::Family<prometheus::Counter>& handled_;
+  // Filled by the constructor, read-only after.
+  absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_;
+  Method* unknown_ = nullptr;
+};
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_METRICS_GRPC_METRICS_H_

@@ -1,0 +1,59 @@
+// ServerMetrics: every metric sessiond exposes, gathered for one scrape and
+// rendered by prometheus-cpp's TextSerializer (text format 0.0.4).
+//
+// The gRPC counters live in a prometheus-cpp Registry (GrpcMetrics); the
+// rest are read from the layers' own lock-free counters when scraped
+// (session_metrics.h, process_metrics.h).
+//
+// Example:
+//   ServerMetrics metrics(manager, guesses, store,
+//   {"session.v1.SessionService"});
+//   builder.experimental().SetInterceptorCreators(metrics.grpc().Interceptors());
+//   std::string body = metrics.Exposition();
+
+#ifndef SESSIOND_SERVICE_METRICS_SERVER_METRICS_H_
+#define SESSIOND_SERVICE_METRICS_SERVER_METRICS_H_
+
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
+#include <string>
+#include <vector>
+
+#include "service/metrics/grpc_metrics.h"
+#include "service/session/guess_detector.h"
+#include "service/session/session_manager.h"
+#include "service/store/session_store.h"
+
+namespace sessiond {
+
+// The content type of Exposition().
+inline constexpr char kExpositionContentType[] =
+    "text/plain; version=0.0.4; charset=utf-8";
+
+// Thread-safe. `manager`, `guesses` and `store` must outlive it.
+class ServerMetrics {
+ public:
+  ServerMetrics(const SessionManager& manager, const GuessDetector& guesses,
+                const SessionStore& store,
+                const std::vector<std::string>& grpc_services);
+
+  GrpcMetrics& grpc() { return grpc_; }
+
+  // Every family, as gathered now.
+  std::vector<prometheus::MetricFamily> Collect() const;
+
+  // Collect(), in Prometheus' text format.
+  std::string Exposition() const;
+
+ private:
+  const SessionManager& manager_;
+  const GuessDetector& guesses_;
+  const SessionStore& store_;
+  prometheus::Registry registry_;
+  GrpcMetrics grpc_;
+};
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_METRICS_SERVER_METRICS_H_

@@ -1,0 +1,75 @@
+// SessionServer's HTTP side: the listener, its endpoints, and the metrics
+// it serves. Kept apart from server.cc, which assembles the gRPC side.
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/log.h"
+#include "service/metrics/server_metrics.h"
+#include "service/server/server.h"
+
+namespace sessiond {
+namespace {
+
+constexpr char kText[] = "text/plain; charset=utf-8";
+
+// The services whose methods the gRPC metrics know by name.
+std::vector<std::string> MeteredServices() {
+  return {"session.v1.SessionService", "grpc.health.v1.Health",
+          "grpc.reflection.v1alpha.ServerReflection"};
+}
+
+}  // namespace
+
+absl::Status SessionServer::Readiness() {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("draining");
+  if (!loaded_) return absl::UnavailableError("loading sessions");
+  if (!writable_) return absl::UnavailableError("the store cannot write");
+  return absl::OkStatus();
+}
+
+absl::Status SessionServer::StartHttp() {
+  const HttpOptions& http = options_.http;
+  if (http.listen.empty()) return absl::OkStatus();
+  if (absl::Status s = CheckPlaintext("HTTP", http.listen, options_.tls,
+                                      options_.insecure, "metrics");
+      !s.ok()) {
+    return s;
+  }
+  metrics_ = std::make_unique<ServerMetrics>(manager_, guesses_, *store_,
+                                             MeteredServices());
+  HttpHandlers handlers;
+  handlers["/healthz"] = [](const HttpRequest&) {
+    return HttpResponse{200, kText, "ok\n"};
+  };
+  handlers["/readyz"] = [this](const HttpRequest&) {
+    absl::Status ready = Readiness();
+    if (ready.ok()) return HttpResponse{200, kText, "ready\n"};
+    return HttpResponse{503, kText, absl::StrCat(ready.message(), "\n")};
+  };
+  handlers["/metrics"] = [this, loopback_only = http.metrics_loopback_only](
+                             const HttpRequest& request) {
+    if (loopback_only && !request.from_loopback) {
+      return HttpResponse{403, kText,
+                          "/metrics is served on loopback only "
+                          "(--http_metrics_loopback_only)\n"};
+    }
+    return HttpResponse{200, kExpositionContentType, metrics_->Exposition()};
+  };
+  absl::StatusOr<std::unique_ptr<HttpListener>> listener =
+      HttpListener::Start(http, options_.tls, std::move(handlers));
+  if (!listener.ok()) return listener.status();
+  http_ = std::move(*listener);
+  http_port_ = http_->port();
+  LogInfo("HTTP on %s (port %d): /metrics, /healthz, /readyz; %s", http.listen,
+          http_port_,
+          !options_.tls.enabled() ? "plaintext"
+          : options_.tls.mutual() ? "TLS with client certificates"
+                                  : "TLS");
+  return absl::OkStatus();
+}
+
+}  // namespace sessiond

@@ -1,0 +1,213 @@
+// HttpListener on its own: routing, methods, TLS (checked with curl, TLS 1.1
+// refused), client certificates under mTLS, the connection cap and the idle
+// timeout; and the real binary keeps serving HTTP after a flood at its
+// descriptor limit, as its gRPC port does.
+
+#include "service/server/http_listener.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/http_client.h"
+#include "tests/testing/raw_connection.h"
+#include "tests/testing/script_certs.h"
+#include "tests/testing/sessiond_process.h"
+#include "tests/testing/test_util.h"
+
+namespace sessiond {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kPatience = absl::Seconds(20);
+
+HttpHandlers Hello() {
+  HttpHandlers handlers;
+  handlers["/hello"] = [](const HttpRequest& request) {
+    return HttpResponse{
+        200, "text/plain",
+        absl::StrCat("hello ", request.method,
+                     request.from_loopback ? " local" : "", "\n")};
+  };
+  return handlers;
+}
+
+HttpOptions Loopback() {
+  HttpOptions options;
+  options.listen = "127.0.0.1:0";
+  return options;
+}
+
+TEST(HttpOptionsTest, EachBadOptionNamesItsFlag) {
+  HttpOptions options;
+  options.listen = "nonsense";
+  EXPECT_THAT(std::string(ValidateHttpOptions(options).message()),
+              HasSubstr("--http_listen"));
+  options = HttpOptions();
+  options.max_connections = 0;
+  EXPECT_THAT(std::string(ValidateHttpOptions(options).message()),
+              HasSubstr("--http_max_connections"));
+  options = HttpOptions();
+  options.connection_timeout = absl::Milliseconds(10);
+  EXPECT_THAT(std::string(ValidateHttpOptions(options).message()),
+              HasSubstr("--http_connection_timeout"));
+  options = HttpOptions();
+  options.listen = "";  // off
+  EXPECT_THAT(ValidateHttpOptions(options), IsOk());
+}
+
+TEST(HttpListenerTest, RoutesByPathAndMethod) {
+  absl::StatusOr<std::unique_ptr<HttpListener>> http =
+      HttpListener::Start(Loopback(), TlsFiles(), Hello());
+  ASSERT_THAT(http, IsOk());
+  const int port = (*http)->port();
+  absl::StatusOr<HttpReply> hello = HttpGet(port, "/hello");
+  ASSERT_THAT(hello, IsOk());
+  EXPECT_EQ(hello->status, 200);
+  EXPECT_EQ(hello->body, "hello GET local\n");
+  EXPECT_EQ(HttpGet(port, "/hello?x=1")->body, "hello GET local\n");
+  EXPECT_EQ(HttpGet(port, "/other")->status, 404);
+  absl::StatusOr<HttpReply> put = HttpGet(port, "/hello", "PUT");
+  ASSERT_THAT(put, IsOk());
+  EXPECT_EQ(put->status, 405);
+  EXPECT_THAT(put->headers, HasSubstr("Allow: GET, HEAD"));
+  (*http)->Stop();
+  EXPECT_FALSE(HttpGet(port, "/hello").ok());
+}
+
+TEST(HttpListenerTest, ShedsBeyondTheCapAndClosesIdleConnections) {
+  HttpOptions options = Loopback();
+  options.max_connections = 2;
+  options.connection_timeout = absl::Seconds(1);
+  absl::StatusOr<std::unique_ptr<HttpListener>> http =
+      HttpListener::Start(options, TlsFiles(), Hello());
+  ASSERT_THAT(http, IsOk());
+  std::vector<RawConnection> silent;
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<RawConnection> connection =
+        RawConnection::Connect((*http)->port());
+    ASSERT_THAT(connection, IsOk());
+    silent.push_back(std::move(*connection));
+  }
+  // At the cap a new connection is closed at once.
+  absl::StatusOr<RawConnection> shed = RawConnection::Connect((*http)->port());
+  ASSERT_THAT(shed, IsOk());
+  EXPECT_TRUE(shed->AwaitClosedByPeer(kPatience));
+  // The idle ones are closed at the timeout; then there is room again (the
+  // listener recounts its connections at most every 50 ms: retry).
+  for (RawConnection& connection : silent) {
+    EXPECT_TRUE(connection.AwaitClosedByPeer(kPatience));
+  }
+  bool served = false;
+  const absl::Time deadline = absl::Now() + kPatience;
+  while (!served && absl::Now() < deadline) {
+    absl::StatusOr<HttpReply> hello = HttpGet((*http)->port(), "/hello");
+    served = hello.ok() && hello->status == 200;
+    if (!served) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+}
+
+// Certificates from scripts/make-test-certs.
+class HttpTlsTest : public ::testing::Test {
+ protected:
+  static std::string Cert(const std::string& name) {
+    return ScriptCerts().File(name);
+  }
+
+  // curl's HTTP status ("000" when the handshake failed) and exit code.
+  static CommandResult Curl(int port, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {"curl",      "-s",          "-o",
+                                     "/dev/null", "-w",          "%{http_code}",
+                                     "--cacert",  Cert("ca.pem")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(absl::StrCat("https://127.0.0.1:", port, "/hello"));
+    return RunCommand(argv);
+  }
+};
+
+TEST_F(HttpTlsTest, ServesTlsTwelveAndUp) {
+  absl::StatusOr<std::unique_ptr<HttpListener>> http = HttpListener::Start(
+      Loopback(), TlsFiles{Cert("server.pem"), Cert("server.key"), ""},
+      Hello());
+  ASSERT_THAT(http, IsOk());
+  CommandResult ok = Curl((*http)->port(), {});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_EQ(ok.output, "200");
+  // TLS 1.1 is refused by the server (the client is told to allow it),
+  // TLS 1.2 accepted.
+  auto handshake = [&](const char* version) {
+    return RunCommand({"openssl", "s_client", "-connect",
+                       absl::StrCat("127.0.0.1:", (*http)->port()), version,
+                       "-cipher", "DEFAULT@SECLEVEL=0", "-CAfile",
+                       Cert("ca.pem")})
+        .exit_code;
+  };
+  EXPECT_NE(handshake("-tls1_1"), 0);
+  EXPECT_EQ(handshake("-tls1_2"), 0);
+  // Plain HTTP on the TLS port gets no answer.
+  EXPECT_NE(
+      RunCommand({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                  absl::StrCat("http://127.0.0.1:", (*http)->port(), "/hello")})
+          .output,
+      "200");
+}
+
+TEST_F(HttpTlsTest, ClientCertificatesSignedByTheClientCaOnly) {
+  absl::StatusOr<std::unique_ptr<HttpListener>> http = HttpListener::Start(
+      Loopback(),
+      TlsFiles{Cert("server.pem"), Cert("server.key"), Cert("ca.pem")},
+      Hello());
+  ASSERT_THAT(http, IsOk());
+  const int port = (*http)->port();
+  EXPECT_EQ(Curl(port, {}).output, "403");
+  EXPECT_EQ(
+      Curl(port, {"--cert", Cert("login.pem"), "--key", Cert("login.key")})
+          .output,
+      "200");
+  EXPECT_NE(
+      Curl(port, {"--cert", Cert("rogue.pem"), "--key", Cert("rogue.key")})
+          .output,
+      "200");
+}
+
+TEST_F(HttpTlsTest, MissingFilesStopStartupNamingThem) {
+  absl::StatusOr<std::unique_ptr<HttpListener>> http = HttpListener::Start(
+      Loopback(), TlsFiles{Cert("nope.pem"), Cert("server.key"), ""}, Hello());
+  EXPECT_FALSE(http.ok());
+  EXPECT_THAT(std::string(http.status().message()), HasSubstr("nope.pem"));
+}
+
+// As the gRPC port's flood test: under a limit of 256 descriptors, 300 plain
+// TCP connections to the HTTP port, held and closed; HTTP still answers.
+TEST(HttpDescriptorFloodTest, ServesAfterAFloodAtTheDescriptorLimit) {
+  TempDir dir;
+  SessiondProcess process(SessiondBinary(), dir.File("sessiond.log"),
+                          {"prlimit", "--nofile=256:256", "--"});
+  ASSERT_THAT(process.Start({"--store=memory", "--http_max_connections=1000"}),
+              IsOk());
+  std::vector<RawConnection> flood;
+  for (int i = 0; i < 300; ++i) {
+    absl::StatusOr<RawConnection> connection =
+        RawConnection::Connect(process.http_port());
+    ASSERT_THAT(connection, IsOk()) << "connection " << i;
+    flood.push_back(std::move(*connection));
+  }
+  absl::SleepFor(absl::Seconds(1));  // the server takes what it can
+  flood.clear();
+  bool served = false;
+  const absl::Time deadline = absl::Now() + kPatience;
+  while (!served && absl::Now() < deadline) {
+    absl::StatusOr<HttpReply> reply =
+        HttpGet(process.http_port(), "/healthz", "GET", absl::Seconds(2));
+    served = reply.ok() && reply->status == 200;
+    if (!served) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(served) << process.Log();
+}
+
+}  // namespace
+}  // namespace sessiond
