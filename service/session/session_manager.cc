@@ -13,10 +13,12 @@ std::string UnknownCaller() { return std::string(); }
 
 SessionManager::SessionManager(SessionStore& store, const Clock& clock,
                                ManagerOptions options,
-                               CompletionExecutor* completions)
+                               CompletionExecutor* completions,
+                               RevocationSink* revocations)
     : store_(store),
       clock_(clock),
       completions_(completions),
+      revocations_(revocations),
       options_(std::move(options)),
       codec_(options_.token_prefix),
       session_bytes_budget_(SessionBytesBudget(options_)),
@@ -45,6 +47,10 @@ SessionManager::Liveness SessionManager::LivenessOf(const LiveSession& session,
       break;
   }
   return Liveness::kLive;
+}
+
+void SessionManager::Announce(RevocationEvent event) {
+  if (revocations_ != nullptr) revocations_->Publish(std::move(event));
 }
 
 void SessionManager::Answer(absl::AnyInvocable<void() &&> answer) {
@@ -148,12 +154,13 @@ void SessionManager::OnReuse(const LiveSessionPtr& session, CallerFn caller) {
         "(reuse %d since start); revoking the session (--revoke_on_reuse)",
         id, by, count);
   }
-  Revoke(session, [id, log](absl::StatusOr<bool> revoked) {
-    if (!revoked.ok() && log) {
-      LogError("session %s: revoke after reuse failed: %s", id,
-               revoked.status().ToString());
-    }
-  });
+  Revoke(session, RevocationCause::kReuse,
+         [id, log](absl::StatusOr<bool> revoked) {
+           if (!revoked.ok() && log) {
+             LogError("session %s: revoke after reuse failed: %s", id,
+                      revoked.status().ToString());
+           }
+         });
 }
 
 void SessionManager::Rotate(absl::string_view token_text,
@@ -231,6 +238,9 @@ void SessionManager::Rotate(absl::string_view token_text,
         if (status.ok() && !index_.Replace(old, session)) {
           status = absl::NotFoundError(
               "the session was revoked or rotated meanwhile");
+        }
+        if (status.ok()) {
+          Announce(RevocationEvent::SessionRotated(session->record().selector));
         }
         Answer([done = std::move(done), status, session = std::move(session),
                 text = std::move(text)]() mutable {

@@ -183,12 +183,19 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     if (status.ok()) {
       for (const LiveSessionPtr& victim : evicted) {
         if (index_.Remove(victim->record().selector) != nullptr) {
+          Announce(RevocationEvent::SessionRevoked(victim->record().selector,
+                                                   RevocationCause::kEvicted));
           LogInfo(
               "session %s evicted: subject reached --max_sessions_per_subject",
               EncodeSessionId(victim->record().selector));
         }
       }
-      if (replaced.has_value()) index_.Remove(*replaced);
+      // An orphan of an idempotent create that never reached its caller;
+      // announced all the same, in case someone validated it meanwhile.
+      if (replaced.has_value() && index_.Remove(*replaced) != nullptr) {
+        Announce(RevocationEvent::SessionRevoked(*replaced,
+                                                 RevocationCause::kRevoked));
+      }
       if (!index_.Insert(session)) {
         // 2^-128 odds; refuse rather than shadow another session.
         status = absl::InternalError("session id collision");

@@ -39,7 +39,7 @@ void SessionManager::RevokeByToken(absl::string_view token_text,
         "since start); revoking the session",
         EncodeSessionId(session->record().selector), count);
   }
-  Revoke(std::move(session), std::move(done));
+  Revoke(std::move(session), RevocationCause::kRevoked, std::move(done));
 }
 
 void SessionManager::RevokeById(absl::string_view session_id,
@@ -54,20 +54,22 @@ void SessionManager::RevokeById(absl::string_view session_id,
     std::move(done)(false);
     return;
   }
-  Revoke(std::move(session), std::move(done));
+  Revoke(std::move(session), RevocationCause::kRevoked, std::move(done));
 }
 
-void SessionManager::Revoke(LiveSessionPtr session, RevokeCallback done) {
+void SessionManager::Revoke(LiveSessionPtr session, RevocationCause cause,
+                            RevokeCallback done) {
   const Selector selector = session->record().selector;
   const bool was_live = LivenessOf(*session, clock_.Now()) == Liveness::kLive;
   std::vector<StoreOp> ops;
   ops.push_back(DeleteSession{KeyOf(session->record())});
   store_.Write(
-      std::move(ops), [this, selector, was_live,
+      std::move(ops), [this, selector, was_live, cause,
                        done = std::move(done)](absl::Status status) mutable {
         // Whoever removes it from the index reports it; a concurrent
         // revoke of the same session reports false.
         const bool removed = status.ok() && index_.Remove(selector) != nullptr;
+        if (removed) Announce(RevocationEvent::SessionRevoked(selector, cause));
         Answer([done = std::move(done), status, removed, was_live,
                 selector]() mutable {
           if (!status.ok()) {
@@ -116,13 +118,14 @@ void SessionManager::RevokeSubject(absl::string_view subject,
   for (const auto& target : targets) ops.push_back(DeleteSession{target.first});
   store_.Write(
       std::move(ops),
-      [this, targets = std::move(targets), subject = std::string(subject),
+      [this, targets = std::move(targets), subject = std::string(subject), keep,
        done = std::move(done)](absl::Status status) mutable {
         int revoked = 0;
         if (status.ok()) {
           for (const auto& [key, was_live] : targets) {
             if (index_.Remove(key.selector) != nullptr && was_live) ++revoked;
           }
+          Announce(RevocationEvent::SubjectRevoked(std::move(subject), keep));
         }
         Answer([done = std::move(done), status, revoked]() mutable {
           if (!status.ok()) {
@@ -171,6 +174,7 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
                  !issued_before_micros_.compare_exchange_weak(seen, micros)) {
           }
           for (const Selector& selector : targets) index_.Remove(selector);
+          Announce(RevocationEvent::IssuedBefore(cutoff));
         }
         Answer([done = std::move(done), status, cutoff, live]() mutable {
           if (!status.ok()) {
