@@ -21,6 +21,7 @@
 #include "service/server/tls.h"
 #include "service/session/cookie.h"
 #include "service/session/guess_detector.h"
+#include "service/session/revocation_feed.h"
 
 namespace sessiond {
 
@@ -57,6 +58,8 @@ struct ServerOptions {
   // Clients pinging more often than this without sending calls are cut off.
   absl::Duration min_ping_interval = absl::Minutes(5);
   GuessDetectorOptions guesses;
+  // WatchRevocations: most streams and the history kept for reconnects.
+  RevocationFeedOptions watch;
 };
 
 // ValidateServerOptions reports the first out-of-range or inconsistent
