@@ -130,6 +130,13 @@ absl::StatusOr<CachedAnswer> CachingValidator::Validate(
   return answer;
 }
 
+void CachingValidator::Forget(absl::string_view token) {
+  const TokenDigest digest = DigestToken(token);
+  absl::MutexLock lock(&mu_);
+  cache_.Remove(digest);
+  ++generation_;  // an answer for it in flight must not be kept either
+}
+
 void CachingValidator::WatchLoop() {
   std::string cursor;
   while (true) {

@@ -88,6 +88,10 @@ class CachingValidator {
   // be used; an RPC error as a status.
   [[nodiscard]] absl::StatusOr<CachedAnswer> Validate(absl::string_view token);
 
+  // Drops the cached answer of `token` now: for the process that revokes
+  // it itself (a logout), which need not wait for the stream's event.
+  void Forget(absl::string_view token);
+
   // True while cached answers may be served.
   bool cache_on() const;
 

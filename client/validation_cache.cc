@@ -80,6 +80,13 @@ size_t ValidationCache::EraseIf(Predicate matches) {
   return removed;
 }
 
+size_t ValidationCache::Remove(const TokenDigest& digest) {
+  auto it = by_digest_.find(digest);
+  if (it == by_digest_.end()) return 0;
+  Erase(it->second);
+  return 1;
+}
+
 size_t ValidationCache::RemoveSession(absl::string_view session_id) {
   auto session = by_session_.find(session_id);
   if (session == by_session_.end()) return 0;

@@ -52,6 +52,7 @@ class ValidationCache {
               absl::Time deadline);
 
   // Each removes the matching entries and returns how many.
+  size_t Remove(const TokenDigest& digest);
   size_t RemoveSession(absl::string_view session_id);
   size_t RemoveSubject(absl::string_view subject,
                        absl::string_view except_session_id);

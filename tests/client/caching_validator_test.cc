@@ -206,6 +206,16 @@ TEST_F(CachingValidatorTest, ARestartTurnsTheCacheOffAndOnWithoutAStaleAnswer) {
   Cache(live);
 }
 
+TEST_F(CachingValidatorTest, ForgetDropsAnAnswerAtOnce) {
+  StartValidator();
+  const std::string token = Create("gina").token();
+  Cache(token);
+  validator_->Forget(token);
+  const int64_t misses = validator_->stats().misses;
+  EXPECT_TRUE(Valid(token));
+  EXPECT_EQ(validator_->stats().misses, misses + 1);
+}
+
 TEST_F(CachingValidatorTest, TheBoundHolds) {
   CachingValidatorOptions options;
   options.max_entries = 2;
