@@ -250,8 +250,8 @@ void SessionServer::Shutdown() {
   // Stop accepting before the drain: no connection arrives while calls
   // finish, and none is handed to a gRPC server that is shutting down.
   if (listener_ != nullptr) listener_->Stop();
-  // Watch streams never end by themselves: end them, or the drain waits.
   if (heartbeat_.joinable()) heartbeat_.join();
+  // Watch streams never end by themselves: end them, or the drain waits.
   revocations_.Close();
   if (server_ != nullptr) {
     const auto deadline = std::chrono::system_clock::now() +
