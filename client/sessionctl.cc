@@ -9,6 +9,8 @@
 //   sessionctl [flags] revoke-issued-before   end every session created
 //                                           before --issued_before (now)
 //   sessionctl [flags] health             grpc.health.v1 check
+//   sessionctl [flags] watch              revocations as they commit, one
+//                                         JSON line each
 //
 // Tokens come from standard input or --token_file, never from the command
 // line. Output is JSON; exit status 0 ok/valid, 1 invalid session, 2 usage,
@@ -66,6 +68,9 @@ ABSL_FLAG(std::string, page_token, "", "list: nextPageToken of the last page");
 ABSL_FLAG(std::string, except_session_id, "",
           "revoke-subject: keep this session");
 ABSL_FLAG(std::string, service, "", "health: service name (\"\": the server)");
+ABSL_FLAG(std::string, cursor, "",
+          "watch: resume after this cursor (from a printed line)");
+ABSL_FLAG(int64_t, count, 0, "watch: stop after this many lines (0: never)");
 ABSL_FLAG(std::string, issued_before, "now",
           "revoke-issued-before: RFC 3339 time (e.g. 2026-11-30T09:00:00Z), "
           "or now");
@@ -88,6 +93,8 @@ commands:
   revoke-issued-before    end every session created before --issued_before
                           (RFC 3339, or now: the default)
   health                  grpc.health.v1 check (--service); exit 0 serving
+  watch                   print revocations as they commit, one JSON line
+                          each (--cursor, --count); for debugging caches
 
 Tokens are read from standard input or --token_file, never from arguments.
 Connection: --target (127.0.0.1:50051), --timeout (5s), --tls, --tls_ca_file,
@@ -114,6 +121,7 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"revoke-subject", {RunRevokeSubject, true, false}},
       {"revoke-issued-before", {RunRevokeIssuedBefore, false, false}},
       {"health", {RunHealth, false, false}},
+      {"watch", {RunWatch, false, false}},
   };
   return *kCommands;
 }
@@ -217,6 +225,8 @@ int Main(int argc, char** argv) {
   input.page_token = absl::GetFlag(FLAGS_page_token);
   input.except_session_id = absl::GetFlag(FLAGS_except_session_id);
   input.health_service = absl::GetFlag(FLAGS_service);
+  input.cursor = absl::GetFlag(FLAGS_cursor);
+  input.count = absl::GetFlag(FLAGS_count);
   const std::string issued_before = absl::GetFlag(FLAGS_issued_before);
   if (issued_before == "now") {
     input.issued_before = absl::Now();

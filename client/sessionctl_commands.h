@@ -5,6 +5,7 @@
 #ifndef SESSIOND_CLIENT_SESSIONCTL_COMMANDS_H_
 #define SESSIOND_CLIENT_SESSIONCTL_COMMANDS_H_
 
+#include <cstdint>
 #include <map>
 #include <ostream>
 #include <string>
@@ -40,6 +41,8 @@ struct CommandInput {
   std::string except_session_id;
   std::string health_service;  // "" is the server as a whole
   absl::Time issued_before;    // revoke-issued-before
+  std::string cursor;          // watch: resume after it
+  int64_t count = 0;           // watch: stop after this many (0: never)
 };
 
 // Each writes the JSON answer to `out`, an error to `err`.
@@ -59,6 +62,10 @@ int RunRevokeIssuedBefore(const Client& client, const CommandInput& in,
                           std::ostream& out, std::ostream& err);
 int RunHealth(const Client& client, const CommandInput& in, std::ostream& out,
               std::ostream& err);
+// Prints one JSON line per WatchRevocations message until the stream ends
+// (an RPC error) or `in.count` are printed (sessionctl_watch.cc).
+int RunWatch(const Client& client, const CommandInput& in, std::ostream& out,
+             std::ostream& err);
 
 }  // namespace sessiond
 

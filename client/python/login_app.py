@@ -3,12 +3,15 @@
 POST /login   checks a password, asks sessiond for a session and sends its
               ready-made Set-Cookie header (__Host-session=...; Secure;
               HttpOnly; SameSite=Lax).
-GET  /me      a protected route: the cookie is validated by sessiond on every
-              request; 401 unless the session is live.
+GET  /me      a protected route: the cookie is validated on every request
+              by a CachingValidator (from memory; sessiond pushes every
+              revocation to it within milliseconds); 401 unless the session
+              is live.
 POST /logout  revokes the session in sessiond and clears the cookie.
 
-The app stores no session state of its own: a logout or a "log out
-everywhere" elsewhere takes effect on the next request. Login and logout take
+The app stores no session state of its own beyond that cache: a logout or a
+"log out everywhere" elsewhere reaches it through sessiond's WatchRevocations
+stream, and when the stream is down for a second the cache is bypassed. Login and logout take
 POSTs (JSON for login), which SameSite=Lax keeps the cookie away from when
 another site submits them.
 
@@ -29,7 +32,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from sessiond_client import SessiondClient
+from sessiond_client import CachingValidator, SessiondClient
 
 # sessiond's --cookie_name; the app only reads the cookie, sessiond writes it.
 COOKIE_NAME = "__Host-session"
@@ -70,9 +73,13 @@ def _client_ip(request):
         return ""
 
 
-def create_app(sessiond, users):
+def create_app(sessiond, users, validator=None):
     """The app, calling `sessiond` (a SessiondClient) and checking passwords
-    against `users` (a PasswordTable)."""
+    against `users` (a PasswordTable). `validator` (a CachingValidator over
+    `sessiond`) answers validations from memory; without one every request
+    asks sessiond."""
+    validate = (sessiond.validate_session if validator is None
+                else validator.validate)
     app = FastAPI(title="sessiond login example")
 
     @app.exception_handler(grpc.RpcError)
@@ -84,6 +91,8 @@ def create_app(sessiond, users):
     def end_session(token):
         """Revokes `token`'s session; returns the Set-Cookie value that
         clears the cookie."""
+        if validator is not None:
+            validator.forget(token)  # ours: no need to wait for the stream
         try:
             return sessiond.revoke_session(token=token).clear_cookie_header
         except grpc.RpcError as error:
@@ -98,7 +107,7 @@ def create_app(sessiond, users):
         token = request.cookies.get(COOKIE_NAME)
         if not token:
             raise HTTPException(status_code=401, detail="not logged in")
-        verdict = sessiond.validate_session(token)
+        verdict = validate(token)
         if not verdict.valid:
             raise HTTPException(status_code=401, detail="session ended")
         return verdict.session
@@ -140,5 +149,7 @@ if __name__ == "__main__":
     users = PasswordTable(
         {"alice": os.environ.get("LOGIN_APP_PASSWORD", "wonderland")})
     target = os.environ.get("SESSIOND_TARGET", "127.0.0.1:50051")
-    uvicorn.run(create_app(SessiondClient(target), users), host="127.0.0.1",
-                port=8000)
+    sessiond = SessiondClient(target)
+    with CachingValidator(sessiond) as validator:
+        uvicorn.run(create_app(sessiond, users, validator), host="127.0.0.1",
+                    port=8000)

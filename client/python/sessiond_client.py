@@ -14,10 +14,19 @@ Example:
 Every method returns the response message; a failed call raises
 grpc.RpcError (look at .code()). An invalid session is not an error:
 validate_session answers with valid=False and a reason.
+
+CachingValidator answers validate_session from memory, with revocations
+pushed by WatchRevocations (see its docstring and docs/caching.md):
+    validator = CachingValidator(sessiond)
+    verdict = validator.validate(token)
 """
 
+import collections
 import datetime
+import hashlib
 import json
+import threading
+import time
 
 import grpc
 from google.protobuf import duration_pb2
@@ -137,6 +146,20 @@ class SessiondClient:
                 subject=subject, except_session_id=except_session_id),
             timeout=self._timeout)
 
+    def revoke_sessions_issued_before(self, issued_before):
+        """An administrator's cut: ends every session created before
+        issued_before (a google.protobuf.Timestamp)."""
+        return self._stub.RevokeSessionsIssuedBefore(
+            session_pb2.RevokeSessionsIssuedBeforeRequest(
+                issued_before=issued_before),
+            timeout=self._timeout)
+
+    def watch_revocations(self, cursor=""):
+        """The WatchRevocations stream: an iterator of
+        WatchRevocationsResponse with no deadline; .cancel() ends it."""
+        return self._stub.WatchRevocations(
+            session_pb2.WatchRevocationsRequest(cursor=cursor))
+
     def list_sessions(self, subject, *, page_size=0, page_token=""):
         """One page of subject's live sessions, newest first."""
         return self._stub.ListSessions(
@@ -144,3 +167,198 @@ class SessiondClient:
                                             page_size=page_size,
                                             page_token=page_token),
             timeout=self._timeout)
+
+
+def _seconds(duration):
+    return duration.ToMicroseconds() / 1e6
+
+
+class CachingValidator:
+    """validate_session answered from a bounded in-process cache.
+
+    Valid answers are kept, keyed by a SHA-256 digest of the token (never
+    the token), least recently used first out beyond max_entries, each
+    until the earliest of the session's expiry, cache_ttl, and half its
+    idle timeout (so sessiond still sees activity every half timeout). A
+    background thread keeps a WatchRevocations stream open; each event
+    drops the matching entries at once. When nothing has been heard from
+    the stream for max_staleness seconds, the cache is bypassed (every
+    validate is an RPC) until the stream is back and caught up.
+
+    Thread-safe. close() (or a with block) stops the thread.
+    """
+
+    def __init__(self, client, *, max_entries=100_000, cache_ttl=60.0,
+                 max_staleness=1.0, reconnect_delay=0.1,
+                 clock=time.monotonic, on_event=None):
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        if min(cache_ttl, max_staleness, reconnect_delay) <= 0:
+            raise ValueError(
+                "cache_ttl, max_staleness and reconnect_delay must be positive")
+        self._client = client
+        self._max_entries = max_entries
+        self._cache_ttl = cache_ttl
+        self._max_staleness = max_staleness
+        self._reconnect_delay = reconnect_delay
+        self._clock = clock
+        self._on_event = on_event
+        self._lock = threading.Lock()
+        # digest -> (deadline, answer), least recently used first.
+        self._entries = collections.OrderedDict()
+        self._by_session = collections.defaultdict(set)  # id -> digests
+        # Served until then: max_staleness after the last caught_up or
+        # heartbeat, which sessiond sends only with nothing older unsent.
+        self._fresh_until = float("-inf")
+        # Bumped by every event: an answer fetched meanwhile is not kept.
+        self._generation = 0
+        self._call = None
+        self._stopping = threading.Event()
+        self.stats = collections.Counter()
+        self._thread = threading.Thread(target=self._watch, daemon=True,
+                                        name="sessiond-watch")
+        self._thread.start()
+
+    def close(self):
+        self._stopping.set()
+        with self._lock:
+            if self._call is not None:
+                self._call.cancel()
+        self._thread.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def cache_on(self):
+        """True while cached answers may be served."""
+        with self._lock:
+            return self._clock() < self._fresh_until
+
+    def __len__(self):
+        with self._lock:
+            return len(self._entries)
+
+    def validate(self, token):
+        """ValidateSessionResponse for token, from the cache when it may be
+        used; a failed RPC raises grpc.RpcError."""
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            now = self._clock()
+            cache_on = now < self._fresh_until
+            if cache_on:
+                entry = self._entries.get(digest)
+                if entry is not None and now < entry[0]:
+                    self._entries.move_to_end(digest)
+                    self.stats["hits"] += 1
+                    return entry[1]
+                if entry is not None:
+                    self._remove(digest)
+                self.stats["misses"] += 1
+            else:
+                self.stats["bypassed"] += 1
+            generation = self._generation
+        answer = self._client.validate_session(token)
+        if not answer.valid:
+            return answer
+        session = answer.session
+        lifetime = min(self._cache_ttl, _seconds(session.expire_time) -
+                       _seconds(session.last_active_time))
+        if _seconds(session.idle_timeout) > 0:
+            lifetime = min(lifetime, _seconds(session.idle_timeout) / 2)
+        with self._lock:
+            now = self._clock()
+            if (lifetime > 0 and generation == self._generation
+                    and now < self._fresh_until):
+                if digest in self._entries:
+                    self._remove(digest)
+                while len(self._entries) >= self._max_entries:
+                    self._remove(next(iter(self._entries)))
+                self._entries[digest] = (now + lifetime, answer)
+                self._by_session[session.id].add(digest)
+        return answer
+
+    def forget(self, token):
+        """Drops token's cached answer now, for the process that revokes it
+        itself (a logout): it need not wait for the stream's event."""
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            if digest in self._entries:
+                self._remove(digest)
+            self._generation += 1
+
+    def _remove(self, digest):
+        _, answer = self._entries.pop(digest)
+        digests = self._by_session[answer.session.id]
+        digests.discard(digest)
+        if not digests:
+            del self._by_session[answer.session.id]
+
+    def _remove_where(self, matches):
+        doomed = [d for d, (_, a) in self._entries.items() if matches(a.session)]
+        for digest in doomed:
+            self._remove(digest)
+        return len(doomed)
+
+    def _clear(self):
+        self._entries.clear()
+        self._by_session.clear()
+        self.stats["resyncs"] += 1
+
+    def _watch(self):
+        cursor = ""
+        while not self._stopping.is_set():
+            call = self._client.watch_revocations(cursor)
+            with self._lock:
+                self._call = call
+            if self._stopping.is_set():
+                call.cancel()
+            try:
+                for message in call:
+                    cursor = message.cursor
+                    self._apply(message)
+                    if self._on_event is not None:
+                        self._on_event(message)
+            except grpc.RpcError as error:
+                if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                    cursor = ""  # not a cursor this server knows
+                    with self._lock:
+                        self._clear()
+                        self._generation += 1
+            with self._lock:
+                self._call = None
+            self._stopping.wait(self._reconnect_delay)
+
+    def _apply(self, message):
+        kind = message.WhichOneof("event")
+        with self._lock:
+            if kind in ("caught_up", "heartbeat"):
+                self._fresh_until = self._clock() + self._max_staleness
+                return
+            removed = 0
+            if kind == "session_revoked":
+                removed = self._remove_session(message.session_revoked.session_id)
+            elif kind == "session_rotated":
+                removed = self._remove_session(message.session_rotated.session_id)
+            elif kind == "subject_revoked":
+                event = message.subject_revoked
+                removed = self._remove_where(
+                    lambda s: s.subject == event.subject and
+                    (not event.except_session_id or
+                     s.id != event.except_session_id))
+            elif kind == "issued_before_cut":
+                cutoff = message.issued_before_cut.issued_before.ToMicroseconds()
+                removed = self._remove_where(
+                    lambda s: s.create_time.ToMicroseconds() < cutoff)
+            else:  # resync_required, or an event this client does not know
+                self._clear()
+            self.stats["evicted"] += removed
+            self._generation += 1
+
+    def _remove_session(self, session_id):
+        digests = list(self._by_session.get(session_id, ()))
+        for digest in digests:
+            self._remove(digest)
+        return len(digests)

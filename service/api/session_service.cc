@@ -8,6 +8,7 @@
 #include "google/protobuf/arena.h"
 #include "service/api/access_policy.h"
 #include "service/api/grpc_status.h"
+#include "service/api/revocation_watch.h"
 #include "service/api/session_proto.h"
 #include "service/api/validate_wire.pb.h"
 
@@ -52,10 +53,12 @@ bool ParseBytes(const grpc::ByteBuffer& bytes,
 
 SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
                                        GuessDetector& guesses,
+                                       RevocationFeed& revocations,
                                        CookiePolicy cookie_policy,
                                        PolicyProcessor* policy)
     : manager_(manager),
       guesses_(guesses),
+      revocations_(revocations),
       cookie_policy_(std::move(cookie_policy)),
       policy_(policy) {
   SetMessageAllocatorFor_CreateSession(&create_allocator_);
@@ -269,6 +272,13 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSessionsIssuedBefore(
       },
       [context] { return CallerOf(context); });
   return reactor;
+}
+
+grpc::ServerWriteReactor<session::v1::WatchRevocationsResponse>*
+SessionServiceImpl::WatchRevocations(
+    grpc::CallbackServerContext*,
+    const session::v1::WatchRevocationsRequest* request) {
+  return RevocationWatch::Start(revocations_, request->cursor());
 }
 
 }  // namespace sessiond

@@ -19,6 +19,7 @@
 #include "service/api/arena_message_allocator.h"
 #include "service/session/cookie.h"
 #include "service/session/guess_detector.h"
+#include "service/session/revocation_feed.h"
 #include "service/session/session_manager.h"
 #include "session/v1/session.grpc.pb.h"
 
@@ -37,16 +38,19 @@ using SessionServiceBase = SessionService::WithCallbackMethod_CreateSession<
                     SessionService::WithCallbackMethod_ListSessions<
                         SessionService::
                             WithCallbackMethod_RevokeSessionsIssuedBefore<
-                                SessionService::Service>>>>>>>;
+                                SessionService::
+                                    WithCallbackMethod_WatchRevocations<
+                                        SessionService::Service>>>>>>>>;
 
-// Thread-safe. `manager`, `guesses` and `policy` must outlive the service.
+// Thread-safe. `manager`, `guesses`, `revocations` and `policy` must outlive
+// the service.
 // `policy` is the server's access policy, or null when there is none; the
 // service checks with it what the transport cannot see: which target a
 // RevokeSession names (access_policy.h).
 class SessionServiceImpl final : public SessionServiceBase {
  public:
   SessionServiceImpl(SessionManager& manager, GuessDetector& guesses,
-                     CookiePolicy cookie_policy,
+                     RevocationFeed& revocations, CookiePolicy cookie_policy,
                      PolicyProcessor* policy = nullptr);
 
   grpc::ServerUnaryReactor* CreateSession(
@@ -84,6 +88,12 @@ class SessionServiceImpl final : public SessionServiceBase {
       const session::v1::RevokeSessionsIssuedBeforeRequest* request,
       session::v1::RevokeSessionsIssuedBeforeResponse* response) override;
 
+  // A RevocationWatch on `revocations`.
+  grpc::ServerWriteReactor<session::v1::WatchRevocationsResponse>*
+  WatchRevocations(
+      grpc::CallbackServerContext* context,
+      const session::v1::WatchRevocationsRequest* request) override;
+
  private:
   // The callback that answers a Create or Rotate call: the session, its
   // token and cookie, or the error.
@@ -96,6 +106,7 @@ class SessionServiceImpl final : public SessionServiceBase {
 
   SessionManager& manager_;
   GuessDetector& guesses_;
+  RevocationFeed& revocations_;
   Allocator<session::v1::CreateSessionRequest,
             session::v1::CreateSessionResponse>
       create_allocator_;

@@ -198,6 +198,15 @@ ABSL_FLAG(bool, http_metrics_loopback_only,
           "Serve /metrics only to clients on loopback (403 to others).");
 ABSL_FLAG(std::string, log_format, "text",
           "Log lines as text or json (one object per line).");
+ABSL_FLAG(int64_t, max_watchers, Int(ServerDefaults().watch.max_watchers),
+          "Most WatchRevocations streams open at once; 0 refuses them all.");
+ABSL_FLAG(int64_t, watch_history, Int(ServerDefaults().watch.history),
+          "Revocations kept in memory (about 100 bytes each) so a "
+          "WatchRevocations client that reconnects gets what it missed; "
+          "one that missed more must resync.");
+ABSL_FLAG(absl::Duration, watch_heartbeat, ServerDefaults().watch.heartbeat,
+          "How often a caught-up WatchRevocations stream gets a heartbeat; "
+          "keep it well below the clients' max_staleness (1s).");
 ABSL_FLAG(int64_t, sweep_batch, Int(ManagerDefaults().sweep_batch),
           "Most sessions deleted (and activity times persisted) per sweep "
           "transaction.");
@@ -313,6 +322,7 @@ absl::Status ServerFromFlags(ServerOptions& server) {
   server.reflection = absl::GetFlag(FLAGS_reflection);
   server.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   server.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
+  server.watch.heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
   server.tls.cert = absl::GetFlag(FLAGS_tls_cert);
   server.tls.key = absl::GetFlag(FLAGS_tls_key);
   server.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
@@ -336,6 +346,8 @@ absl::Status ServerFromFlags(ServerOptions& server) {
        &server.max_receive_message_bytes},
       {FLAGS_max_concurrent_streams, "max_concurrent_streams",
        &server.max_concurrent_streams},
+      {FLAGS_max_watchers, "max_watchers", &server.watch.max_watchers},
+      {FLAGS_watch_history, "watch_history", &server.watch.history},
   });
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -94,19 +95,31 @@ size_t ConnectionCap(const ServerOptions& options) {
   return cap;
 }
 
+// A random epoch for this run's revocation cursors.
+absl::StatusOr<uint64_t> WatchEpoch() {
+  absl::StatusOr<std::string> bytes = NewStoreSecret();
+  if (!bytes.ok()) return bytes.status();
+  uint64_t epoch;
+  std::memcpy(&epoch, bytes->data(), sizeof(epoch));
+  return epoch;
+}
+
 }  // namespace
 
 SessionServer::SessionServer(const ServerOptions& options,
                              const ManagerOptions& manager_options,
                              SessionStorePtr store, const Clock& clock,
-                             std::shared_ptr<PolicyProcessor> policy)
+                             std::shared_ptr<PolicyProcessor> policy,
+                             uint64_t watch_epoch)
     : options_(options),
       policy_(std::move(policy)),
       library_logs_(clock),
       store_(std::move(store)),
-      manager_(*store_, clock, manager_options, &completions_),
+      revocations_(options.watch, watch_epoch),
+      manager_(*store_, clock, manager_options, &completions_, &revocations_),
       guesses_(clock, options.guesses),
-      service_(manager_, guesses_, options.cookie, policy_.get()) {}
+      service_(manager_, guesses_, revocations_, options.cookie,
+               policy_.get()) {}
 
 absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     const ServerOptions& options, const ManagerOptions& manager_options,
@@ -129,8 +142,11 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeServerCredentials(options.tls, *policy);
   if (!credentials.ok()) return credentials.status();
+  // Cursors of an earlier run must not resume here: their events are gone.
+  absl::StatusOr<uint64_t> epoch = WatchEpoch();
+  if (!epoch.ok()) return epoch.status();
   std::unique_ptr<SessionServer> server(new SessionServer(
-      options, manager_options, std::move(store), clock, *policy));
+      options, manager_options, std::move(store), clock, *policy, *epoch));
   // Before the load, so probes get answers (/readyz: 503) while it runs.
   if (absl::Status s = server->StartHttp(); !s.ok()) {
     server->Abandon();
@@ -213,6 +229,7 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     absl::MutexLock lock(&server->mu_);
     server->loaded_ = true;
   }
+  server->heartbeat_ = std::thread([s = server.get()] { s->HeartbeatLoop(); });
   LogInfo(
       "serving on %s (port %d) with %d live sessions; %s; reflection %s; at "
       "most %d connections",
@@ -240,6 +257,9 @@ void SessionServer::Shutdown() {
   // Stop accepting before the drain: no connection arrives while calls
   // finish, and none is handed to a gRPC server that is shutting down.
   if (listener_ != nullptr) listener_->Stop();
+  if (heartbeat_.joinable()) heartbeat_.join();
+  // Watch streams never end by themselves: end them, or the drain waits.
+  revocations_.Close();
   if (server_ != nullptr) {
     const auto deadline = std::chrono::system_clock::now() +
                           std::chrono::milliseconds(absl::ToInt64Milliseconds(
@@ -264,6 +284,18 @@ void SessionServer::SweeperLoop() {
       if (stopping_) return;
     }
     SweepUntilDone();
+  }
+}
+
+void SessionServer::HeartbeatLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                           options_.watch.heartbeat);
+      if (stopping_) return;
+    }
+    revocations_.Tick();
   }
 }
 

@@ -40,6 +40,7 @@
 #include "service/server/http_listener.h"
 #include "service/server/library_logs.h"
 #include "service/server/server_options.h"
+#include "service/session/revocation_feed.h"
 #include "service/session/session_manager.h"
 #include "service/store/session_store.h"
 
@@ -73,13 +74,16 @@ class SessionServer {
  private:
   SessionServer(const ServerOptions& options,
                 const ManagerOptions& manager_options, SessionStorePtr store,
-                const Clock& clock, std::shared_ptr<PolicyProcessor> policy);
+                const Clock& clock, std::shared_ptr<PolicyProcessor> policy,
+                uint64_t watch_epoch);
 
   // Marks a server that failed to start as stopped and closes its store.
   void Abandon();
   // Starts the HTTP listener and the metrics behind it (server_http.cc).
   absl::Status StartHttp();
   void SweeperLoop();
+  // Ticks revocations_ every watch heartbeat until stopping.
+  void HeartbeatLoop();
   // Runs sweeps until one reports no more work; returns false on a store error.
   bool SweepUntilDone();
 
@@ -92,6 +96,8 @@ class SessionServer {
   SessionStorePtr store_;
   // Answers write RPCs off the store's writer thread (see SessionManager).
   CompletionExecutor completions_;
+  // What WatchRevocations streams: the manager publishes to it.
+  RevocationFeed revocations_;
   SessionManager manager_;
   GuessDetector guesses_;
   SessionServiceImpl service_;
@@ -115,6 +121,7 @@ class SessionServer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sweeper_;
+  std::thread heartbeat_;
 };
 
 }  // namespace sessiond

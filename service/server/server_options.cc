@@ -32,6 +32,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
            CheckPositive("guess_alert_window", o.guesses.window),
            ValidateCookiePolicy(o.cookie),
            ValidateHttpOptions(o.http),
+           ValidateRevocationFeedOptions(o.watch),
        }) {
     if (!s.ok()) return s;
   }

@@ -22,6 +22,7 @@
 #include "service/server/tls.h"
 #include "service/session/cookie.h"
 #include "service/session/guess_detector.h"
+#include "service/session/revocation_feed.h"
 
 namespace sessiond {
 
@@ -61,6 +62,8 @@ struct ServerOptions {
   // The HTTP listener: /metrics, /healthz, /readyz (http_listener.h). With
   // its address empty, no HTTP and no gRPC metrics interceptor.
   HttpOptions http;
+  // WatchRevocations: most streams and the history kept for reconnects.
+  RevocationFeedOptions watch;
 };
 
 // ValidateServerOptions reports the first out-of-range or inconsistent

@@ -13,10 +13,12 @@ std::string UnknownCaller() { return std::string(); }
 
 SessionManager::SessionManager(SessionStore& store, const Clock& clock,
                                ManagerOptions options,
-                               CompletionExecutor* completions)
+                               CompletionExecutor* completions,
+                               RevocationSink* revocations)
     : store_(store),
       clock_(clock),
       completions_(completions),
+      revocations_(revocations),
       options_(std::move(options)),
       codec_(options_.token_prefix),
       session_bytes_budget_(SessionBytesBudget(options_)),
@@ -45,6 +47,10 @@ SessionManager::Liveness SessionManager::LivenessOf(const LiveSession& session,
       break;
   }
   return Liveness::kLive;
+}
+
+void SessionManager::Announce(RevocationEvent event) {
+  if (revocations_ != nullptr) revocations_->Publish(std::move(event));
 }
 
 void SessionManager::Answer(absl::AnyInvocable<void() &&> answer) {
@@ -241,7 +247,10 @@ void SessionManager::Rotate(absl::string_view token_text,
           status = absl::NotFoundError(
               "the session was revoked or rotated meanwhile");
         }
-        if (status.ok()) counters_.Revoked(RevokeReason::kRotated);
+        if (status.ok()) {
+          counters_.Revoked(RevokeReason::kRotated);
+          Announce(RevocationEvent::SessionRotated(session->record().selector));
+        }
         Answer([done = std::move(done), status, session = std::move(session),
                 text = std::move(text), who = std::move(who)]() mutable {
           if (!status.ok()) {

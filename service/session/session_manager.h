@@ -39,6 +39,7 @@
 #include "service/common/clock.h"
 #include "service/common/completion_executor.h"
 #include "service/common/log_rate_limiter.h"
+#include "service/common/revocation_event.h"
 #include "service/common/session_record.h"
 #include "service/session/idempotency_cache.h"
 #include "service/session/live_session.h"
@@ -122,10 +123,13 @@ class SessionManager {
   // `store` and `clock` (and `completions`, if set) must outlive the
   // manager. With `completions`, callbacks of writes run there, in commit
   // order, so the store's writer does not wait for answers to be sent;
-  // without, they run on the store's thread.
+  // without, they run on the store's thread. `revocations`, if set (it must
+  // outlive the manager), hears of every committed revocation once the
+  // index shows it, in commit order, before its caller is answered.
   SessionManager(SessionStore& store, const Clock& clock,
                  ManagerOptions options,
-                 CompletionExecutor* completions = nullptr);
+                 CompletionExecutor* completions = nullptr,
+                 RevocationSink* revocations = nullptr);
 
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -235,13 +239,17 @@ class SessionManager {
   Validation Check(absl::string_view token, CallerFn caller);
   // Handles a token whose digest matched a rotated-out one.
   void OnReuse(const LiveSessionPtr& session, CallerFn caller);
-  // Ends `session`, counted and logged under `reason` and `caller`.
+  // Ends `session`, counted, logged and announced under `reason` and
+  // `caller`.
   void Revoke(LiveSessionPtr session, RevokeReason reason, std::string caller,
               RevokeCallback done);
+  // Tells revocations_, if any, of a committed revocation.
+  void Announce(RevocationEvent event);
 
   SessionStore& store_;
   const Clock& clock_;
   CompletionExecutor* const completions_;
+  RevocationSink* const revocations_;
   const ManagerOptions options_;
   const TokenCodec codec_;
   SessionIndex index_;

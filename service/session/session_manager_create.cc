@@ -185,6 +185,8 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
       for (const LiveSessionPtr& victim : evicted) {
         if (index_.Remove(victim->record().selector) != nullptr) {
           counters_.Revoked(RevokeReason::kEvicted);
+          Announce(RevocationEvent::SessionRevoked(victim->record().selector,
+                                                   RevocationCause::kEvicted));
           // The subject reached --max_sessions_per_subject.
           LogEvent(LogLevel::kInfo, "session.revoked",
                    {{"session_id", EncodeSessionId(victim->record().selector)},
@@ -193,7 +195,12 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                     {"reason", RevokeReasonName(RevokeReason::kEvicted)}});
         }
       }
-      if (replaced.has_value()) index_.Remove(*replaced);
+      // An orphan of an idempotent create that never reached its caller;
+      // announced all the same, in case someone validated it meanwhile.
+      if (replaced.has_value() && index_.Remove(*replaced) != nullptr) {
+        Announce(RevocationEvent::SessionRevoked(*replaced,
+                                                 RevocationCause::kRevoked));
+      }
       if (!index_.Insert(session)) {
         // 2^-128 odds; refuse rather than shadow another session.
         status = absl::InternalError("session id collision");

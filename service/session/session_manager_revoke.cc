@@ -11,6 +11,22 @@
 #include "service/session/session_manager.h"
 
 namespace sessiond {
+namespace {
+
+// What a watcher is told of an ending: the metrics' finer reasons folded
+// into the causes WatchRevocations names.
+RevocationCause CauseOf(RevokeReason reason) {
+  switch (reason) {
+    case RevokeReason::kEvicted:
+      return RevocationCause::kEvicted;
+    case RevokeReason::kReuse:
+      return RevocationCause::kReuse;
+    default:
+      return RevocationCause::kRevoked;
+  }
+}
+
+}  // namespace
 
 void SessionManager::RevokeByToken(absl::string_view token_text,
                                    RevokeCallback done, CallerFn caller) {
@@ -72,7 +88,10 @@ void SessionManager::Revoke(LiveSessionPtr session, RevokeReason reason,
     // Whoever removes it from the index reports it; a concurrent
     // revoke of the same session reports false.
     const bool removed = status.ok() && index_.Remove(selector) != nullptr;
-    if (removed) counters_.Revoked(reason);
+    if (removed) {
+      counters_.Revoked(reason);
+      Announce(RevocationEvent::SessionRevoked(selector, CauseOf(reason)));
+    }
     Answer([done = std::move(done), status, removed, was_live, reason,
             session = std::move(session),
             caller = std::move(caller)]() mutable {
@@ -126,7 +145,7 @@ void SessionManager::RevokeSubject(absl::string_view subject,
   for (const auto& target : targets) ops.push_back(DeleteSession{target.first});
   store_.Write(
       std::move(ops),
-      [this, targets = std::move(targets), subject = std::string(subject),
+      [this, targets = std::move(targets), subject = std::string(subject), keep,
        who = caller(), done = std::move(done)](absl::Status status) mutable {
         int revoked = 0;
         int removed = 0;
@@ -136,6 +155,7 @@ void SessionManager::RevokeSubject(absl::string_view subject,
             ++removed;
             if (was_live) ++revoked;
           }
+          Announce(RevocationEvent::SubjectRevoked(subject, keep));
         }
         counters_.Revoked(RevokeReason::kSubject, removed);
         Answer([done = std::move(done), status, revoked,
@@ -196,6 +216,7 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
             if (index_.Remove(selector) != nullptr) ++removed;
           }
           counters_.Revoked(RevokeReason::kAdmin, removed);
+          Announce(RevocationEvent::IssuedBefore(cutoff));
         }
         Answer([done = std::move(done), status, cutoff, live,
                 who = std::move(who)]() mutable {

@@ -47,7 +47,7 @@ start main --store="sqlite:$work/sessions.db"
 methods=$("$buf" curl --protocol grpc --http2-prior-knowledge --list-methods \
   "http://127.0.0.1:$port")
 for m in CreateSession ValidateSession RevokeSession RotateSession \
-         RevokeSubjectSessions ListSessions; do
+         RevokeSubjectSessions ListSessions WatchRevocations; do
   grep -qx "session.v1.SessionService/$m" <<<"$methods" || fail "$m not listed"
 done
 
@@ -73,8 +73,27 @@ listed=$(call "$port" session.v1.SessionService/ListSessions '{"subject":"alice"
 [ "$(grep -c '"id":' <<<"$listed")" = 1 ] || fail "page of 1 expected: $listed"
 grep -q '"nextPageToken"' <<<"$listed" || fail "no next page: $listed"
 
+# The revocation stream through reflection: caught up, then the revoke.
+call "$port" session.v1.SessionService/WatchRevocations '{}' >"$work/watch.out" 2>&1 &
+watcher=$!
+pids+=("$watcher")
+for _ in $(seq 1 300); do
+  grep -q '"caughtUp"' "$work/watch.out" && break
+  sleep 0.1
+done
+grep -q '"caughtUp"' "$work/watch.out" || fail "watch: $(cat "$work/watch.out")"
+session_id=$(sed -n 's/^    "id": "\([A-Za-z0-9_-]*\)",\{0,1\}$/\1/p' <<<"$rotated")
+[ -n "$session_id" ] || fail "no session id in: $rotated"
+
 revoked=$(call "$port" session.v1.SessionService/RevokeSession "{\"token\":\"$token\"}")
 grep -q '"revoked": true' <<<"$revoked" || fail "not revoked: $revoked"
+for _ in $(seq 1 300); do
+  grep -q "\"sessionId\": \"$session_id\"" "$work/watch.out" && break
+  sleep 0.1
+done
+grep -q "\"sessionId\": \"$session_id\"" "$work/watch.out" ||
+  fail "the revoke never reached the watch: $(cat "$work/watch.out")"
+kill "$watcher" 2>/dev/null || true
 
 after=$(call "$port" session.v1.SessionService/ValidateSession "{\"token\":\"$token\"}")
 grep -q '"reason": "INVALID_REASON_UNKNOWN"' <<<"$after" || fail "still valid: $after"

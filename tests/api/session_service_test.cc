@@ -17,7 +17,8 @@ TEST(SessionServiceTest, EveryMethodIsACallbackMethod) {
   MemorySessionStore store;
   SessionManager manager(store, clock, ManagerOptions());
   GuessDetector guesses(clock, GuessDetectorOptions());
-  SessionServiceImpl service(manager, guesses, CookiePolicy());
+  RevocationFeed revocations(RevocationFeedOptions(), 1);
+  SessionServiceImpl service(manager, guesses, revocations, CookiePolicy());
   EXPECT_TRUE(service.has_callback_methods());
   EXPECT_FALSE(service.has_synchronous_methods());
   EXPECT_FALSE(service.has_async_methods());

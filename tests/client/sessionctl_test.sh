@@ -150,6 +150,21 @@ expect 1 "a session older than the cut"
 ctl revoke-issued-before --issued_before=yesterday
 expect 2 "a cut that is not a time"
 
+# watch: one JSON line per message; a cursor resumes after a disconnect.
+ctl watch --count=1
+expect 0 "watch from now"
+grep -q '^{"cursor":"[0-9a-f]*-[0-9]*","caughtUp":{}}$' <<<"$out" || fail "watch: $out"
+cursor=$(sed -n 's/^{"cursor":"\([^"]*\)".*/\1/p' <<<"$out")
+ctl create erin
+erin_id=$(id_of "$out")
+ctl revoke --session_id="$erin_id"
+ctl watch --cursor="$cursor" --count=2
+expect 0 "watch from a cursor"
+[ "$(wc -l <<<"$out")" = 2 ] || fail "watch: not one line per message: $out"
+head -1 <<<"$out" | grep -q "\"sessionRevoked\":{\"sessionId\":\"$erin_id\",\"cause\":\"CAUSE_REVOKED\"}" ||
+  fail "watch after the cursor: $out"
+tail -1 <<<"$out" | grep -q '"caughtUp":{}' || fail "watch caught up: $out"
+
 # Usage errors: nothing is called.
 for args in "" "bogus" "create" "create a b" "validate extra" "--nope health" \
             "--timeout=soon health" "create alice --attributes=novalue"; do

@@ -16,6 +16,8 @@ ABSL_DECLARE_FLAG(bool, allow_unprefixed_cookie);
 ABSL_DECLARE_FLAG(std::string, encryption_key_file);
 ABSL_DECLARE_FLAG(int64_t, reseal_batch);
 ABSL_DECLARE_FLAG(int64_t, max_connections);
+ABSL_DECLARE_FLAG(int64_t, watch_history);
+ABSL_DECLARE_FLAG(absl::Duration, watch_heartbeat);
 
 namespace sessiond {
 namespace {
@@ -95,6 +97,9 @@ TEST_F(ConfigTest, FlagDefaultsAreTheStructDefaults) {
   EXPECT_EQ(config->server.cookie.allow_unprefixed, s.cookie.allow_unprefixed);
   EXPECT_EQ(config->server.insecure, s.insecure);
   EXPECT_EQ(config->server.reflection, s.reflection);
+  EXPECT_EQ(config->server.watch.max_watchers, s.watch.max_watchers);
+  EXPECT_EQ(config->server.watch.history, s.watch.history);
+  EXPECT_EQ(config->server.watch.heartbeat, s.watch.heartbeat);
   const SqliteStoreOptions q;
   EXPECT_EQ(config->store.sqlite.busy_timeout, q.busy_timeout);
   EXPECT_EQ(config->store.sqlite.max_db_bytes, q.max_db_bytes);
@@ -137,6 +142,18 @@ TEST_F(ConfigTest, BadFlagsAreNamed) {
   absl::SetFlag(&FLAGS_max_connections, -1);
   config = ConfigFromFlagsChecked();
   EXPECT_NE(config.status().message().find("--max_connections"),
+            std::string::npos);
+
+  absl::SetFlag(&FLAGS_max_connections, 4096);
+  absl::SetFlag(&FLAGS_watch_history, 0);
+  config = ConfigFromFlagsChecked();
+  EXPECT_NE(config.status().message().find("--watch_history"),
+            std::string::npos);
+
+  absl::SetFlag(&FLAGS_watch_history, 16);
+  absl::SetFlag(&FLAGS_watch_heartbeat, absl::ZeroDuration());
+  config = ConfigFromFlagsChecked();
+  EXPECT_NE(config.status().message().find("--watch_heartbeat"),
             std::string::npos);
 }
 

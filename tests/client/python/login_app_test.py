@@ -1,13 +1,15 @@
 """The FastAPI login example against a real sessiond, through FastAPI's
-TestClient: the secure cookie from CreateSession, a protected route, logout
-that revokes in sessiond and clears the cookie."""
+TestClient: the secure cookie from CreateSession, a protected route served
+through a CachingValidator, logout that revokes in sessiond and clears the
+cookie, a revocation elsewhere that reaches the cache."""
 
+import time
 import unittest
 
 from fastapi.testclient import TestClient
 
 from login_app import COOKIE_NAME, PasswordTable, create_app
-from sessiond_client import SessiondClient
+from sessiond_client import CachingValidator, SessiondClient
 from sessiond_process import SessiondProcess
 
 ALICE = {"username": "alice", "password": "wonderland"}
@@ -19,10 +21,16 @@ class LoginAppTest(unittest.TestCase):
         cls.server = SessiondProcess()
         cls.sessiond = SessiondClient(cls.server.target)
         cls.users = PasswordTable({"alice": "wonderland"})
-        cls.app = create_app(cls.sessiond, cls.users)
+        cls.validator = CachingValidator(cls.sessiond)
+        cls.app = create_app(cls.sessiond, cls.users, cls.validator)
+        give_up = time.monotonic() + 30  # a hang guard, not a speed test
+        while not cls.validator.cache_on():
+            assert time.monotonic() < give_up, "the cache never turned on"
+            time.sleep(0.005)
 
     @classmethod
     def tearDownClass(cls):
+        cls.validator.close()
         cls.sessiond.close()
         cls.server.stop()
 
@@ -69,6 +77,20 @@ class LoginAppTest(unittest.TestCase):
         self.assertEqual(thief.get("/me").status_code, 200)
         self.browser.post("/logout")
         self.assertEqual(thief.get("/me").status_code, 401)
+
+    def test_a_revocation_elsewhere_reaches_the_cache(self):
+        session_id = self.login().json()["session_id"]
+        hits = self.validator.stats["hits"]
+        self.assertEqual(self.browser.get("/me").status_code, 200)
+        self.assertEqual(self.browser.get("/me").status_code, 200)
+        self.assertGreater(self.validator.stats["hits"], hits)
+        evicted = self.validator.stats["evicted"]
+        self.sessiond.revoke_session(session_id=session_id)  # another backend
+        give_up = time.monotonic() + 30
+        while self.validator.stats["evicted"] == evicted:
+            self.assertLess(time.monotonic(), give_up, "no eviction")
+            time.sleep(0.005)
+        self.assertEqual(self.browser.get("/me").status_code, 401)
 
     def test_login_replaces_the_session_it_was_given(self):
         self.login()

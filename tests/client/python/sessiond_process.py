@@ -39,3 +39,8 @@ class SessiondProcess:
         if self._process.poll() is None:
             self._process.terminate()
             self._process.wait(timeout=30)
+
+    def kill(self):
+        """SIGKILL: no drain, no goodbye to the clients."""
+        self._process.kill()
+        self._process.wait(timeout=30)
