@@ -25,6 +25,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 start() {
   local log=$1
   shift
+  # Made here, not only by the child's redirection, so the loop below never
+  # reads a file that does not exist yet (set -e would end the script).
+  : >"$log"
   "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 "$@" 2>"$log" &
   pid=$!
   port=
