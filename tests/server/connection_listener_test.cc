@@ -182,6 +182,13 @@ TEST(ConnectionListenerTest, ShedsWhileOutOfDescriptorsAndServesAfter) {
   std::unique_ptr<ConnectionListener> listener = Listen(1000);
   ASSERT_NE(listener, nullptr);
   listener->Start(grpc.Handoff());
+  // The accept thread must be running before the drought: its first
+  // virtual call (std::thread's) is checked by UBSan, which needs a
+  // descriptor to read the memory map and otherwise reports a bad vptr.
+  absl::StatusOr<RawConnection> first = RawConnection::Socket();
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(first->ConnectTo(listener->port()), IsOk());
+  ASSERT_TRUE(grpc.AwaitHeld(1));
   // Every client's socket is made while descriptors are still free.
   std::vector<RawConnection> flood;
   for (int i = 0; i < 20; ++i) {
@@ -204,11 +211,11 @@ TEST(ConnectionListenerTest, ShedsWhileOutOfDescriptorsAndServesAfter) {
   for (RawConnection& client : flood) {
     EXPECT_TRUE(client.AwaitClosedByPeer(deadline - absl::Now()));
   }
-  EXPECT_EQ(grpc.held(), 0u);
+  EXPECT_EQ(grpc.held(), 1u);
 
   drought.Release();
   ASSERT_THAT(later->ConnectTo(listener->port()), IsOk());
-  EXPECT_TRUE(grpc.AwaitHeld(1));
+  EXPECT_TRUE(grpc.AwaitHeld(2));
 }
 
 TEST(ConnectionListenerTest, StopClosesTheListeningSocket) {
