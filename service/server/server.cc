@@ -113,7 +113,10 @@ SessionServer::SessionServer(const ServerOptions& options,
       store_(std::move(store)),
       manager_(*store_, clock, manager_options, &completions_),
       guesses_(clock, options.guesses),
-      service_(manager_, guesses_, options.cookie, policy_.get()) {}
+      service_(manager_, guesses_, options.cookie, policy_.get()),
+      forward_auth_(manager_, guesses_, options.cookie.name,
+                    options.forward_auth),
+      ext_authz_(forward_auth_) {}
 
 absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     const ServerOptions& options, const ManagerOptions& manager_options,
@@ -177,6 +180,7 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       *credentials);
   builder.RegisterService(&server->service_);
+  builder.RegisterService(&server->ext_authz_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
     server->Abandon();
@@ -186,6 +190,8 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
       server->server_->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
+  // Envoy's cluster health check may name the ext_authz service.
+  health->SetServingStatus(AuthorizationService::service_full_name(), true);
   // Mesh sidecars route away while the store cannot write; Validate keeps
   // answering from memory meanwhile.
   server->store_->SetWritableListener(

@@ -31,6 +31,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
                      std::numeric_limits<int64_t>::max()),
            CheckPositive("guess_alert_window", o.guesses.window),
            ValidateCookiePolicy(o.cookie),
+           ValidateForwardAuthOptions(o.forward_auth),
        }) {
     if (!s.ok()) return s;
   }

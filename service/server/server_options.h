@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "service/server/tls.h"
 #include "service/session/cookie.h"
+#include "service/session/forward_auth.h"
 #include "service/session/guess_detector.h"
 
 namespace sessiond {
@@ -57,6 +58,9 @@ struct ServerOptions {
   // Clients pinging more often than this without sending calls are cut off.
   absl::Duration min_ping_interval = absl::Minutes(5);
   GuessDetectorOptions guesses;
+  // Envoy ext_authz Check (and forward-auth): forwarded attributes and the
+  // login page.
+  ForwardAuthOptions forward_auth;
 };
 
 // ValidateServerOptions reports the first out-of-range or inconsistent
