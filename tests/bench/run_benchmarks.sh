@@ -4,7 +4,7 @@
 # measure back to back (an empty-RPC baseline unless said otherwise), so that
 # drift on a shared machine lands in both halves of a round, not in a ratio:
 #   - ValidateSession (valid tokens over all sessions; unknown tokens; with
-#     h2load too), CreateSession (a new subject per call) and RevokeSession,
+#     h2load too), Envoy's ext_authz Check vs ValidateSession, CreateSession (a new subject per call) and RevokeSession,
 #     durable (SQLite, synchronous=FULL), and a 90/5/5 mix, vs the baseline;
 #   - CreateSession for one subject at the per-subject cap (100, each create
 #     evicting the oldest) vs the baseline;
@@ -19,16 +19,25 @@
 # bench-results.md (the tables of docs/performance.md), and draws the
 # pictures into docs/images/. Takes about 13 minutes on 2 cores.
 #
-# Usage: tests/bench/run_benchmarks.sh [--quick]
-#   --quick  a 1-2 minute smoke run: 1 s loads, 2 rounds, 10k sessions
-#            (100k at most); pictures into build-release/bench-images/
+# Usage: tests/bench/run_benchmarks.sh [--quick] [--only=check]
+#   --quick       a 1-2 minute smoke run: 1 s loads, 2 rounds, 10k sessions
+#                 (100k at most); pictures into build-release/bench-images/
+#   --only=check  the Check vs ValidateSession measure alone (about a
+#                 minute and a half): its summary, no files written
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 begin=$(date +%s)
 
 quick=false
-if [ "${1:-}" = "--quick" ]; then quick=true; fi
+only=""
+for arg in "$@"; do
+  case $arg in
+    --quick) quick=true ;;
+    --only=check) only=check ;;
+    *) echo "usage: $0 [--quick] [--only=check]" >&2; exit 2 ;;
+  esac
+done
 concurrencies="1 4 16 64 256"
 if $quick; then
   seconds=1 warmup=0.2 curve_seconds=0.5 count=2 few=2
@@ -69,6 +78,21 @@ fill() {
   rm -f "$work/stores/$1.db-reserve"
 }
 
+validate() { sl main validate 64 --tokens="$work/main.tokens"; }
+# What Envoy asks for each request: the same sessions, by cookie.
+check() { sl main check 64 --tokens="$work/main.tokens"; }
+
+if [ "$only" = check ]; then
+  section "filling a store of $main sessions"
+  fill main "$main"
+  fresh main "$work/stores/main.db"
+  section "Check vs Validate ($main sessions)"
+  rounds check "$count" : validate check
+  stop main
+  python3 "$summary" one "$results" check "$main"
+  exit 0
+fi
+
 section "filling stores"
 fill empty 0
 fill small "$small"
@@ -90,7 +114,6 @@ ping() { sl baseline ping 64; }
 h2_ping() {
   h2 baseline /sessiond.bench.v1.BaselineService/Ping "$work/ping.bin" 64
 }
-validate() { sl main validate 64 --tokens="$work/main.tokens"; }
 h2_validate() {
   h2 main /session.v1.SessionService/ValidateSession \
     "$work/validate-valid.bin" 64
@@ -109,10 +132,11 @@ mixed() { sl writer mixed 64 --tokens="$work/main.tokens"; }
 validate_small() { sl small validate 64 --tokens="$work/small.tokens"; }
 validate_largest() { sl largest validate 64 --tokens="$work/largest.tokens"; }
 
-section "Validate vs baseline ($main sessions)"
+section "Validate vs baseline, Check vs Validate ($main sessions)"
 rounds validate "$count" : ping validate
 rounds validate_h2load "$few" : h2_ping h2_validate
 rounds invalid "$few" : ping invalid
+rounds check "$count" : validate check
 
 section "Create, Revoke, Create at the cap, the mix vs baseline"
 rounds create "$count" writer_main ping create
