@@ -60,6 +60,7 @@ class SessionServer {
   int port() const { return port_; }
 
   SessionManager& manager() { return manager_; }
+  const GuessDetector& guesses() const { return guesses_; }
 
   // Shutdown stops serving gracefully (see the file comment). Idempotent.
   void Shutdown();
