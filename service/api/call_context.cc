@@ -1,5 +1,7 @@
 #include "service/api/call_context.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include <memory>
 #include <vector>
 
@@ -28,6 +30,16 @@ bool ParseBytes(const grpc::ByteBuffer& bytes,
     return false;
   }
   return message.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
+}
+
+grpc::ServerUnaryReactor* FinishEncoded(
+    grpc::CallbackServerContext* context,
+    const google::protobuf::MessageLite& message, grpc::ByteBuffer* response) {
+  bool own_buffer = false;
+  return FinishNow(
+      context,
+      grpc::SerializationTraits<google::protobuf::MessageLite>::Serialize(
+          message, response, &own_buffer));
 }
 
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,

@@ -22,6 +22,12 @@ std::string CallerOf(grpc::CallbackServerContext* context);
 bool ParseBytes(const grpc::ByteBuffer& bytes,
                 google::protobuf::MessageLite& message);
 
+// FinishEncoded answers a raw method's call at once with `message`, encoded
+// into `response` (or the error of encoding it).
+grpc::ServerUnaryReactor* FinishEncoded(
+    grpc::CallbackServerContext* context,
+    const google::protobuf::MessageLite& message, grpc::ByteBuffer* response);
+
 // FinishNow answers a call at once with `status`.
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
                                     const grpc::Status& status);

@@ -1,13 +1,11 @@
 #include "service/api/ext_authz_service.h"
 
-#include <grpcpp/impl/codegen/proto_utils.h>
-
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/arena.h"
 #include "service/api/call_context.h"
 #include "service/api/check_wire.pb.h"
+#include "service/api/stack_arena.h"
 
 namespace sessiond {
 namespace {
@@ -77,15 +75,9 @@ grpc::ServerUnaryReactor* ExtAuthzService::Check(
     grpc::ByteBuffer* response_bytes) {
   // Answered before this returns: request and response on an arena whose
   // first block is on the stack, as ValidateSession's.
-  alignas(16) char block[4096];
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.initial_block = block;
-  arena_options.initial_block_size = sizeof(block);
-  google::protobuf::Arena arena(arena_options);
-  auto* request =
-      google::protobuf::Arena::CreateMessage<api::CheckWireRequest>(&arena);
-  auto* response =
-      google::protobuf::Arena::CreateMessage<CheckResponse>(&arena);
+  StackArena<4096> arena;
+  auto* request = arena.Create<api::CheckWireRequest>();
+  auto* response = arena.Create<CheckResponse>();
   if (!ParseBytes(*request_bytes, *request)) {
     return FinishNow(context,
                      grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -130,10 +122,7 @@ grpc::ServerUnaryReactor* ExtAuthzService::Check(
   auth.client = source.empty() ? CallerOf(context) : source;
 
   ToProto(auth_.Decide(auth), *response);
-  bool own_buffer = false;
-  grpc::Status encoded = grpc::SerializationTraits<CheckResponse>::Serialize(
-      *response, response_bytes, &own_buffer);
-  return FinishNow(context, encoded);
+  return FinishEncoded(context, *response, response_bytes);
 }
 
 }  // namespace sessiond

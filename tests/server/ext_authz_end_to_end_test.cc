@@ -2,7 +2,6 @@
 // port, called through the generated Authorization stub with requests shaped
 // as Envoy sends them (tests/testing/check_requests.h).
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -10,13 +9,13 @@
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/api/check_wire.pb.h"
 #include "tests/testing/check_requests.h"
 #include "tests/testing/loopback_fixture.h"
+#include "tests/testing/raw_unary_call.h"
 
 namespace sessiond {
 namespace {
@@ -60,20 +59,8 @@ class ExtAuthzTest : public LoopbackTest {
   // Sends `wire` as the encoded CheckRequest, so the server meets exactly
   // these bytes.
   std::pair<grpc::Status, CheckResponse> RawCheck(const std::string& wire) {
-    grpc::GenericStub stub(channel_);
-    grpc::Slice slice(wire);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response_bytes;
-    grpc::ClientContext context;
-    absl::Notification done;
-    grpc::Status result;
-    stub.UnaryCall(&context, "/envoy.service.auth.v3.Authorization/Check",
-                   grpc::StubOptions(), &request, &response_bytes,
-                   [&](grpc::Status status) {
-                     result = status;
-                     done.Notify();
-                   });
-    done.WaitForNotification();
+    auto [result, response_bytes] = RawUnaryCall(
+        channel_, "/envoy.service.auth.v3.Authorization/Check", wire);
     CheckResponse response;
     if (result.ok()) {
       EXPECT_TRUE(grpc::SerializationTraits<CheckResponse>::Deserialize(
