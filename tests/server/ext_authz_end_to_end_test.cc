@@ -11,6 +11,7 @@
 
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "service/api/check_wire.pb.h"
 #include "tests/testing/check_requests.h"
@@ -267,6 +268,19 @@ TEST_F(ExtAuthzTest, FailedLookupsCountAgainstTheEndUsersAddress) {
   for (int i = 0; i < 3; ++i) CheckCookie("__Host-session=sess_junk");
   CheckCookie("");  // no token presented: not a guess
   EXPECT_EQ(server_->guesses().FailuresOf("203.0.113.9"), 3);
+}
+
+// Envoy's cluster health check may ask for the service by name.
+TEST_F(ExtAuthzTest, HealthNamesTheAuthorizationService) {
+  StartWith();
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("envoy.service.auth.v3.Authorization");
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(grpc::health::v1::Health::NewStub(channel_)
+                  ->Check(&context, request, &response)
+                  .ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 }  // namespace
