@@ -1,5 +1,8 @@
 #include "service/server/config.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -16,6 +19,8 @@ ABSL_DECLARE_FLAG(bool, allow_unprefixed_cookie);
 ABSL_DECLARE_FLAG(std::string, encryption_key_file);
 ABSL_DECLARE_FLAG(int64_t, reseal_batch);
 ABSL_DECLARE_FLAG(int64_t, max_connections);
+ABSL_DECLARE_FLAG(std::vector<std::string>, forward_attributes);
+ABSL_DECLARE_FLAG(std::string, login_url);
 
 namespace sessiond {
 namespace {
@@ -95,6 +100,9 @@ TEST_F(ConfigTest, FlagDefaultsAreTheStructDefaults) {
   EXPECT_EQ(config->server.cookie.allow_unprefixed, s.cookie.allow_unprefixed);
   EXPECT_EQ(config->server.insecure, s.insecure);
   EXPECT_EQ(config->server.reflection, s.reflection);
+  EXPECT_EQ(config->server.forward_auth.forward_attributes,
+            s.forward_auth.forward_attributes);
+  EXPECT_EQ(config->server.forward_auth.login_url, s.forward_auth.login_url);
   const SqliteStoreOptions q;
   EXPECT_EQ(config->store.sqlite.busy_timeout, q.busy_timeout);
   EXPECT_EQ(config->store.sqlite.max_db_bytes, q.max_db_bytes);
@@ -176,6 +184,26 @@ TEST_F(ConfigTest, UnprefixedCookieNeedsExplicitConsent) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   absl::SetFlag(&FLAGS_allow_unprefixed_cookie, true);
   EXPECT_THAT(ConfigFromFlagsChecked(), IsOk());
+}
+
+TEST_F(ConfigTest, ExtAuthzFlags) {
+  absl::SetFlag(&FLAGS_forward_attributes,
+                std::vector<std::string>{"role", "tenant_id"});
+  absl::SetFlag(&FLAGS_login_url, "https://login.example.com/in");
+  absl::StatusOr<Config> config = ConfigFromFlagsChecked();
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->server.forward_auth.forward_attributes,
+            (std::vector<std::string>{"role", "tenant_id"}));
+  EXPECT_EQ(config->server.forward_auth.login_url,
+            "https://login.example.com/in");
+  absl::SetFlag(&FLAGS_login_url, "login.example.com");
+  EXPECT_THAT(ConfigFromFlagsChecked(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  absl::SetFlag(&FLAGS_login_url, "");
+  absl::SetFlag(&FLAGS_forward_attributes,
+                std::vector<std::string>{"role", ""});
+  EXPECT_THAT(ConfigFromFlagsChecked(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace
