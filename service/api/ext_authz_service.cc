@@ -66,8 +66,6 @@ void ToProto(const AuthDecision& decision, CheckResponse& response) {
   }
 }
 
-absl::string_view View(const std::string& bytes) { return bytes; }
-
 }  // namespace
 
 grpc::ServerUnaryReactor* ExtAuthzService::Check(
@@ -101,10 +99,10 @@ grpc::ServerUnaryReactor* ExtAuthzService::Check(
                                                optional.status().message())));
   }
   auth.optional = *optional;
-  auth.method = View(http.method());
-  auth.scheme = View(http.scheme());
-  auth.host = View(http.host());
-  auth.path = View(http.path());
+  auth.method = http.method();
+  auth.scheme = http.scheme();
+  auth.host = http.host();
+  auth.path = http.path();
   auth.headers.reserve(http.headers_size() + http.header_map().headers_size());
   for (const api::CheckWirePair& header : http.headers()) {
     auth.headers.push_back({header.key(), header.value()});
