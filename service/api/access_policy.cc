@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "envoy/service/auth/v3/external_auth.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "service/common/file_reader.h"
 #include "service/common/log.h"
@@ -23,6 +24,7 @@ const absl::flat_hash_map<std::string, std::string>& MethodsByPath() {
     // Every service of each API file the server serves.
     const google::protobuf::FileDescriptor* files[] = {
         session::v1::Session::descriptor()->file(),
+        envoy::service::auth::v3::CheckRequest::descriptor()->file(),
     };
     for (const google::protobuf::FileDescriptor* file : files) {
       for (int s = 0; s < file->service_count(); ++s) {
@@ -92,7 +94,7 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text) {
         return error(absl::StrCat(
             "unknown call \"", call,
             "\"; known: the SessionService RPC names, RevokeSessionById, "
-            "Health, Reflection, *"));
+            "Check (Envoy ext_authz), Health, Reflection, *"));
       }
       calls.insert(std::string(call));
     }

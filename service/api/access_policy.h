@@ -10,7 +10,8 @@
 //   admin.internal:   RevokeSessionById RevokeSubjectSessions ListSessions
 //   *:                Health
 //
-// Calls are the SessionService RPC names, `Health` (grpc.health.v1),
+// Calls are the SessionService RPC names, `Check` (Envoy's ext_authz,
+// envoy.service.auth.v3.Authorization), `Health` (grpc.health.v1),
 // `Reflection` (server reflection) or `*` (everything). RevokeSession is two
 // permissions: `RevokeSession` revokes by token (what a login backend holds),
 // `RevokeSessionById` by public session id (any session: an admin's); the

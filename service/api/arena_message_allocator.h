@@ -15,7 +15,7 @@
 
 #include <grpcpp/support/message_allocator.h>
 
-#include "google/protobuf/arena.h"
+#include "service/api/stack_arena.h"
 
 namespace sessiond {
 
@@ -31,27 +31,17 @@ class ArenaMessageAllocator final
  private:
   class Holder final : public grpc::MessageHolder<Request, Response> {
    public:
-    Holder() : arena_(Options(block_, sizeof(block_))) {
-      this->set_request(
-          google::protobuf::Arena::CreateMessage<Request>(&arena_));
-      this->set_response(
-          google::protobuf::Arena::CreateMessage<Response>(&arena_));
+    Holder() {
+      this->set_request(arena_.template Create<Request>());
+      this->set_response(arena_.template Create<Response>());
     }
 
     void Release() override { delete this; }
 
    private:
-    static google::protobuf::ArenaOptions Options(char* block, size_t size) {
-      google::protobuf::ArenaOptions options;
-      options.initial_block = block;
-      options.initial_block_size = size;
-      return options;
-    }
-
     // Big enough for a typical request and response; larger ones spill over
     // into blocks the arena allocates itself.
-    alignas(16) char block_[2048];
-    google::protobuf::Arena arena_;
+    StackArena<2048> arena_;
   };
 };
 

@@ -1,55 +1,17 @@
 #include "service/api/session_service.h"
 
-#include <grpcpp/impl/codegen/proto_utils.h>
-
 #include <optional>
 #include <utility>
 
-#include "google/protobuf/arena.h"
 #include "service/api/access_policy.h"
+#include "service/api/call_context.h"
 #include "service/api/grpc_status.h"
 #include "service/api/revocation_watch.h"
 #include "service/api/session_proto.h"
+#include "service/api/stack_arena.h"
 #include "service/api/validate_wire.pb.h"
 
 namespace sessiond {
-namespace {
-
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const grpc::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
-}
-
-// Who is calling: the certificate identity under mTLS, else the peer's
-// address without its port (so one host's connections count together).
-std::string CallerOf(grpc::CallbackServerContext* context) {
-  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
-  if (auth != nullptr && auth->IsPeerAuthenticated()) {
-    std::vector<std::string> identities = CallerIdentity(*auth);
-    if (!identities.empty()) return identities.front();
-  }
-  std::string peer = context->peer();  // e.g. "ipv4:203.0.113.9:51234"
-  size_t port = peer.rfind(':');
-  if (port != std::string::npos && port > peer.find(':')) peer.resize(port);
-  return peer;
-}
-
-// Parses an encoded message, usually received in one slice, without copying
-// it then.
-bool ParseBytes(const grpc::ByteBuffer& bytes,
-                google::protobuf::MessageLite& message) {
-  if (!bytes.Valid()) return true;  // an empty message: every field unset
-  grpc::Slice slice;
-  if (!bytes.TrySingleSlice(&slice).ok() &&
-      !bytes.DumpToSingleSlice(&slice).ok()) {
-    return false;
-  }
-  return message.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
-}
-
-}  // namespace
 
 SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
                                        GuessDetector& guesses,
@@ -113,15 +75,9 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
   // The call is answered before this returns, so request and response live
   // on an arena whose first block is on the stack: no allocation for them
   // unless a session's attributes overflow it.
-  alignas(16) char block[2048];
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.initial_block = block;
-  arena_options.initial_block_size = sizeof(block);
-  google::protobuf::Arena arena(arena_options);
-  auto* request = google::protobuf::Arena::CreateMessage<
-      sessiond::api::ValidateSessionWireRequest>(&arena);
-  auto* response = google::protobuf::Arena::CreateMessage<
-      session::v1::ValidateSessionResponse>(&arena);
+  StackArena<2048> arena;
+  auto* request = arena.Create<sessiond::api::ValidateSessionWireRequest>();
+  auto* response = arena.Create<session::v1::ValidateSessionResponse>();
   if (!ParseBytes(*request_bytes, *request)) {
     return FinishNow(context,
                      grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -137,12 +93,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
   response->set_valid(verdict.valid());
   response->set_reason(ToProto(verdict.reason));
   if (verdict.valid()) ToProto(*verdict.session, response->mutable_session());
-  bool own_buffer = false;
-  grpc::Status encoded = grpc::SerializationTraits<
-      session::v1::ValidateSessionResponse>::Serialize(*response,
-                                                       response_bytes,
-                                                       &own_buffer);
-  return FinishNow(context, encoded);
+  return FinishEncoded(context, *response, response_bytes);
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(

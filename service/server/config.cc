@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
@@ -148,6 +150,17 @@ ABSL_FLAG(bool, allow_unprefixed_cookie,
           "browsers require Secure, Path=/ and no Domain).");
 ABSL_FLAG(std::string, cookie_same_site, ServerDefaults().cookie.same_site,
           "SameSite attribute of the cookie: Strict, Lax or None.");
+ABSL_FLAG(std::vector<std::string>, forward_attributes,
+          ServerDefaults().forward_auth.forward_attributes,
+          "Session attributes that Envoy's ext_authz Check sends to the "
+          "backend, comma-separated, each as the header x-session-attr-NAME "
+          "(lower case, _ as -). Empty: only x-session-id and "
+          "x-session-subject.");
+ABSL_FLAG(std::string, login_url, ServerDefaults().forward_auth.login_url,
+          "Login page for browsers without a session: ext_authz answers a "
+          "GET that accepts text/html with a 302 here, the original URL in "
+          "the query parameter return_to. An https:// or http:// URL, or a "
+          "path. Empty: every denial is a 401.");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain: serve TLS (with --tls_key).");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
@@ -338,6 +351,9 @@ absl::Status ServerFromFlags(ServerOptions& server) {
   server.http.connection_timeout = absl::GetFlag(FLAGS_http_connection_timeout);
   server.http.metrics_loopback_only =
       absl::GetFlag(FLAGS_http_metrics_loopback_only);
+  server.forward_auth.forward_attributes =
+      absl::GetFlag(FLAGS_forward_attributes);
+  server.forward_auth.login_url = absl::GetFlag(FLAGS_login_url);
   return ToSizes({
       {FLAGS_max_connections, "max_connections", &server.max_connections},
       {FLAGS_http_max_connections, "http_max_connections",

@@ -119,7 +119,10 @@ SessionServer::SessionServer(const ServerOptions& options,
       manager_(*store_, clock, manager_options, &completions_, &revocations_),
       guesses_(clock, options.guesses),
       service_(manager_, guesses_, revocations_, options.cookie,
-               policy_.get()) {}
+               policy_.get()),
+      forward_auth_(manager_, guesses_, options.cookie.name,
+                    options.forward_auth),
+      ext_authz_(forward_auth_) {}
 
 absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     const ServerOptions& options, const ManagerOptions& manager_options,
@@ -195,6 +198,7 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
         server->metrics_->grpc().Interceptors());
   }
   builder.RegisterService(&server->service_);
+  builder.RegisterService(&server->ext_authz_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
     server->Abandon();
@@ -204,6 +208,8 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
       server->server_->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
+  // Envoy's cluster health check may name the ext_authz service.
+  health->SetServingStatus(AuthorizationService::service_full_name(), true);
   // Mesh sidecars route away while the store cannot write; Validate keeps
   // answering from memory meanwhile.
   server->store_->SetWritableListener(

@@ -1,7 +1,8 @@
 // SessionServer: sessiond assembled and running.
 //
 // Start loads every live session from the store into memory, binds the
-// listening address, and serves SessionService, grpc.health.v1 and (unless
+// listening address, and serves SessionService, Envoy's ext_authz
+// Authorization, grpc.health.v1 and (unless
 // turned off) server reflection on the callback API. Connections are accepted
 // by sessiond's own loop (ConnectionListener: a connection cap, and no stop
 // when descriptors run out) and handed to gRPC, which does TLS and HTTP/2. A
@@ -33,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/api/ext_authz_service.h"
 #include "service/api/session_service.h"
 #include "service/common/clock.h"
 #include "service/metrics/server_metrics.h"
@@ -67,6 +69,7 @@ class SessionServer {
   absl::Status Readiness();
 
   SessionManager& manager() { return manager_; }
+  const GuessDetector& guesses() const { return guesses_; }
 
   // Shutdown stops serving gracefully (see the file comment). Idempotent.
   void Shutdown();
@@ -101,6 +104,9 @@ class SessionServer {
   SessionManager manager_;
   GuessDetector guesses_;
   SessionServiceImpl service_;
+  // Envoy's ext_authz Check: the decision, and its gRPC edge.
+  ForwardAuth forward_auth_;
+  ExtAuthzService ext_authz_;
   // Accepts connections and gives them to gRPC through `acceptor_`; stopped
   // before gRPC shuts down, which neither serves nor closes a socket handed
   // to it after that.

@@ -33,6 +33,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
            ValidateCookiePolicy(o.cookie),
            ValidateHttpOptions(o.http),
            ValidateRevocationFeedOptions(o.watch),
+           ValidateForwardAuthOptions(o.forward_auth),
        }) {
     if (!s.ok()) return s;
   }

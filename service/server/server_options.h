@@ -21,6 +21,7 @@
 #include "service/server/http_listener.h"
 #include "service/server/tls.h"
 #include "service/session/cookie.h"
+#include "service/session/forward_auth.h"
 #include "service/session/guess_detector.h"
 #include "service/session/revocation_feed.h"
 
@@ -64,6 +65,9 @@ struct ServerOptions {
   HttpOptions http;
   // WatchRevocations: most streams and the history kept for reconnects.
   RevocationFeedOptions watch;
+  // Envoy ext_authz Check (and forward-auth): forwarded attributes and the
+  // login page.
+  ForwardAuthOptions forward_auth;
 };
 
 // ValidateServerOptions reports the first out-of-range or inconsistent

@@ -63,6 +63,8 @@ class TokenCodec {
 
   // Length of every encoded token.
   size_t encoded_size() const { return prefix_.size() + kBodySize; }
+  // The text every token of this codec starts with.
+  const std::string& prefix() const { return prefix_; }
 
  private:
   static constexpr size_t kPayloadSize = kSelectorSize + kVerifierSize + 4;

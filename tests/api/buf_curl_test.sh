@@ -73,6 +73,20 @@ listed=$(call "$port" session.v1.SessionService/ListSessions '{"subject":"alice"
 [ "$(grep -c '"id":' <<<"$listed")" = 1 ] || fail "page of 1 expected: $listed"
 grep -q '"nextPageToken"' <<<"$listed" || fail "no next page: $listed"
 
+# Envoy's ext_authz Check, through reflection too: the cookie identifies
+# alice; a forged identity header is overwritten.
+grep -qx "envoy.service.auth.v3.Authorization/Check" <<<"$methods" || fail "Check not listed"
+check() {  # check COOKIE
+  call "$port" envoy.service.auth.v3.Authorization/Check \
+    "{\"attributes\":{\"request\":{\"http\":{\"method\":\"GET\",\"path\":\"/\",\"headers\":{\"cookie\":\"$1\",\"x-session-subject\":\"root\"}}}}}"
+}
+allowed=$(check "a=b; __Host-session=$token")
+grep -q '"okResponse"' <<<"$allowed" || fail "Check denied a live session: $allowed"
+grep -q '"value": "alice"' <<<"$allowed" || fail "no subject header: $allowed"
+grep -q '"value": "root"' <<<"$allowed" && fail "forged subject kept: $allowed"
+denied=$(check "__Host-session=$old_token")
+grep -q '"code": "Unauthorized"' <<<"$denied" || fail "Check allowed a rotated-out token: $denied"
+
 # The revocation stream through reflection: caught up, then the revoke.
 call "$port" session.v1.SessionService/WatchRevocations '{}' >"$work/watch.out" 2>&1 &
 watcher=$!

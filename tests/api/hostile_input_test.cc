@@ -14,6 +14,7 @@
 #include "service/server/library_logs.h"
 #include "tests/testing/log_capture.h"
 #include "tests/testing/loopback_fixture.h"
+#include "tests/testing/raw_unary_call.h"
 
 namespace sessiond {
 namespace {
@@ -76,20 +77,8 @@ class HostileInputTest : public LoopbackTest {
   // bypassing the client library's own UTF-8 handling, so the server meets
   // exactly these bytes. For ValidateSession, the verdict's reason too.
   Expect RawAnswer(const std::string& method, const std::string& wire) {
-    grpc::GenericStub stub(channel_);
-    grpc::Slice slice(wire);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
-    grpc::ClientContext context;
-    absl::Notification done;
-    grpc::Status result;
-    stub.UnaryCall(&context, "/session.v1.SessionService/" + method,
-                   grpc::StubOptions(), &request, &response,
-                   [&](grpc::Status status) {
-                     result = status;
-                     done.Notify();
-                   });
-    done.WaitForNotification();
+    auto [result, response] =
+        RawUnaryCall(channel_, "/session.v1.SessionService/" + method, wire);
     Expect answer{result.error_code()};
     ValidateSessionResponse verdict;
     if (result.ok() && method == "ValidateSession" &&

@@ -5,6 +5,7 @@ median and spread (min-max), and the absolute figures behind them.
 
 Usage:
   bench_summary.py settled RESULTS NAME
+  bench_summary.py one RESULTS NAME MAIN
   bench_summary.py report RESULTS MICRO META OUT_JSON OUT_MD
 
 RESULTS holds one JSON object a line, as run_benchmarks.sh writes them:
@@ -14,6 +15,8 @@ concurrency).
 
 settled: exits 0 when the spread of NAME's per-round ratios (max - min) is
   smaller than the difference their median reports (|median - 1|), 1 if not.
+one: prints the summary of measure NAME alone (a store of MAIN sessions)
+  as JSON, for a run of one measure.
 report: writes OUT_JSON (bench-results.json: one object per measurement,
   the curves, the micro-benchmarks, how and where it ran) and OUT_MD (the
   same figures as Markdown tables, for docs/performance.md), and prints the
@@ -44,6 +47,10 @@ MEASURES = [
     ("invalid", "Validate, unknown tokens",
      "ValidateSession of unknown tokens vs baseline", "rps", None,
      "invalid"),
+    ("check", "Check / Validate",
+     "Envoy ext_authz Check of a request with the session cookie / "
+     "ValidateSession of the same tokens, {main} sessions",
+     "rps", (">=", 0.8), "check"),
     ("create", "Create",
      "CreateSession, a new subject each, {main} sessions, vs baseline",
      "rps", (">=", 0.5), "create"),
@@ -274,6 +281,14 @@ def markdown(report):
 def main(argv):
     if len(argv) == 4 and argv[1] == "settled":
         return 0 if settled(ratios(load(argv[2]), argv[3], "rps")) else 1
+    if len(argv) == 5 and argv[1] == "one":
+        meta = {k: 0 for k in ("small", "largest", "subject_size",
+                               "revoke_size")}
+        meta["main"] = int(argv[4])
+        found = [m for m in summarize(load(argv[2]), meta)
+                 if m["name"] == argv[3]]
+        print(json.dumps(found, indent=1))
+        return 0 if found else 1
     if len(argv) == 7 and argv[1] == "report":
         rows = load(argv[2])
         with open(argv[3]) as f:

@@ -4,8 +4,9 @@
 # measure back to back (an empty-RPC baseline unless said otherwise), so that
 # drift on a shared machine lands in both halves of a round, not in a ratio:
 #   - ValidateSession (valid tokens over all sessions; unknown tokens; with
-#     h2load too), CreateSession (a new subject per call) and RevokeSession,
-#     durable (SQLite, synchronous=FULL), and a 90/5/5 mix, vs the baseline
+#     h2load too), Envoy's ext_authz Check vs ValidateSession,
+#     CreateSession (a new subject per call) and RevokeSession, durable
+#     (SQLite, synchronous=FULL), and a 90/5/5 mix, vs the baseline
 #     (sessiond with its metrics on, as by default);
 #   - ValidateSession with metrics on (--http_listen) vs off (empty);
 #   - CreateSession for one subject at the per-subject cap (100, each create
@@ -21,19 +22,28 @@
 # bench-results.md (the tables of docs/performance.md), and draws the
 # pictures into docs/images/. Takes about 13 minutes on 2 cores.
 #
-# Usage: tests/bench/run_benchmarks.sh [--quick | --metrics]
-#   --quick    a 1-2 minute smoke run: 1 s loads, 2 rounds, 10k sessions
-#              (100k at most); pictures into build-release/bench-images/
-#   --metrics  only Validate vs baseline and Validate with metrics on vs
-#              off (full-length rounds, about 2 minutes); no pictures
+# Usage: tests/bench/run_benchmarks.sh [--quick | --metrics | --only=check]
+#   --quick       a 1-2 minute smoke run: 1 s loads, 2 rounds, 10k sessions
+#                 (100k at most); pictures into build-release/bench-images/
+#   --metrics     only Validate vs baseline and Validate with metrics on vs
+#                 off (full-length rounds, about 2 minutes); no pictures
+#   --only=check  the Check vs ValidateSession measure alone (about a
+#                 minute and a half): its summary, no files written
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 begin=$(date +%s)
 
 quick=false metrics_only=false
-if [ "${1:-}" = "--quick" ]; then quick=true; fi
-if [ "${1:-}" = "--metrics" ]; then metrics_only=true; fi
+only=""
+for arg in "$@"; do
+  case $arg in
+    --quick) quick=true ;;
+    --metrics) metrics_only=true ;;
+    --only=check) only=check ;;
+    *) echo "usage: $0 [--quick | --metrics | --only=check]" >&2; exit 2 ;;
+  esac
+done
 concurrencies="1 4 16 64 256"
 if $quick; then
   seconds=1 warmup=0.2 curve_seconds=0.5 count=2 few=2
@@ -74,6 +84,21 @@ fill() {
   rm -f "$work/stores/$1.db-reserve"
 }
 
+validate() { sl main validate 64 --tokens="$work/main.tokens"; }
+# What Envoy asks for each request: the same sessions, by cookie.
+check() { sl main check 64 --tokens="$work/main.tokens"; }
+
+if [ "$only" = check ]; then
+  section "filling a store of $main sessions"
+  fill main "$main"
+  fresh main "$work/stores/main.db"
+  section "Check vs Validate ($main sessions)"
+  rounds check "$count" : validate check
+  stop main
+  python3 "$summary" one "$results" check "$main"
+  exit 0
+fi
+
 section "filling stores"
 revoke_size=$((3 * main))  # more than a round can revoke
 fill main "$main" --h2load_dir="$work"
@@ -99,7 +124,6 @@ ping() { sl baseline ping 64; }
 h2_ping() {
   h2 baseline /sessiond.bench.v1.BaselineService/Ping "$work/ping.bin" 64
 }
-validate() { sl main validate 64 --tokens="$work/main.tokens"; }
 validate_metrics_off() {
   sl main_off validate 64 --tokens="$work/main.tokens"
 }
@@ -121,7 +145,7 @@ mixed() { sl writer mixed 64 --tokens="$work/main.tokens"; }
 validate_small() { sl small validate 64 --tokens="$work/small.tokens"; }
 validate_largest() { sl largest validate 64 --tokens="$work/largest.tokens"; }
 
-section "Validate vs baseline ($main sessions)"
+section "Validate vs baseline, Check vs Validate ($main sessions)"
 rounds validate "$count" : ping validate
 
 section "Validate, metrics off vs on ($main sessions)"
@@ -136,6 +160,7 @@ if $metrics_only; then
 else
 rounds validate_h2load "$few" : h2_ping h2_validate
 rounds invalid "$few" : ping invalid
+rounds check "$count" : validate check
 
 section "Create, Revoke, Create at the cap, the mix vs baseline"
 rounds create "$count" writer_main ping create

@@ -8,6 +8,9 @@
 //   ping       BaselineService/Ping on baseline_server (the baseline)
 //   validate   ValidateSession, valid tokens from --tokens, spread over all
 //   invalid    ValidateSession, well-formed tokens of no session
+//   check      Envoy's ext_authz Check of a request as Envoy sends it, with
+//              the session cookie of a token from --tokens among others; a
+//              denial counts as an error
 //   create     CreateSession (durable), each call for a new subject, or all
 //              for --subject
 //   revoke     RevokeSession of tokens from --tokens, each once
@@ -43,13 +46,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "envoy/service/auth/v3/external_auth.grpc.pb.h"
 #include "service/session/token.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/bench/baseline.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, mode, "validate",
-          "ping, validate, invalid, create, revoke or mixed");
+          "ping, validate, invalid, check, create, revoke or mixed");
 ABSL_FLAG(std::string, tokens, "", "tokens, one a line");
 ABSL_FLAG(int, concurrency, 64, "calls in flight");
 ABSL_FLAG(int, connections, 4, "HTTP/2 connections");
@@ -68,12 +72,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Op { kPing, kValidate, kInvalid, kCreate, kRevoke };
+enum class Op { kPing, kValidate, kInvalid, kCheck, kCreate, kRevoke };
 
 // Shared, read-mostly state of one run.
 struct Run {
   std::vector<std::unique_ptr<session::v1::SessionService::Stub>> stubs;
   std::vector<std::unique_ptr<bench::v1::BaselineService::Stub>> baseline_stubs;
+  std::vector<std::unique_ptr<envoy::service::auth::v3::Authorization::Stub>>
+      check_stubs;
   std::vector<std::string> tokens;
   std::vector<std::string> unknown_tokens;
   std::atomic<size_t> next_revoke{0};  // revokes take tokens from the end
@@ -108,6 +114,7 @@ class Slot {
     if (mode == "ping") return Op::kPing;
     if (mode == "validate") return Op::kValidate;
     if (mode == "invalid") return Op::kInvalid;
+    if (mode == "check") return Op::kCheck;
     if (mode == "create") return Op::kCreate;
     if (mode == "revoke") return Op::kRevoke;
     const int dice = static_cast<int>(rng_() % 100);
@@ -127,7 +134,8 @@ class Slot {
                     ? nullptr
                     : run_.stubs[index_ % run_.stubs.size()].get();
     auto finish = [this](grpc::Status status) { Finished(status); };
-    switch (Choose()) {
+    op_ = Choose();
+    switch (op_) {
       case Op::kPing: {
         auto& baseline =
             run_.baseline_stubs[index_ % run_.baseline_stubs.size()];
@@ -144,6 +152,11 @@ class Slot {
             run_.unknown_tokens[rng_() % run_.unknown_tokens.size()]);
         stub->async()->ValidateSession(context_.get(), &validate_, &verdict_,
                                        finish);
+        return;
+      case Op::kCheck:
+        SetCheckCookie(run_.tokens[rng_() % run_.validate_pool]);
+        run_.check_stubs[index_ % run_.check_stubs.size()]->async()->Check(
+            context_.get(), &check_, &decision_, finish);
         return;
       case Op::kCreate:
         if (run_.subject.empty()) {
@@ -175,8 +188,11 @@ class Slot {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             Clock::now() - started_)
                             .count();
+    // A Check answers a denial with status OK: here that is a failure.
+    const bool ok =
+        status.ok() && (op_ != Op::kCheck || decision_.has_ok_response());
     if (started_ >= run_.counted_from) {  // not a warm-up call
-      if (status.ok()) {
+      if (ok) {
         latencies_.push_back(static_cast<uint32_t>(micros));
       } else {
         run_.errors.fetch_add(1);
@@ -185,8 +201,33 @@ class Slot {
     Issue();
   }
 
+  // What Envoy sends for a browser's request with the session cookie,
+  // with only the filter's allowed headers (cookie, authorization, accept).
+  void SetCheckCookie(const std::string& token) {
+    auto* attributes = check_.mutable_attributes();
+    if (!attributes->has_request()) {
+      attributes->mutable_source()
+          ->mutable_address()
+          ->mutable_socket_address()
+          ->set_address("203.0.113.9");
+      auto* http = attributes->mutable_request()->mutable_http();
+      http->set_method("GET");
+      http->set_scheme("https");
+      http->set_host("app.example.com");
+      http->set_path("/inbox?page=2");
+      (*http->mutable_headers())["accept"] =
+          "text/html,application/xhtml+xml,*/*;q=0.8";
+    }
+    (*check_.mutable_attributes()
+          ->mutable_request()
+          ->mutable_http()
+          ->mutable_headers())["cookie"] =
+        absl::StrCat("theme=dark; __Host-session=", token, "; lang=en");
+  }
+
   Run& run_;
   const int index_;
+  Op op_ = Op::kPing;
   std::mt19937_64 rng_;
   std::vector<uint32_t> latencies_;
   std::unique_ptr<grpc::ClientContext> context_;
@@ -195,6 +236,8 @@ class Slot {
   bench::v1::PingResponse pong_;
   session::v1::ValidateSessionRequest validate_;
   session::v1::ValidateSessionResponse verdict_;
+  envoy::service::auth::v3::CheckRequest check_;
+  envoy::service::auth::v3::CheckResponse decision_;
   session::v1::CreateSessionRequest create_;
   session::v1::CreateSessionResponse created_;
   session::v1::RevokeSessionRequest revoke_;
@@ -248,6 +291,8 @@ int Main() {
     }
     run.stubs.push_back(session::v1::SessionService::NewStub(channel));
     run.baseline_stubs.push_back(bench::v1::BaselineService::NewStub(channel));
+    run.check_stubs.push_back(
+        envoy::service::auth::v3::Authorization::NewStub(channel));
   }
   if (!absl::GetFlag(FLAGS_tokens).empty()) {
     std::ifstream in(absl::GetFlag(FLAGS_tokens));
@@ -261,7 +306,7 @@ int Main() {
   run.validate_pool = run.mode == "revoke"  ? 0
                       : run.mode == "mixed" ? run.tokens.size() / 2
                                             : run.tokens.size();
-  if ((run.mode == "validate" || run.mode == "mixed") &&
+  if ((run.mode == "validate" || run.mode == "check" || run.mode == "mixed") &&
       run.validate_pool == 0) {
     std::cerr << "--mode=" << run.mode << " needs --tokens\n";
     return 2;

@@ -12,11 +12,12 @@ links: every relative link in README.md, docs/*.md and client/*/README.md
   names a file that exists, and every #anchor a heading of its target.
 flags: docs/operations.md's table lists every flag of service/server/
   config.cc exactly once, with the default sessiond itself reports.
-transcripts: in README.md and docs/api-tour.md (or the DOCs given), every
-  fenced block line starting with `$ npx buf curl` is run, in order, against
-  a fresh sessiond, and its output compared with the one shown. Ids, tokens
-  and page tokens are volatile: the first time one appears in a shown answer
-  it is mapped to the real one, which then replaces it in later commands.
+transcripts: in README.md, docs/api-tour.md and docs/integrations.md (or
+  the DOCs given), every fenced block line starting with `$ npx buf curl`
+  is run, in order, against a fresh sessiond, and its output compared with
+  the one shown. Ids, tokens and page tokens are volatile: the first time
+  one appears in a shown answer it is mapped to the real one, which then
+  replaces it in later commands.
   Times must be well-formed, and an expiry must lie as far after its
   creation as shown; cookie Max-Age may differ by a few seconds.
   --update rewrites the transcripts with this run's output instead.
@@ -408,7 +409,8 @@ def main(argv):
         rest = argv[5:]
         update = "--update" in rest
         docs = [d for d in rest if d != "--update"] or \
-            ["README.md", os.path.join("docs", "api-tour.md")]
+            ["README.md", os.path.join("docs", "api-tour.md"),
+             os.path.join("docs", "integrations.md")]
         count, problems = check_transcripts(root, argv[3], argv[4], docs,
                                             update)
         noun = "commands"

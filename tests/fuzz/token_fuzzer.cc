@@ -1,15 +1,20 @@
 // Fuzzes everything that parses text a caller controls before any lookup:
-// tokens, session ids, list page tokens and access policies. Besides
-// crashes and sanitizer reports, it checks that parsing is canonical: what
-// parses re-encodes to exactly the input.
+// tokens, session ids, list page tokens, access policies, and what Envoy's
+// Check reads from a request (cookies, bearer tokens, the login redirect).
+// Besides crashes and sanitizer reports, it checks that parsing is canonical:
+// what parses re-encodes to exactly the input.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "service/api/access_policy.h"
+#include "service/session/forward_auth.h"
+#include "service/session/login_redirect.h"
+#include "service/session/request_tokens.h"
 #include "service/session/session_listing.h"
 #include "service/session/token.h"
 
@@ -43,5 +48,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   sessiond::AccessPolicy::Parse(text).IgnoreError();
   sessiond::AccessPolicy::CallName(text);
+
+  // Request headers: every candidate is a piece of the input, and there are
+  // never more than the bound.
+  const std::vector<sessiond::HeaderField> headers = {
+      {"cookie", text}, {"authorization", text}, {"Cookie", text}};
+  const std::vector<absl::string_view> tokens =
+      sessiond::TokenCandidates(headers, "__Host-session", "sess_");
+  Require(tokens.size() <= sessiond::kMaxTokenCandidates);
+  for (absl::string_view token : tokens) {
+    Require(!token.empty() && token.data() >= text.data() &&
+            token.data() + token.size() <= text.data() + text.size());
+  }
+  // The redirect built from a request's URL parts stays one visible-ASCII
+  // URL whose only added parameter is return_to.
+  const std::string location =
+      sessiond::LoginRedirect("https://login.example.com/in",
+                              sessiond::OriginalUrl("https", text, text));
+  for (char c : location) Require(c > 0x20 && c < 0x7f && c != '#');
+  Require(location.find('&') == std::string::npos);
+  sessiond::ValidateLoginUrl(text).IgnoreError();
+  sessiond::ParseAuthMode(text).IgnoreError();
   return 0;
 }

@@ -1,5 +1,8 @@
 #include "service/server/config.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -18,6 +21,8 @@ ABSL_DECLARE_FLAG(int64_t, reseal_batch);
 ABSL_DECLARE_FLAG(int64_t, max_connections);
 ABSL_DECLARE_FLAG(int64_t, watch_history);
 ABSL_DECLARE_FLAG(absl::Duration, watch_heartbeat);
+ABSL_DECLARE_FLAG(std::vector<std::string>, forward_attributes);
+ABSL_DECLARE_FLAG(std::string, login_url);
 
 namespace sessiond {
 namespace {
@@ -100,6 +105,9 @@ TEST_F(ConfigTest, FlagDefaultsAreTheStructDefaults) {
   EXPECT_EQ(config->server.watch.max_watchers, s.watch.max_watchers);
   EXPECT_EQ(config->server.watch.history, s.watch.history);
   EXPECT_EQ(config->server.watch.heartbeat, s.watch.heartbeat);
+  EXPECT_EQ(config->server.forward_auth.forward_attributes,
+            s.forward_auth.forward_attributes);
+  EXPECT_EQ(config->server.forward_auth.login_url, s.forward_auth.login_url);
   const SqliteStoreOptions q;
   EXPECT_EQ(config->store.sqlite.busy_timeout, q.busy_timeout);
   EXPECT_EQ(config->store.sqlite.max_db_bytes, q.max_db_bytes);
@@ -193,6 +201,26 @@ TEST_F(ConfigTest, UnprefixedCookieNeedsExplicitConsent) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   absl::SetFlag(&FLAGS_allow_unprefixed_cookie, true);
   EXPECT_THAT(ConfigFromFlagsChecked(), IsOk());
+}
+
+TEST_F(ConfigTest, ExtAuthzFlags) {
+  absl::SetFlag(&FLAGS_forward_attributes,
+                std::vector<std::string>{"role", "tenant_id"});
+  absl::SetFlag(&FLAGS_login_url, "https://login.example.com/in");
+  absl::StatusOr<Config> config = ConfigFromFlagsChecked();
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->server.forward_auth.forward_attributes,
+            (std::vector<std::string>{"role", "tenant_id"}));
+  EXPECT_EQ(config->server.forward_auth.login_url,
+            "https://login.example.com/in");
+  absl::SetFlag(&FLAGS_login_url, "login.example.com");
+  EXPECT_THAT(ConfigFromFlagsChecked(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  absl::SetFlag(&FLAGS_login_url, "");
+  absl::SetFlag(&FLAGS_forward_attributes,
+                std::vector<std::string>{"role", ""});
+  EXPECT_THAT(ConfigFromFlagsChecked(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

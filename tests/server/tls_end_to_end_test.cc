@@ -293,6 +293,25 @@ TEST_F(TlsTest, RevokingByTokenAndByIdAreSeparatePermissions) {
   EXPECT_FALSE(server_->manager().Validate(second.token()).valid());
 }
 
+// Envoy's ext_authz Check is a permission of its own: a sidecar allowed
+// Check gets decisions, a caller without it PERMISSION_DENIED.
+TEST_F(TlsTest, EnvoyCheckIsAPolicyPermission) {
+  const std::string policy = certs_->File("check.txt");
+  std::ofstream(policy) << "sidecar.internal: Check\n"
+                           "login.internal: CreateSession ValidateSession\n";
+  ServerOptions options = MtlsOptions();
+  options.policy_file = policy;
+  ASSERT_THAT(Start(options), IsOk());
+  const std::string check = "/envoy.service.auth.v3.Authorization/Check";
+  // An empty CheckRequest is a request without a session: a decision.
+  EXPECT_EQ(CallCode(TlsChannel("sidecar"), check), grpc::StatusCode::OK);
+  EXPECT_EQ(CallCode(TlsChannel("login"), check),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CallCode(TlsChannel("sidecar"),
+                     "/session.v1.SessionService/ValidateSession"),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(TlsTest, DenialsAreLoggedQuotedAndAFewTimesAMinutePerCaller) {
   const std::string policy = certs_->File("denials.txt");
   std::ofstream(policy) << "sidecar.internal: ValidateSession\n"
