@@ -124,7 +124,9 @@ absl::StatusOr<CachedAnswer> CachingValidator::Validate(
   absl::MutexLock lock(&mu_);
   // An event applied meanwhile may be about this very session and older
   // than the answer's arrival: the answer is used once, not kept.
-  if (generation_ == generation && CacheOnLocked(now)) {
+  // Nor is one looked up while the cache was off: the stream may not have
+  // carried a revocation that came before the answer.
+  if (cache_on && generation_ == generation && CacheOnLocked(now)) {
     cache_.Insert(digest, answer, now + lifetime);
   }
   return answer;
@@ -190,6 +192,9 @@ void CachingValidator::Apply(
     case Response::kCaughtUp:
     case Response::kHeartbeat:
       // Nothing committed before the server sent this is still unsent.
+      // An answer looked up while the cache was off must not be kept: a
+      // stream that started from now never carries what came before it.
+      if (!CacheOnLocked(now)) ++generation_;
       fresh_until_ = now + options_.max_staleness;
       return;
     case Response::kResyncRequired:

@@ -270,7 +270,9 @@ class CachingValidator:
             lifetime = min(lifetime, _seconds(session.idle_timeout) / 2)
         with self._lock:
             now = self._clock()
-            if (lifetime > 0 and generation == self._generation
+            # An answer looked up while the cache was off is not kept: the
+            # stream may not have carried a revocation older than it.
+            if (lifetime > 0 and cache_on and generation == self._generation
                     and now < self._fresh_until):
                 if digest in self._entries:
                     self._remove(digest)
@@ -335,7 +337,12 @@ class CachingValidator:
         kind = message.WhichOneof("event")
         with self._lock:
             if kind in ("caught_up", "heartbeat"):
-                self._fresh_until = self._clock() + self._max_staleness
+                now = self._clock()
+                # A stream that starts from now never carries what came
+                # before it: answers in flight from before must not be kept.
+                if now >= self._fresh_until:
+                    self._generation += 1
+                self._fresh_until = now + self._max_staleness
                 return
             removed = 0
             if kind == "session_revoked":

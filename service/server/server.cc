@@ -294,14 +294,16 @@ void SessionServer::SweeperLoop() {
 }
 
 void SessionServer::HeartbeatLoop() {
+  // Ticks first, then waits: the first tick comes at startup, not at some
+  // later moment the process may be out of descriptors. (UBSan's check of a
+  // first call on a type needs a descriptor; in the sanitizer build a first
+  // tick during a connection flood aborted sessiond.)
   while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_),
-                           options_.watch.heartbeat);
-      if (stopping_) return;
-    }
     revocations_.Tick();
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                         options_.watch.heartbeat);
+    if (stopping_) return;
   }
 }
 

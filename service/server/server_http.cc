@@ -17,8 +17,8 @@ constexpr char kText[] = "text/plain; charset=utf-8";
 
 // The services whose methods the gRPC metrics know by name.
 std::vector<std::string> MeteredServices() {
-  return {"session.v1.SessionService", "grpc.health.v1.Health",
-          "grpc.reflection.v1alpha.ServerReflection"};
+  return {"session.v1.SessionService", "envoy.service.auth.v3.Authorization",
+          "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"};
 }
 
 }  // namespace

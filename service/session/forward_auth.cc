@@ -126,6 +126,7 @@ AuthDecision ForwardAuth::Decide(const AuthRequest& request) const {
       decision.outcome = AuthDecision::Outcome::kAllowed;
       decision.reason = InvalidReason::kNone;
       Identify(*verdict.session, decision);
+      RemoveForgedIdentity(request, decision);
       return decision;
     }
     decision.reason = verdict.reason;
@@ -135,7 +136,35 @@ AuthDecision ForwardAuth::Decide(const AuthRequest& request) const {
   // One count per request, as ValidateSession counts one per call.
   if (guessed) guesses_.RecordFailure(request.client);
   Refuse(request, decision);
+  if (decision.outcome == AuthDecision::Outcome::kAnonymous) {
+    RemoveForgedIdentity(request, decision);
+  }
   return decision;
+}
+
+void ForwardAuth::RemoveForgedIdentity(const AuthRequest& request,
+                                       AuthDecision& decision) {
+  // Only sessiond speaks for the session: any other x-session-* header the
+  // client sent (an attribute no longer forwarded, say) goes, and so does
+  // its underscore spelling, which CGI-style backends read as the same
+  // name.
+  absl::flat_hash_set<std::string> named;
+  for (const auto& [name, value] : decision.set_headers) {
+    named.insert(absl::AsciiStrToLower(name));
+  }
+  for (absl::string_view name : decision.remove_headers) {
+    named.insert(absl::AsciiStrToLower(name));
+  }
+  for (const HeaderField& header : request.headers) {
+    if (!absl::StartsWithIgnoreCase(header.name, "x-session-") &&
+        !absl::StartsWithIgnoreCase(header.name, "x_session_")) {
+      continue;
+    }
+    std::string name = absl::AsciiStrToLower(header.name);
+    if (named.insert(name).second) {
+      decision.remove_headers.push_back(std::move(name));
+    }
+  }
 }
 
 void ForwardAuth::Identify(const LiveSession& session,

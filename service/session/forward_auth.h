@@ -127,6 +127,10 @@ class ForwardAuth {
   void Identify(const LiveSession& session, AuthDecision& decision) const;
   // Fills a decision for a request without a live session.
   void Refuse(const AuthRequest& request, AuthDecision& decision) const;
+  // Adds every x-session-* (or x_session_*) header the client sent and the
+  // decision does not set to those removed.
+  static void RemoveForgedIdentity(const AuthRequest& request,
+                                   AuthDecision& decision);
 
   SessionManager& manager_;
   GuessDetector& guesses_;

@@ -8,11 +8,13 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "envoy/service/auth/v3/external_auth.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite/sqlite_db.h"
@@ -126,6 +128,25 @@ TEST_F(MetricsEndToEndTest, CountersMoveByExactlyWhatClientsDid) {
 
   CommandResult check = RunCommand({"promtool", "check", "metrics"}, after);
   EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
+// Found in review: Envoy's Check was counted as an unknown service, out of
+// sight of every alert and dashboard.
+TEST_F(MetricsEndToEndTest, EnvoyChecksAreCountedUnderTheirService) {
+  StartSessiond();
+  constexpr char kCheckOk[] =
+      R"(grpc_server_handled_total{grpc_code="OK",grpc_method="Check",)"
+      R"(grpc_service="envoy.service.auth.v3.Authorization",)"
+      R"(grpc_type="unary"})";
+  const double before = std::max(Sample(Scrape(), kCheckOk), 0.0);
+  auto authorization =
+      envoy::service::auth::v3::Authorization::NewStub(grpc::CreateChannel(
+          process_.address(), grpc::InsecureChannelCredentials()));
+  envoy::service::auth::v3::CheckRequest request;  // no cookie: a 401
+  envoy::service::auth::v3::CheckResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(authorization->Check(&context, request, &response).ok());
+  EXPECT_EQ(Sample(Scrape(), kCheckOk) - before, 1);
 }
 
 TEST_F(MetricsEndToEndTest, ProbesAndUnknownRequests) {

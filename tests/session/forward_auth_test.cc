@@ -124,5 +124,33 @@ TEST_F(ForwardAuthTest, DenialsSayWhy) {
   EXPECT_EQ(guesses_.FailuresOf("203.0.113.9"), 1);
 }
 
+// Found in review: only the header names sessiond knew were removed, so a
+// client could send an attribute header no longer forwarded, or the
+// underscore spelling CGI-style backends read as the same name.
+TEST_F(ForwardAuthTest, EveryOtherClientSentSessionHeaderIsRemoved) {
+  ForwardAuthOptions options;
+  options.forward_attributes = {"role"};
+  ForwardAuth auth(manager_, guesses_, "__Host-session", options);
+  const std::string token = Create({{"role", "admin"}});
+  AuthRequest request = Request("__Host-session=" + token);
+  request.headers.push_back({"X-Session-Attr-Tenant", "acme"});
+  request.headers.push_back({"x_session_subject", "root"});
+  request.headers.push_back({"x-session-subject", "root"});
+  request.headers.push_back({"x-request-id", "kept"});
+  AuthDecision allowed = auth.Decide(request);
+  ASSERT_EQ(allowed.outcome, AuthDecision::Outcome::kAllowed);
+  EXPECT_THAT(allowed.remove_headers,
+              ElementsAre("x-session-attr-tenant", "x_session_subject"));
+
+  request.headers[0] = {"cookie", "a=b"};
+  request.optional = true;
+  AuthDecision anonymous = auth.Decide(request);
+  ASSERT_EQ(anonymous.outcome, AuthDecision::Outcome::kAnonymous);
+  EXPECT_THAT(
+      anonymous.remove_headers,
+      ElementsAre("x-session-id", "x-session-subject", "x-session-attr-role",
+                  "x-session-attr-tenant", "x_session_subject"));
+}
+
 }  // namespace
 }  // namespace sessiond

@@ -21,6 +21,33 @@ from sessiond_process import SessiondProcess
 PATIENCE = 30
 
 
+class _StreamNotYetUp:
+    """A client whose WatchRevocations stream never starts on its own, so
+    the cache stays off until a test hands the validator a message; every
+    other call goes to the real client, through `during` for Validate."""
+
+    class _Call:
+        def __init__(self):
+            self._ended = threading.Event()
+
+        def __iter__(self):
+            self._ended.wait()
+            return iter(())
+
+        def cancel(self):
+            self._ended.set()
+
+    def __init__(self, client):
+        self._client = client
+        self.during = client.validate_session
+
+    def watch_revocations(self, cursor=""):
+        return self._Call()
+
+    def validate_session(self, token):
+        return self.during(token)
+
+
 class CachingValidatorTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
@@ -127,6 +154,32 @@ class CachingValidatorTest(unittest.TestCase):
         self.assertFalse(self.validator.validate(revoked).valid)
         self.assertGreaterEqual(self.validator.stats["resyncs"], 1)
         self.cache(live)
+
+    # Found in review: an answer looked up while the cache was off was kept
+    # if the stream caught up before it arrived. A stream that starts from
+    # now never carries a revocation older than itself, so the revoked
+    # session was served from the cache.
+    def test_an_answer_looked_up_while_the_cache_was_off_is_not_kept(self):
+        token = self.client.create_session("dave").token
+        client = _StreamNotYetUp(self.client)
+        validator = CachingValidator(client, reconnect_delay=0.05)
+        try:
+            self.assertFalse(validator.cache_on())
+
+            def revoked_then_caught_up(text):
+                answer = self.client.validate_session(text)
+                self.client.revoke_session(token=text)
+                validator._apply(session_pb2.WatchRevocationsResponse(
+                    caught_up=session_pb2.CaughtUp()))
+                return answer
+
+            client.during = revoked_then_caught_up
+            self.assertTrue(validator.validate(token).valid)
+            self.assertTrue(validator.cache_on())
+            client.during = self.client.validate_session
+            self.assertFalse(validator.validate(token).valid)
+        finally:
+            validator.close()
 
     def test_the_bound_holds(self):
         self.validator.close()
