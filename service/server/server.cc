@@ -118,8 +118,7 @@ SessionServer::SessionServer(const ServerOptions& options,
       revocations_(options.watch, watch_epoch),
       manager_(*store_, clock, manager_options, &completions_, &revocations_),
       guesses_(clock, options.guesses),
-      service_(manager_, guesses_, revocations_, options.cookie,
-               policy_.get()),
+      service_(manager_, guesses_, revocations_, options.cookie, policy_.get()),
       forward_auth_(manager_, guesses_, options.cookie.name,
                     options.forward_auth),
       ext_authz_(forward_auth_) {}
@@ -301,8 +300,7 @@ void SessionServer::HeartbeatLoop() {
   while (true) {
     revocations_.Tick();
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_),
-                         options_.watch.heartbeat);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.watch.heartbeat);
     if (stopping_) return;
   }
 }
