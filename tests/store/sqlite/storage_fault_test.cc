@@ -183,10 +183,11 @@ TEST_F(StorageFaultTest, PersistentWriteErrorsLogAFewLinesAMinute) {
                                    "UNAVAILABLE: session store cannot write"));
   clock.Advance(absl::Minutes(1));
   EXPECT_THAT(Put(*store, 50), StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(log.LinesWith("suppressed"),
-              ElementsAre(HasSubstr("ERROR suppressed 45 store write errors in "
-                                    "the 1m from 2026-09-21T14:13:20Z: "
-                                    "UNAVAILABLE: session store cannot write")));
+  EXPECT_THAT(
+      log.LinesWith("suppressed"),
+      ElementsAre(HasSubstr("ERROR suppressed 45 store write errors in "
+                            "the 1m from 2026-09-21T14:13:20Z: "
+                            "UNAVAILABLE: session store cannot write")));
   FaultVfs::Disarm();
   EXPECT_THAT(Put(*store, 51), IsOk());
   store.reset();
