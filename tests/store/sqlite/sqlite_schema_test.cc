@@ -19,6 +19,30 @@ namespace {
 
 using SqliteSessionStoreTest = SqliteStoreTest;
 
+// Inserts `record` through `sql`, an INSERT into an older schema's sessions
+// table naming :selector, :subject, :create_us, :expire_us and :data (and
+// :request_id when `request_id` is given).
+void InsertOldRow(SqliteDb& db, const char* sql, const SessionRecord& record,
+                  absl::string_view request_id = "") {
+  absl::StatusOr<SqliteStatement> insert = db.Prepare(sql);
+  ASSERT_THAT(insert, IsOk());
+  ASSERT_THAT(insert->BindBlob(":selector", std::string(record.selector.begin(),
+                                                        record.selector.end())),
+              IsOk());
+  ASSERT_THAT(insert->BindText(":subject", record.subject), IsOk());
+  ASSERT_THAT(
+      insert->BindInt64(":create_us", absl::ToUnixMicros(record.create_time)),
+      IsOk());
+  ASSERT_THAT(
+      insert->BindInt64(":expire_us", absl::ToUnixMicros(record.expire_time)),
+      IsOk());
+  ASSERT_THAT(insert->BindBlob(":data", record.details.encoded()), IsOk());
+  if (!request_id.empty()) {
+    ASSERT_THAT(insert->BindText(":request_id", request_id), IsOk());
+  }
+  ASSERT_THAT(insert->Run(), IsOk());
+}
+
 // Version 3 kept rows keyed by their random selector; the upgrade copies
 // every row into creation order and starts an empty log.
 TEST_F(SqliteSessionStoreTest, SchemaThreeMovesEveryRowIntoCreationOrder) {
@@ -41,20 +65,12 @@ TEST_F(SqliteSessionStoreTest, SchemaThreeMovesEveryRowIntoCreationOrder) {
     for (int i = 0; i < 50; ++i) {
       const SessionRecord record =
           SampleRecord(i, kNow + absl::Seconds(50 - i));
-      absl::StatusOr<SqliteStatement> insert = db.Prepare(
-          "INSERT INTO sessions VALUES (?1, zeroblob(32), ?2, ?3, ?4, 0, ?3, "
-          "?5, x'', NULL, x'6b6b', x'6262')");
-      ASSERT_THAT(insert, IsOk());
-      ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
-                                                  record.selector.end())),
-                  IsOk());
-      ASSERT_THAT(insert->BindText(2, record.subject), IsOk());
-      ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.create_time)),
-                  IsOk());
-      ASSERT_THAT(insert->BindInt64(4, absl::ToUnixMicros(record.expire_time)),
-                  IsOk());
-      ASSERT_THAT(insert->BindBlob(5, record.details.encoded()), IsOk());
-      ASSERT_THAT(insert->Run(), IsOk());
+      ASSERT_NO_FATAL_FAILURE(InsertOldRow(
+          db,
+          "INSERT INTO sessions VALUES (:selector, zeroblob(32), "
+          ":subject, :create_us, :expire_us, 0, :create_us, :data, "
+          "x'', NULL, x'6b6b', x'6262')",
+          record));
     }
   }
   std::vector<SessionRecord> loaded = Reload();
@@ -114,18 +130,12 @@ TEST_F(SqliteSessionStoreTest, SchemaOneGainsTheKeyIdColumnAndLoads) {
       CREATE TABLE write_probe (payload BLOB NOT NULL);
       PRAGMA user_version = 1;)sql"),
                 IsOk());
-    absl::StatusOr<SqliteStatement> insert = db.Prepare(
-        "INSERT INTO sessions VALUES (?1, zeroblob(32), 'user-1', ?2, ?3, 0, "
-        "?2, ?4, x'', NULL)");
-    ASSERT_THAT(insert, IsOk());
-    ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
-                                                record.selector.end())),
-                IsOk());
-    ASSERT_THAT(insert->BindInt64(2, absl::ToUnixMicros(kNow)), IsOk());
-    ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.expire_time)),
-                IsOk());
-    ASSERT_THAT(insert->BindBlob(4, record.details.encoded()), IsOk());
-    ASSERT_THAT(insert->Run(), IsOk());
+    ASSERT_NO_FATAL_FAILURE(
+        InsertOldRow(db,
+                     "INSERT INTO sessions VALUES (:selector, zeroblob(32), "
+                     ":subject, :create_us, :expire_us, 0, :create_us, :data, "
+                     "x'', NULL)",
+                     record));
   }
   std::vector<SessionRecord> loaded = Reload();
   ASSERT_EQ(loaded.size(), 1u);
@@ -157,19 +167,12 @@ TEST_F(SqliteSessionStoreTest, SchemaTwoLosesItsRequestIdsInClear) {
       CREATE TABLE write_probe (payload BLOB NOT NULL);
       PRAGMA user_version = 2;)sql"),
                 IsOk());
-    absl::StatusOr<SqliteStatement> insert = db.Prepare(
-        "INSERT INTO sessions VALUES (?1, zeroblob(32), 'user-1', ?2, ?3, 0, "
-        "?2, ?4, x'', ?5, NULL)");
-    ASSERT_THAT(insert, IsOk());
-    ASSERT_THAT(insert->BindBlob(1, std::string(record.selector.begin(),
-                                                record.selector.end())),
-                IsOk());
-    ASSERT_THAT(insert->BindInt64(2, absl::ToUnixMicros(kNow)), IsOk());
-    ASSERT_THAT(insert->BindInt64(3, absl::ToUnixMicros(record.expire_time)),
-                IsOk());
-    ASSERT_THAT(insert->BindBlob(4, record.details.encoded()), IsOk());
-    ASSERT_THAT(insert->BindText(5, request_id), IsOk());
-    ASSERT_THAT(insert->Run(), IsOk());
+    ASSERT_NO_FATAL_FAILURE(
+        InsertOldRow(db,
+                     "INSERT INTO sessions VALUES (:selector, zeroblob(32), "
+                     ":subject, :create_us, :expire_us, 0, :create_us, :data, "
+                     "x'', :request_id, NULL)",
+                     record, request_id));
     ASSERT_THAT(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), IsOk());
   }
   ASSERT_NE(ReadFileOrEmpty(Options().path).find(request_id),
