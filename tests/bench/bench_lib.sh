@@ -145,19 +145,25 @@ h2() {
   echo "  $measure #$round $role: h2load on $1, c=$4: ${rps:-?} calls/s, p50 $p50 us, p99 $p99 us"
 }
 
+# one_round NAME ROUND PREPARE REFERENCE MEASURE: PREPARE, then the
+# reference and the measure back to back, tagged as round ROUND of NAME.
+one_round() {
+  measure=$1 round=$2 role=""
+  "$3"
+  role=reference
+  "$4"
+  role=measure
+  "$5"
+}
+
 # rounds NAME COUNT PREPARE REFERENCE MEASURE: COUNT rounds, each running
 # the function PREPARE (untimed setup, `:` for none), then REFERENCE, then
 # MEASURE back to back; so drift on the machine lands in both halves of a
 # round instead of in their ratio.
 rounds() {
-  local name=$1 count=$2 prepare=$3 reference=$4 measurement=$5 r
+  local name=$1 count=$2 r
   for r in $(seq 1 "$count"); do
-    measure=$name round=$r role=""
-    "$prepare"
-    role=reference
-    "$reference"
-    role=measure
-    "$measurement"
+    one_round "$name" "$r" "$3" "$4" "$5"
   done
 }
 
@@ -166,14 +172,9 @@ rounds() {
 # ratios is smaller than the difference their median reports (see
 # bench_summary.py settled).
 rounds_until_settled() {
-  local name=$1 min=$2 max=$3 prepare=$4 reference=$5 measurement=$6 r
+  local name=$1 min=$2 max=$3 r
   for r in $(seq 1 "$max"); do
-    measure=$name round=$r role=""
-    "$prepare"
-    role=reference
-    "$reference"
-    role=measure
-    "$measurement"
+    one_round "$name" "$r" "$4" "$5" "$6"
     if [ "$r" -ge "$min" ] && python3 "$summary" settled "$results" "$name"; then
       echo "  $name: spread smaller than the difference after $r rounds"
       return 0
