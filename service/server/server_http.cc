@@ -42,16 +42,17 @@ absl::Status SessionServer::StartHttp() {
   metrics_ = std::make_unique<ServerMetrics>(manager_, guesses_, *store_,
                                              MeteredServices());
   HttpHandlers handlers;
-  handlers["/healthz"] = [](const HttpRequest&) {
+  handlers["/healthz"].handler = [](const HttpRequest&) {
     return HttpResponse{200, kText, "ok\n"};
   };
-  handlers["/readyz"] = [this](const HttpRequest&) {
+  handlers["/readyz"].handler = [this](const HttpRequest&) {
     absl::Status ready = Readiness();
     if (ready.ok()) return HttpResponse{200, kText, "ready\n"};
     return HttpResponse{503, kText, absl::StrCat(ready.message(), "\n")};
   };
-  handlers["/metrics"] = [this, loopback_only = http.metrics_loopback_only](
-                             const HttpRequest& request) {
+  handlers["/metrics"].handler = [this,
+                                  loopback_only = http.metrics_loopback_only](
+                                     const HttpRequest& request) {
     if (loopback_only && !request.from_loopback) {
       return HttpResponse{403, kText,
                           "/metrics is served on loopback only "
