@@ -1,0 +1,141 @@
+// Real proxies in front of a backend, asking the real sessiond's /auth with
+// the configuration files shipped in deploy/ (the ones docs/integrations.md
+// shows): nginx 1.22 (auth_request) and Caddy 2.6 (forward_auth), each on
+// loopback with a temporary configuration, in front of an upstream that
+// echoes the headers it receives. A missing nginx or Caddy is a failure, not
+// a skip: scripts/install-deps --tests installs both.
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/forward_auth_fixture.h"
+
+namespace sessiond {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kLoginUrl[] = "https://login.example.com/login";
+
+class ProxyForwardAuthTest : public ForwardAuthTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(
+        StartSessiond({absl::StrCat("--login_url=", kLoginUrl)}));
+    ASSERT_THAT(upstream_.Start(dir_), IsOk());
+    proxy_port_ = FreePort();
+  }
+
+  std::string ProxyUrl(const std::string& path = "/page?x=1") const {
+    return absl::StrCat("http://127.0.0.1:", proxy_port_, path);
+  }
+
+  // The checks both proxies must pass, through ProxyUrl().
+  void ExpectForwardAuth() {
+    const std::string token = Create("alice");
+    // A valid cookie: the backend sees who it is, never the forged header.
+    HttpReply reply =
+        Curl(ProxyUrl(), {Cookie(token), "X-Session-Subject: mallory"});
+    EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
+    EXPECT_THAT(reply.body, HasSubstr("x-session-subject: alice\n"));
+    EXPECT_THAT(reply.body, Not(HasSubstr("mallory")));
+    EXPECT_THAT(reply.body, HasSubstr("x-session-id: "));
+    EXPECT_EQ(upstream_.requests(), 1);
+    // A bearer token, and a POST with a body (the auth call has none).
+    reply = Curl(ProxyUrl(), {"Authorization: Bearer " + token}, "POST");
+    EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
+    EXPECT_THAT(reply.body, HasSubstr("x-session-subject: alice\n"));
+    EXPECT_EQ(upstream_.requests(), 2);
+
+    // No session, junk, a forged identity alone: 401, the backend untouched.
+    EXPECT_EQ(Curl(ProxyUrl()).status, 401);
+    EXPECT_EQ(Curl(ProxyUrl(), {Cookie("sess_junk")}).status, 401);
+    EXPECT_EQ(Curl(ProxyUrl(), {"X-Session-Subject: mallory"}).status, 401);
+    EXPECT_EQ(upstream_.requests(), 2);
+
+    // A browser without a session goes to the login page.
+    reply = Curl(ProxyUrl(), {"Accept: text/html"});
+    EXPECT_EQ(reply.status, 302) << reply.headers;
+    EXPECT_EQ(HeaderValue(reply.headers, "location"),
+              absl::StrCat(kLoginUrl, "?return_to=http%3A%2F%2F127.0.0.1%3A",
+                           proxy_port_, "%2Fpage%3Fx%3D1"));
+
+    // Revoked: 401 from then on.
+    Revoke(token);
+    EXPECT_EQ(Curl(ProxyUrl(), {Cookie(token)}).status, 401);
+    EXPECT_EQ(upstream_.requests(), 2);
+  }
+
+  EchoUpstream upstream_;
+  ChildServer proxy_;
+  int proxy_port_ = 0;
+};
+
+TEST_F(ProxyForwardAuthTest, Nginx) {
+  const std::string nginx = FindProgram("nginx");
+  ASSERT_FALSE(nginx.empty())
+      << "nginx not found (PATH, /usr/sbin): run scripts/install-deps --tests "
+         "(Debian package nginx-light)";
+  // The shipped snippet inside a minimal configuration of the test's own.
+  const std::string config = dir_.File("nginx.conf");
+  std::ofstream(config) << absl::StrCat(
+      "daemon off;\n"
+      "worker_processes 1;\n"
+      "pid ",
+      dir_.File("nginx.pid"), ";\n",
+      "events { worker_connections 64; }\n"
+      "http {\n"
+      "  access_log off;\n"
+      "  client_body_temp_path ",
+      dir_.File("nginx-body"), ";\n", "  proxy_temp_path ",
+      dir_.File("nginx-proxy"), ";\n", "  fastcgi_temp_path ",
+      dir_.File("nginx-fastcgi"), ";\n", "  uwsgi_temp_path ",
+      dir_.File("nginx-uwsgi"), ";\n", "  scgi_temp_path ",
+      dir_.File("nginx-scgi"), ";\n",
+      "  upstream sessiond_http { server 127.0.0.1:", sessiond_.http_port(),
+      "; }\n", "  upstream app { server 127.0.0.1:", upstream_.port(), "; }\n",
+      "  server {\n"
+      "    listen 127.0.0.1:",
+      proxy_port_, ";\n", "    include ",
+      SourcePath("deploy/nginx/sessiond-forward-auth.conf"), ";\n",
+      "  }\n"
+      "}\n");
+  const std::string error_log = dir_.File("nginx-error.log");
+  ASSERT_THAT(
+      proxy_.Start({nginx, "-c", config, "-p", dir_.path(), "-e", error_log},
+                   dir_.File("nginx.out")),
+      IsOk());
+  ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk());
+  ExpectForwardAuth();
+}
+
+TEST_F(ProxyForwardAuthTest, Caddy) {
+  const std::string caddy = FindProgram("caddy");
+  ASSERT_FALSE(caddy.empty())
+      << "caddy not found: run scripts/install-deps --tests (Debian package "
+         "caddy)";
+  // The shipped Caddyfile as it is; addresses and Caddy's own state folders
+  // from the environment.
+  ASSERT_THAT(
+      proxy_.Start(
+          {"env", "HOME=" + dir_.path(),
+           "XDG_CONFIG_HOME=" + dir_.File("caddy-config"),
+           "XDG_DATA_HOME=" + dir_.File("caddy-data"),
+           absl::StrCat("CADDY_PORT=", proxy_port_), "CADDY_BIND=127.0.0.1",
+           absl::StrCat("SESSIOND_HTTP=127.0.0.1:", sessiond_.http_port()),
+           absl::StrCat("APP=127.0.0.1:", upstream_.port()), caddy, "run",
+           "--config", SourcePath("deploy/caddy/Caddyfile"), "--adapter",
+           "caddyfile"},
+          dir_.File("caddy.log")),
+      IsOk());
+  ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk());
+  ExpectForwardAuth();
+}
+
+}  // namespace
+}  // namespace sessiond
