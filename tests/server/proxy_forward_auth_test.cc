@@ -135,6 +135,19 @@ TEST_F(ProxyForwardAuthTest, Caddy) {
       IsOk());
   ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk());
   ExpectForwardAuth();
+
+  // The open route (?mode=optional): an anonymous request passes with the
+  // identity headers empty, never with Caddy's placeholder text, and a
+  // forged one is replaced.
+  const int before = upstream_.requests();
+  HttpReply reply = Curl(ProxyUrl("/public/a"), {"X-Session-Subject: mallory"});
+  EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr("x-session-subject: \n"));
+  EXPECT_THAT(reply.body, Not(HasSubstr("{http.")));
+  EXPECT_THAT(reply.body, Not(HasSubstr("mallory")));
+  EXPECT_EQ(upstream_.requests(), before + 1);
+  reply = Curl(ProxyUrl("/public/a"), {Cookie(Create("dave"))});
+  EXPECT_THAT(reply.body, HasSubstr("x-session-subject: dave\n"));
 }
 
 }  // namespace
