@@ -195,7 +195,7 @@ ABSL_FLAG(absl::Duration, drain_timeout, ServerDefaults().drain_timeout,
 ABSL_FLAG(absl::Duration, sweep_interval, ServerDefaults().sweep_interval,
           "How often expired sessions are deleted and activity persisted.");
 ABSL_FLAG(std::string, http_listen, ServerDefaults().http.listen,
-          "Address of the HTTP listener (/metrics, /healthz, /readyz), "
+          "Address of the HTTP listener (/metrics, /healthz, /readyz, /auth), "
           "host:port; port 0 picks a free port; empty turns it and the gRPC "
           "metrics off. Plaintext off loopback needs --insecure; TLS comes "
           "from --tls_cert, --tls_key and --tls_client_ca.");

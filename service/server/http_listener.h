@@ -1,6 +1,6 @@
 // HttpListener: sessiond's one HTTP listener, where every HTTP endpoint
-// lives (/metrics, /healthz and /readyz today; later ones register the same
-// way).
+// lives (/metrics, /healthz, /readyz and the forward-auth /auth; later ones
+// register the same way).
 //
 // libmicrohttpd (TLS through GnuTLS, which works here; civetweb's TLS
 // crashes under OpenSSL 3) parses HTTP and answers, on a thread of its own.
