@@ -58,8 +58,10 @@ class ProxyForwardAuthTest : public ForwardAuthTest {
     EXPECT_EQ(Curl(ProxyUrl(), {"X-Session-Subject: mallory"}).status, 401);
     EXPECT_EQ(upstream_.requests(), 2);
 
-    // A browser without a session goes to the login page.
-    reply = Curl(ProxyUrl(), {"Accept: text/html"});
+    // A browser without a session goes to the login page, whatever it
+    // claims the original request was.
+    reply = Curl(ProxyUrl(), {"Accept: text/html", "X-Forwarded-Uri: /x",
+                              "X-Original-URI: /y"});
     EXPECT_EQ(reply.status, 302) << reply.headers;
     EXPECT_EQ(HeaderValue(reply.headers, "location"),
               absl::StrCat(kLoginUrl, "?return_to=http%3A%2F%2F127.0.0.1%3A",
