@@ -15,7 +15,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class ForwardAuthHttpEndToEndTest : public ForwardAuthTest {
+class ForwardAuthHttpEndToEndTest : public HttpForwardAuthFixture {
  protected:
   double Answers(const std::string& code) {
     HttpReply metrics =

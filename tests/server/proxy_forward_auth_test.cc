@@ -22,7 +22,7 @@ using ::testing::Not;
 
 constexpr char kLoginUrl[] = "https://login.example.com/login";
 
-class ProxyForwardAuthTest : public ForwardAuthTest {
+class ProxyForwardAuthTest : public HttpForwardAuthFixture {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(

@@ -31,7 +31,7 @@ std::chrono::system_clock::time_point Deadline() {
 
 }  // namespace
 
-void ForwardAuthTest::StartSessiond(std::vector<std::string> flags) {
+void HttpForwardAuthFixture::StartSessiond(std::vector<std::string> flags) {
   flags.push_back("--store=memory");
   ASSERT_THAT(sessiond_.Start(flags), IsOk());
   ASSERT_GT(sessiond_.http_port(), 0) << sessiond_.Log();
@@ -39,8 +39,8 @@ void ForwardAuthTest::StartSessiond(std::vector<std::string> flags) {
       sessiond_.address(), grpc::InsecureChannelCredentials()));
 }
 
-std::string ForwardAuthTest::Create(const std::string& subject,
-                                    const std::string& role) {
+std::string HttpForwardAuthFixture::Create(const std::string& subject,
+                                           const std::string& role) {
   session::v1::CreateSessionRequest request;
   request.set_subject(subject);
   if (!role.empty()) (*request.mutable_attributes())["role"] = role;
@@ -52,7 +52,7 @@ std::string ForwardAuthTest::Create(const std::string& subject,
   return response.token();
 }
 
-void ForwardAuthTest::Revoke(const std::string& token) {
+void HttpForwardAuthFixture::Revoke(const std::string& token) {
   session::v1::RevokeSessionRequest request;
   request.set_token(token);
   session::v1::RevokeSessionResponse response;
@@ -62,14 +62,14 @@ void ForwardAuthTest::Revoke(const std::string& token) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
-std::string ForwardAuthTest::AuthUrl(const std::string& query) const {
+std::string HttpForwardAuthFixture::AuthUrl(const std::string& query) const {
   return "http://127.0.0.1:" + std::to_string(sessiond_.http_port()) + "/auth" +
          query;
 }
 
-HttpReply ForwardAuthTest::Curl(const std::string& url,
-                                const std::vector<std::string>& headers,
-                                const std::string& method) {
+HttpReply HttpForwardAuthFixture::Curl(const std::string& url,
+                                       const std::vector<std::string>& headers,
+                                       const std::string& method) {
   std::vector<std::string> argv = {"curl",      "--silent",   "--show-error",
                                    "--include", "--max-time", "20",
                                    "--request", method};

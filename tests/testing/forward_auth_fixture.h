@@ -1,5 +1,5 @@
-// ForwardAuthTest: the real sessiond with its HTTP listener, for tests of
-// the HTTP forward-auth endpoint (/auth) directly and behind real proxies:
+// HttpForwardAuthFixture: the real sessiond with its HTTP listener, for tests
+// of the HTTP forward-auth endpoint (/auth) directly and behind real proxies:
 // sessions are made and revoked over gRPC, HTTP requests go through curl.
 //
 // Example:
@@ -25,7 +25,7 @@
 
 namespace sessiond {
 
-class ForwardAuthTest : public ::testing::Test {
+class HttpForwardAuthFixture : public ::testing::Test {
  protected:
   // Starts sessiond with an in-memory store and `flags`.
   void StartSessiond(std::vector<std::string> flags = {});
