@@ -5,11 +5,16 @@
 // echoes the headers it receives. A missing nginx or Caddy is a failure, not
 // a skip: scripts/install-deps --tests installs both.
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/substitute.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/forward_auth_fixture.h"
@@ -19,6 +24,14 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+std::string AbsolutePath(const std::string& path) {
+  char cwd[PATH_MAX];
+  if (absl::StartsWith(path, "/") || getcwd(cwd, sizeof(cwd)) == nullptr) {
+    return path;
+  }
+  return absl::StrCat(cwd, "/", path);
+}
 
 constexpr char kLoginUrl[] = "https://login.example.com/login";
 
@@ -84,35 +97,43 @@ TEST_F(ProxyForwardAuthTest, Nginx) {
       << "nginx not found (PATH, /usr/sbin): run scripts/install-deps --tests "
          "(Debian package nginx-light)";
   // The shipped snippet inside a minimal configuration of the test's own.
+  // nginx reads a relative include path from its prefix, not from the
+  // working directory (and Bazel's source path is relative).
   const std::string config = dir_.File("nginx.conf");
-  std::ofstream(config) << absl::StrCat(
-      "daemon off;\n"
-      "worker_processes 1;\n"
-      "pid ",
-      dir_.File("nginx.pid"), ";\n",
-      "events { worker_connections 64; }\n"
-      "http {\n"
-      "  access_log off;\n"
-      "  client_body_temp_path ",
-      dir_.File("nginx-body"), ";\n", "  proxy_temp_path ",
-      dir_.File("nginx-proxy"), ";\n", "  fastcgi_temp_path ",
-      dir_.File("nginx-fastcgi"), ";\n", "  uwsgi_temp_path ",
-      dir_.File("nginx-uwsgi"), ";\n", "  scgi_temp_path ",
-      dir_.File("nginx-scgi"), ";\n",
-      "  upstream sessiond_http { server 127.0.0.1:", sessiond_.http_port(),
-      "; }\n", "  upstream app { server 127.0.0.1:", upstream_.port(), "; }\n",
-      "  server {\n"
-      "    listen 127.0.0.1:",
-      proxy_port_, ";\n", "    include ",
-      SourcePath("deploy/nginx/sessiond-forward-auth.conf"), ";\n",
-      "  }\n"
-      "}\n");
+  std::ofstream(config) << absl::Substitute(
+      R"(daemon off;
+$5
+worker_processes 1;
+pid $0/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $0/nginx-body;
+  proxy_temp_path $0/nginx-proxy;
+  fastcgi_temp_path $0/nginx-fastcgi;
+  uwsgi_temp_path $0/nginx-uwsgi;
+  scgi_temp_path $0/nginx-scgi;
+  upstream sessiond_http { server 127.0.0.1:$1; }
+  upstream app { server 127.0.0.1:$2; }
+  server {
+    listen 127.0.0.1:$3;
+    include $4;
+  }
+}
+)",
+      dir_.path(), sessiond_.http_port(), upstream_.port(), proxy_port_,
+      AbsolutePath(SourcePath("deploy/nginx/sessiond-forward-auth.conf")),
+      // Run by root, nginx's workers become `nobody` and it chowns its
+      // temporary folders to that user, which fails where root is only
+      // root in a user namespace (Bazel's sandbox).
+      geteuid() == 0 ? "user root;" : "");
   const std::string error_log = dir_.File("nginx-error.log");
   ASSERT_THAT(
       proxy_.Start({nginx, "-c", config, "-p", dir_.path(), "-e", error_log},
                    dir_.File("nginx.out")),
       IsOk());
-  ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk());
+  ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk())
+      << ReadFileOrEmpty(error_log) << ReadFileOrEmpty(dir_.File("nginx.out"));
   ExpectForwardAuth();
 }
 
@@ -135,7 +156,8 @@ TEST_F(ProxyForwardAuthTest, Caddy) {
            "caddyfile"},
           dir_.File("caddy.log")),
       IsOk());
-  ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk());
+  ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk())
+      << ReadFileOrEmpty(dir_.File("caddy.log"));
   ExpectForwardAuth();
 
   // The open route (?mode=optional): an anonymous request passes with the
