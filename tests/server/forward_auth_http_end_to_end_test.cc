@@ -1,6 +1,7 @@
 // The HTTP forward-auth endpoint of the real binary, called with curl as a
 // proxy would: /auth answers 200 with every identity header, 401, or 302 to
-// --login_url, for any method, and counts its answers in /metrics.
+// --login_url, for any method, counts its answers in /metrics, and counts
+// failed lookups under the peer unless told to trust a forwarded address.
 
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ namespace sessiond {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ForwardAuthHttpEndToEndTest : public HttpForwardAuthFixture {
  protected:
@@ -111,6 +113,26 @@ TEST_F(ForwardAuthHttpEndToEndTest, OptionalModeLetsAnonymousThroughBare) {
   EXPECT_EQ(reply.status, 400);
   EXPECT_THAT(reply.body, HasSubstr("mode"));
   EXPECT_EQ(Answers("400"), 1);
+}
+
+TEST_F(ForwardAuthHttpEndToEndTest, GuessesCountUnderThePeerByDefault) {
+  StartSessiond({"--guess_alert_threshold=2"});
+  // X-Real-IP is the client's word here: it names nobody.
+  for (int i = 0; i < 2; ++i) {
+    Curl(AuthUrl(), {Cookie("sess_guess"), "X-Real-IP: 203.0.113.9"});
+  }
+  EXPECT_THAT(sessiond_.Log(), HasSubstr("caller \"127.0.0.1\" failed 2"));
+  EXPECT_THAT(sessiond_.Log(), Not(HasSubstr("203.0.113.9")));
+}
+
+TEST_F(ForwardAuthHttpEndToEndTest, GuessesCountUnderTheTrustedHeader) {
+  StartSessiond(
+      {"--guess_alert_threshold=2", "--http_client_address=x-forwarded-for"});
+  for (int i = 0; i < 2; ++i) {
+    Curl(AuthUrl(),
+         {Cookie("sess_guess"), "X-Forwarded-For: 198.51.100.1, 203.0.113.9"});
+  }
+  EXPECT_THAT(sessiond_.Log(), HasSubstr("caller \"203.0.113.9\" failed 2"));
 }
 
 TEST_F(ForwardAuthHttpEndToEndTest, RefusesAnUnknownClientAddressSource) {
