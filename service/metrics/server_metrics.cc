@@ -1,9 +1,11 @@
 #include "service/metrics/server_metrics.h"
 
+#include <prometheus/counter.h>
 #include <prometheus/text_serializer.h>
 
 #include <iterator>
 #include <sstream>
+#include <string>
 
 #include "service/metrics/process_metrics.h"
 #include "service/metrics/session_metrics.h"
@@ -17,7 +19,24 @@ ServerMetrics::ServerMetrics(const SessionManager& manager,
     : manager_(manager),
       guesses_(guesses),
       store_(store),
-      grpc_(registry_, grpc_services) {}
+      grpc_(registry_, grpc_services) {
+  auto& http_auth = prometheus::BuildCounter()
+                        .Name("sessiond_http_auth_requests_total")
+                        .Help(
+                            "Answers of the HTTP forward-auth endpoint "
+                            "(/auth), by HTTP status code.")
+                        .Register(registry_);
+  for (int code : {200, 302, 400, 401, 503}) {
+    http_auth_[code] = &http_auth.Add({{"code", std::to_string(code)}});
+  }
+  http_auth_other_ = &http_auth.Add({{"code", "other"}});
+}
+
+void ServerMetrics::CountHttpAuth(int status) {
+  auto counter = http_auth_.find(status);
+  (counter == http_auth_.end() ? http_auth_other_ : counter->second)
+      ->Increment();
+}
 
 std::vector<prometheus::MetricFamily> ServerMetrics::Collect() const {
   std::vector<prometheus::MetricFamily> families = registry_.Collect();

@@ -150,14 +150,15 @@ ABSL_FLAG(bool, allow_unprefixed_cookie,
           "browsers require Secure, Path=/ and no Domain).");
 ABSL_FLAG(std::string, cookie_same_site, ServerDefaults().cookie.same_site,
           "SameSite attribute of the cookie: Strict, Lax or None.");
-ABSL_FLAG(std::vector<std::string>, forward_attributes,
-          ServerDefaults().forward_auth.forward_attributes,
-          "Session attributes that Envoy's ext_authz Check sends to the "
-          "backend, comma-separated, each as the header x-session-attr-NAME "
-          "(lower case, _ as -). Empty: only x-session-id and "
-          "x-session-subject.");
+ABSL_FLAG(
+    std::vector<std::string>, forward_attributes,
+    ServerDefaults().forward_auth.forward_attributes,
+    "Session attributes that ext_authz Check and HTTP /auth send to "
+    "the backend, comma-separated, each as the header x-session-attr-NAME "
+    "(lower case, _ as -). Empty: only x-session-id and "
+    "x-session-subject.");
 ABSL_FLAG(std::string, login_url, ServerDefaults().forward_auth.login_url,
-          "Login page for browsers without a session: ext_authz answers a "
+          "Login page for browsers without a session: Check and /auth answer a "
           "GET that accepts text/html with a 302 here, the original URL in "
           "the query parameter return_to. An https:// or http:// URL, or a "
           "path. Empty: every denial is a 401.");
@@ -194,7 +195,7 @@ ABSL_FLAG(absl::Duration, drain_timeout, ServerDefaults().drain_timeout,
 ABSL_FLAG(absl::Duration, sweep_interval, ServerDefaults().sweep_interval,
           "How often expired sessions are deleted and activity persisted.");
 ABSL_FLAG(std::string, http_listen, ServerDefaults().http.listen,
-          "Address of the HTTP listener (/metrics, /healthz, /readyz), "
+          "Address of the HTTP listener (/metrics, /healthz, /readyz, /auth), "
           "host:port; port 0 picks a free port; empty turns it and the gRPC "
           "metrics off. Plaintext off loopback needs --insecure; TLS comes "
           "from --tls_cert, --tls_key and --tls_client_ca.");
@@ -206,6 +207,11 @@ ABSL_FLAG(absl::Duration, http_connection_timeout,
           ServerDefaults().http.connection_timeout,
           "An HTTP connection idle this long is closed (whole seconds, "
           "1s to 1h).");
+ABSL_FLAG(std::string, http_client_address,
+          ServerDefaults().http_client_address,
+          "Where HTTP /auth reads the end user's address for guessing "
+          "alerts: peer, x-real-ip or x-forwarded-for (its last entry); a "
+          "header only if the proxy in front always sets it.");
 ABSL_FLAG(bool, http_metrics_loopback_only,
           ServerDefaults().http.metrics_loopback_only,
           "Serve /metrics only to clients on loopback (403 to others).");
@@ -354,6 +360,7 @@ absl::Status ServerFromFlags(ServerOptions& server) {
   server.forward_auth.forward_attributes =
       absl::GetFlag(FLAGS_forward_attributes);
   server.forward_auth.login_url = absl::GetFlag(FLAGS_login_url);
+  server.http_client_address = absl::GetFlag(FLAGS_http_client_address);
   return ToSizes({
       {FLAGS_max_connections, "max_connections", &server.max_connections},
       {FLAGS_http_max_connections, "http_max_connections",

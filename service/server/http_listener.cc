@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -23,6 +26,10 @@ namespace {
 
 // TLS 1.2 and 1.3 only, as gRPC's port.
 constexpr char kTlsPriorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+
+// Most bytes of request bodies dropped per request before the connection is
+// closed: no route reads a body, and a client should not keep one busy.
+constexpr uintptr_t kMaxDroppedBodyBytes = 1 << 20;
 
 // Lines of libmicrohttpd's own log per minute (a client can provoke them).
 constexpr int64_t kLibraryLinesPerMinute = 10;
@@ -48,6 +55,20 @@ bool IsLoopbackPeer(const sockaddr* address) {
            v6->sin6_addr.s6_addr[12] == 127;
   }
   return false;
+}
+
+// The address of a peer as text, without its port; "" if not IP.
+std::string AddressText(const sockaddr* address) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address == nullptr) return "";
+  if (address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
+  } else if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
+  }
+  return text;
 }
 
 // Whether the connection's client presented a certificate that the trusted
@@ -79,7 +100,20 @@ struct HttpCallbacks {
   static MHD_Result Answer(void* self, MHD_Connection* connection,
                            const char* url, const char* method,
                            const char* /*version*/, const char* /*upload_data*/,
-                           size_t* /*upload_data_size*/, void** /*state*/) {
+                           size_t* upload_data_size, void** state) {
+    // The answer goes out at the first call, as soon as the headers are in;
+    // libmicrohttpd still hands over a request body afterwards (a proxy may
+    // pass one to /auth), which is dropped, up to kMaxDroppedBodyBytes (the
+    // count lives in `state`, which is otherwise unused).
+    if (*state != nullptr) {
+      const uintptr_t dropped =
+          reinterpret_cast<uintptr_t>(*state) + *upload_data_size;
+      *upload_data_size = 0;
+      if (dropped > kMaxDroppedBodyBytes) return MHD_NO;
+      *state = reinterpret_cast<void*>(dropped);
+      return MHD_YES;
+    }
+    *state = reinterpret_cast<void*>(uintptr_t{1});
     HttpResponse answer =
         static_cast<const HttpListener*>(self)->Route(connection, url, method);
     ResponsePtr response(MHD_create_response_from_buffer(
@@ -89,12 +123,29 @@ struct HttpCallbacks {
                             answer.content_type.c_str());
     MHD_add_response_header(response.get(), MHD_HTTP_HEADER_CACHE_CONTROL,
                             "no-store");
-    if (answer.status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-      MHD_add_response_header(response.get(), MHD_HTTP_HEADER_ALLOW,
-                              "GET, HEAD");
+    for (const auto& [name, value] : answer.headers) {
+      // libmicrohttpd 0.9.75 refuses an empty value; a lone space is read
+      // as the empty value by every HTTP parser (RFC 9110 5.5 strips the
+      // whitespace around a field value). Refused otherwise only for CR or
+      // LF in a value, which handlers never produce.
+      if (MHD_add_response_header(response.get(), name.c_str(),
+                                  value.empty() ? " " : value.c_str()) !=
+          MHD_YES) {
+        return MHD_NO;
+      }
     }
     return MHD_queue_response(
         connection, static_cast<unsigned int>(answer.status), response.get());
+  }
+
+  // Appends one header or query argument to the vector<HttpField> `out`.
+  static MHD_Result Collect(void* out, MHD_ValueKind /*kind*/, const char* key,
+                            size_t key_size, const char* value,
+                            size_t value_size) {
+    static_cast<std::vector<HttpField>*>(out)->emplace_back(
+        std::string(key, key_size),
+        value == nullptr ? std::string() : std::string(value, value_size));
+    return MHD_YES;
   }
 
   static void Log(void* self, const char* format, va_list args) {
@@ -222,25 +273,35 @@ void HttpListener::Stop() {
 HttpResponse HttpListener::Route(MHD_Connection* connection, const char* url,
                                  const char* method) const {
   const absl::string_view verb = method;
-  if (verb != MHD_HTTP_METHOD_GET && verb != MHD_HTTP_METHOD_HEAD) {
-    return {MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
-            "only GET and HEAD\n"};
-  }
   if (client_certificates_ && !HasVerifiedClientCertificate(connection)) {
     return {MHD_HTTP_FORBIDDEN, "text/plain; charset=utf-8",
             "a client certificate signed by --tls_client_ca is required\n"};
   }
-  auto handler = handlers_.find(absl::string_view(url));
-  if (handler == handlers_.end()) {
+  auto route = handlers_.find(absl::string_view(url));
+  if (route == handlers_.end()) {
     return {MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n"};
+  }
+  if (!route->second.any_method && verb != MHD_HTTP_METHOD_GET &&
+      verb != MHD_HTTP_METHOD_HEAD) {
+    return {MHD_HTTP_METHOD_NOT_ALLOWED,
+            "text/plain; charset=utf-8",
+            "only GET and HEAD\n",
+            {{MHD_HTTP_HEADER_ALLOW, "GET, HEAD"}}};
   }
   HttpRequest request;
   request.method = std::string(verb);
   request.path = url;
+  MHD_get_connection_values_n(connection, MHD_HEADER_KIND,
+                              &HttpCallbacks::Collect, &request.headers);
+  MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND,
+                              &HttpCallbacks::Collect, &request.query);
   const MHD_ConnectionInfo* peer =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  request.from_loopback = peer != nullptr && IsLoopbackPeer(peer->client_addr);
-  return handler->second(request);
+  if (peer != nullptr) {
+    request.from_loopback = IsLoopbackPeer(peer->client_addr);
+    request.peer = AddressText(peer->client_addr);
+  }
+  return route->second.handler(request);
 }
 
 void HttpListener::LogFromLibrary(const std::string& text) {

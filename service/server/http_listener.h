@@ -1,6 +1,6 @@
 // HttpListener: sessiond's one HTTP listener, where every HTTP endpoint
-// lives (/metrics, /healthz and /readyz today; later ones register the same
-// way).
+// lives (/metrics, /healthz, /readyz and the forward-auth /auth; later ones
+// register the same way).
 //
 // libmicrohttpd (TLS through GnuTLS, which works here; civetweb's TLS
 // crashes under OpenSSL 3) parses HTTP and answers, on a thread of its own.
@@ -10,16 +10,18 @@
 // `max_connections` are open at once. A connection idle for
 // `connection_timeout` is closed, so silent clients cannot hold the slots.
 //
-// Only GET and HEAD are served (405 otherwise); an unknown path gets 404.
+// A route serves GET and HEAD (405 otherwise) unless it accepts any method
+// (/auth: nginx's auth_request keeps the original request's method); an
+// unknown path gets 404. A request body is never read: no route needs one.
 // With a client CA, every request must come with a client certificate that
 // CA signed (403 otherwise), as on the gRPC port.
 //
 // Example:
 //   HttpOptions options;  // 127.0.0.1:9464
 //   absl::StatusOr<std::unique_ptr<HttpListener>> http = HttpListener::Start(
-//       options, TlsFiles(), {{"/healthz", [](const HttpRequest&) {
+//       options, TlsFiles(), {{"/healthz", {[](const HttpRequest&) {
 //         return HttpResponse{200, "text/plain", "ok\n"};
-//       }}});
+//       }}}});
 
 #ifndef SESSIOND_SERVICE_SERVER_HTTP_LISTENER_H_
 #define SESSIOND_SERVICE_SERVER_HTTP_LISTENER_H_
@@ -28,6 +30,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -59,21 +63,47 @@ struct HttpOptions {
 // ValidateHttpOptions reports the first out-of-range option, naming its flag.
 [[nodiscard]] absl::Status ValidateHttpOptions(const HttpOptions& options);
 
+// A header or query argument: name and value as received (header names as
+// the client spelled them; compare without regard to case).
+using HttpField = std::pair<std::string, std::string>;
+
 struct HttpRequest {
-  std::string method;  // "GET" or "HEAD"
+  std::string method;  // "GET", "HEAD", or any for a route that accepts it
   std::string path;    // without the query
+  // The query arguments, decoded, in order.
+  std::vector<HttpField> query;
+  // The request headers, in order, repeated names repeated.
+  std::vector<HttpField> headers;
+  // The address of the connection's peer ("127.0.0.1", "::1").
+  std::string peer;
   bool from_loopback = false;
 };
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(int status, std::string content_type, std::string body,
+               std::vector<HttpField> headers = {})
+      : status(status),
+        content_type(std::move(content_type)),
+        body(std::move(body)),
+        headers(std::move(headers)) {}
+
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // More response headers (an empty value is sent as an empty header).
+  std::vector<HttpField> headers;
 };
 
 // Answers one request; runs on the listener's thread, so it must be quick.
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
-using HttpHandlers = absl::flat_hash_map<std::string, HttpHandler>;
+
+struct HttpRoute {
+  HttpHandler handler;
+  // Serve every method, not only GET and HEAD.
+  bool any_method = false;
+};
+using HttpHandlers = absl::flat_hash_map<std::string, HttpRoute>;
 
 // Thread-safe.
 class HttpListener {

@@ -39,6 +39,7 @@
 #include "service/common/clock.h"
 #include "service/metrics/server_metrics.h"
 #include "service/server/connection_listener.h"
+#include "service/server/forward_auth_http.h"
 #include "service/server/http_listener.h"
 #include "service/server/library_logs.h"
 #include "service/server/server_options.h"
@@ -84,6 +85,9 @@ class SessionServer {
   void Abandon();
   // Starts the HTTP listener and the metrics behind it (server_http.cc).
   absl::Status StartHttp();
+  // Answers the HTTP forward-auth endpoint, /auth (server_http.cc).
+  HttpResponse AnswerForwardAuth(const HttpRequest& request,
+                                 ClientAddressSource source);
   void SweeperLoop();
   // Ticks revocations_ every watch heartbeat until stopping.
   void HeartbeatLoop();
@@ -104,7 +108,8 @@ class SessionServer {
   SessionManager manager_;
   GuessDetector guesses_;
   SessionServiceImpl service_;
-  // Envoy's ext_authz Check: the decision, and its gRPC edge.
+  // The forward-auth decision, for Envoy's ext_authz Check (its gRPC edge)
+  // and HTTP /auth (AnswerForwardAuth).
   ForwardAuth forward_auth_;
   ExtAuthzService ext_authz_;
   // Accepts connections and gives them to gRPC through `acceptor_`; stopped

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/common/log.h"
 #include "service/metrics/server_metrics.h"
+#include "service/server/forward_auth_http.h"
 #include "service/server/server.h"
 
 namespace sessiond {
@@ -17,8 +18,9 @@ constexpr char kText[] = "text/plain; charset=utf-8";
 
 // The services whose methods the gRPC metrics know by name.
 std::vector<std::string> MeteredServices() {
-  return {"session.v1.SessionService", "envoy.service.auth.v3.Authorization",
-          "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"};
+  return {"session.v1.SessionService",
+          AuthorizationService::service_full_name(), "grpc.health.v1.Health",
+          "grpc.reflection.v1alpha.ServerReflection"};
 }
 
 }  // namespace
@@ -29,6 +31,32 @@ absl::Status SessionServer::Readiness() {
   if (!loaded_) return absl::UnavailableError("loading sessions");
   if (!writable_) return absl::UnavailableError("the store cannot write");
   return absl::OkStatus();
+}
+
+HttpResponse SessionServer::AnswerForwardAuth(const HttpRequest& request,
+                                              ClientAddressSource source) {
+  HttpResponse answer;
+  bool loaded;
+  {
+    absl::MutexLock lock(&mu_);
+    loaded = loaded_;
+  }
+  absl::StatusOr<AuthRequest> auth = AuthRequestFromHttp(request, source);
+  if (!loaded) {
+    // The listener serves while sessions load: a live session not yet
+    // indexed would be refused, and a browser sent to log in again. The
+    // proxies treat a 503 as an error and let nothing through.
+    answer = HttpResponse{503, kText, "loading sessions\n"};
+  } else if (auth.ok()) {
+    answer = HttpAnswer(forward_auth_.Decide(*auth), request);
+  } else {
+    // The route's configuration is wrong, not the client: the proxy answers
+    // its client with an error and lets nothing through.
+    answer =
+        HttpResponse{400, kText, absl::StrCat(auth.status().message(), "\n")};
+  }
+  metrics_->CountHttpAuth(answer.status);
+  return answer;
 }
 
 absl::Status SessionServer::StartHttp() {
@@ -42,16 +70,17 @@ absl::Status SessionServer::StartHttp() {
   metrics_ = std::make_unique<ServerMetrics>(manager_, guesses_, *store_,
                                              MeteredServices());
   HttpHandlers handlers;
-  handlers["/healthz"] = [](const HttpRequest&) {
+  handlers["/healthz"].handler = [](const HttpRequest&) {
     return HttpResponse{200, kText, "ok\n"};
   };
-  handlers["/readyz"] = [this](const HttpRequest&) {
+  handlers["/readyz"].handler = [this](const HttpRequest&) {
     absl::Status ready = Readiness();
     if (ready.ok()) return HttpResponse{200, kText, "ready\n"};
     return HttpResponse{503, kText, absl::StrCat(ready.message(), "\n")};
   };
-  handlers["/metrics"] = [this, loopback_only = http.metrics_loopback_only](
-                             const HttpRequest& request) {
+  handlers["/metrics"].handler = [this,
+                                  loopback_only = http.metrics_loopback_only](
+                                     const HttpRequest& request) {
     if (loopback_only && !request.from_loopback) {
       return HttpResponse{403, kText,
                           "/metrics is served on loopback only "
@@ -59,13 +88,21 @@ absl::Status SessionServer::StartHttp() {
     }
     return HttpResponse{200, kExpositionContentType, metrics_->Exposition()};
   };
+  absl::StatusOr<ClientAddressSource> client_address =
+      ParseClientAddressSource(options_.http_client_address);
+  if (!client_address.ok()) return client_address.status();
+  handlers[kForwardAuthPath] = {
+      [this, source = *client_address](const HttpRequest& request) {
+        return AnswerForwardAuth(request, source);
+      },
+      /*any_method=*/true};
   absl::StatusOr<std::unique_ptr<HttpListener>> listener =
       HttpListener::Start(http, options_.tls, std::move(handlers));
   if (!listener.ok()) return listener.status();
   http_ = std::move(*listener);
   http_port_ = http_->port();
-  LogInfo("HTTP on %s (port %d): /metrics, /healthz, /readyz; %s", http.listen,
-          http_port_,
+  LogInfo("HTTP on %s (port %d): /metrics, /healthz, /readyz, /auth; %s",
+          http.listen, http_port_,
           !options_.tls.enabled() ? "plaintext"
           : options_.tls.mutual() ? "TLS with client certificates"
                                   : "TLS");

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "service/common/option_checks.h"
+#include "service/server/forward_auth_http.h"
 #include "service/server/listening_sockets.h"
 
 namespace sessiond {
@@ -34,6 +35,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
            ValidateHttpOptions(o.http),
            ValidateRevocationFeedOptions(o.watch),
            ValidateForwardAuthOptions(o.forward_auth),
+           ParseClientAddressSource(o.http_client_address).status(),
        }) {
     if (!s.ok()) return s;
   }

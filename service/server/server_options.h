@@ -68,6 +68,10 @@ struct ServerOptions {
   // Envoy ext_authz Check (and forward-auth): forwarded attributes and the
   // login page.
   ForwardAuthOptions forward_auth;
+  // Where the HTTP /auth endpoint reads the end user's address: "peer" (the
+  // connection's peer, the proxy), "x-real-ip" or "x-forwarded-for" (only
+  // when the proxy in front always sets it: a client can send either).
+  std::string http_client_address = "peer";
 };
 
 // ValidateServerOptions reports the first out-of-range or inconsistent

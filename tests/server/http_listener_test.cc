@@ -20,13 +20,14 @@
 namespace sessiond {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kPatience = absl::Seconds(20);
 
 HttpHandlers Hello() {
   HttpHandlers handlers;
-  handlers["/hello"] = [](const HttpRequest& request) {
+  handlers["/hello"].handler = [](const HttpRequest& request) {
     return HttpResponse{
         200, "text/plain",
         absl::StrCat("hello ", request.method,
@@ -76,6 +77,36 @@ TEST(HttpListenerTest, RoutesByPathAndMethod) {
   EXPECT_THAT(put->headers, HasSubstr("Allow: GET, HEAD"));
   (*http)->Stop();
   EXPECT_FALSE(HttpGet(port, "/hello").ok());
+}
+
+TEST(HttpListenerTest, AnyMethodRouteSeesHeadersQueryAndPeer) {
+  HttpHandlers handlers;
+  handlers["/echo"] = {
+      [](const HttpRequest& request) {
+        std::string body = request.method + " " + request.peer + "\n";
+        for (const auto& [name, value] : request.query) {
+          absl::StrAppend(&body, "q ", name, "=", value, "\n");
+        }
+        for (const auto& [name, value] : request.headers) {
+          absl::StrAppend(&body, "h ", name, "=", value, "\n");
+        }
+        return HttpResponse{
+            200, "text/plain", body, {{"X-Empty", ""}, {"X-One", "1"}}};
+      },
+      /*any_method=*/true};
+  absl::StatusOr<std::unique_ptr<HttpListener>> http =
+      HttpListener::Start(Loopback(), TlsFiles(), std::move(handlers));
+  ASSERT_THAT(http, IsOk());
+  absl::StatusOr<HttpReply> reply =
+      HttpGet((*http)->port(), "/echo?mode=optional&x=a%20b", "DELETE");
+  ASSERT_THAT(reply, IsOk());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_THAT(reply->body, HasSubstr("DELETE 127.0.0.1\n"));
+  EXPECT_THAT(reply->body, HasSubstr("q mode=optional\nq x=a b\n"));
+  EXPECT_THAT(reply->body, HasSubstr("h Host="));
+  // An empty header is still sent (Caddy needs it), and so are the others.
+  EXPECT_THAT(reply->headers, ContainsRegex("X-Empty: *\r\n"));
+  EXPECT_THAT(reply->headers, HasSubstr("X-One: 1\r\n"));
 }
 
 TEST(HttpListenerTest, ShedsBeyondTheCapAndClosesIdleConnections) {

@@ -1,0 +1,178 @@
+// Real proxies in front of a backend, asking the real sessiond's /auth with
+// the configuration files shipped in deploy/ (the ones docs/integrations.md
+// shows): nginx 1.22 (auth_request) and Caddy 2.6 (forward_auth), each on
+// loopback with a temporary configuration, in front of an upstream that
+// echoes the headers it receives. A missing nginx or Caddy is a failure, not
+// a skip: scripts/install-deps --tests installs both.
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/substitute.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/forward_auth_fixture.h"
+
+namespace sessiond {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string AbsolutePath(const std::string& path) {
+  char cwd[PATH_MAX];
+  if (absl::StartsWith(path, "/") || getcwd(cwd, sizeof(cwd)) == nullptr) {
+    return path;
+  }
+  return absl::StrCat(cwd, "/", path);
+}
+
+constexpr char kLoginUrl[] = "https://login.example.com/login";
+
+class ProxyForwardAuthTest : public HttpForwardAuthFixture {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(
+        StartSessiond({absl::StrCat("--login_url=", kLoginUrl)}));
+    ASSERT_THAT(upstream_.Start(dir_), IsOk());
+    proxy_port_ = FreePort();
+  }
+
+  std::string ProxyUrl(const std::string& path = "/page?x=1") const {
+    return absl::StrCat("http://127.0.0.1:", proxy_port_, path);
+  }
+
+  // The checks both proxies must pass, through ProxyUrl().
+  void ExpectForwardAuth() {
+    const std::string token = Create("alice");
+    // A valid cookie: the backend sees who it is, never the forged header.
+    HttpReply reply =
+        Curl(ProxyUrl(), {Cookie(token), "X-Session-Subject: mallory"});
+    EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
+    EXPECT_THAT(reply.body, HasSubstr("x-session-subject: alice\n"));
+    EXPECT_THAT(reply.body, Not(HasSubstr("mallory")));
+    EXPECT_THAT(reply.body, HasSubstr("x-session-id: "));
+    EXPECT_EQ(upstream_.requests(), 1);
+    // A bearer token, and a POST with a body (the auth call has none).
+    reply = Curl(ProxyUrl(), {"Authorization: Bearer " + token}, "POST");
+    EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
+    EXPECT_THAT(reply.body, HasSubstr("x-session-subject: alice\n"));
+    EXPECT_EQ(upstream_.requests(), 2);
+
+    // No session, junk, a forged identity alone: 401, the backend untouched.
+    EXPECT_EQ(Curl(ProxyUrl()).status, 401);
+    EXPECT_EQ(Curl(ProxyUrl(), {Cookie("sess_junk")}).status, 401);
+    EXPECT_EQ(Curl(ProxyUrl(), {"X-Session-Subject: mallory"}).status, 401);
+    EXPECT_EQ(upstream_.requests(), 2);
+
+    // A browser without a session goes to the login page, whatever it
+    // claims the original request was.
+    reply = Curl(ProxyUrl(), {"Accept: text/html", "X-Forwarded-Uri: /x",
+                              "X-Original-URI: /y"});
+    EXPECT_EQ(reply.status, 302) << reply.headers;
+    EXPECT_EQ(HeaderValue(reply.headers, "location"),
+              absl::StrCat(kLoginUrl, "?return_to=http%3A%2F%2F127.0.0.1%3A",
+                           proxy_port_, "%2Fpage%3Fx%3D1"));
+
+    // Revoked: 401 from then on.
+    Revoke(token);
+    EXPECT_EQ(Curl(ProxyUrl(), {Cookie(token)}).status, 401);
+    EXPECT_EQ(upstream_.requests(), 2);
+  }
+
+  EchoUpstream upstream_;
+  ChildServer proxy_;
+  int proxy_port_ = 0;
+};
+
+TEST_F(ProxyForwardAuthTest, Nginx) {
+  const std::string nginx = FindProgram("nginx");
+  ASSERT_FALSE(nginx.empty())
+      << "nginx not found (PATH, /usr/sbin): run scripts/install-deps --tests "
+         "(Debian package nginx-light)";
+  // The shipped snippet inside a minimal configuration of the test's own.
+  // nginx reads a relative include path from its prefix, not from the
+  // working directory (and Bazel's source path is relative).
+  const std::string config = dir_.File("nginx.conf");
+  std::ofstream(config) << absl::Substitute(
+      R"(daemon off;
+$5
+worker_processes 1;
+pid $0/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $0/nginx-body;
+  proxy_temp_path $0/nginx-proxy;
+  fastcgi_temp_path $0/nginx-fastcgi;
+  uwsgi_temp_path $0/nginx-uwsgi;
+  scgi_temp_path $0/nginx-scgi;
+  upstream sessiond_http { server 127.0.0.1:$1; }
+  upstream app { server 127.0.0.1:$2; }
+  server {
+    listen 127.0.0.1:$3;
+    include $4;
+  }
+}
+)",
+      dir_.path(), sessiond_.http_port(), upstream_.port(), proxy_port_,
+      AbsolutePath(SourcePath("deploy/nginx/sessiond-forward-auth.conf")),
+      // Run by root, nginx's workers become `nobody` and it chowns its
+      // temporary folders to that user, which fails where root is only
+      // root in a user namespace (Bazel's sandbox).
+      geteuid() == 0 ? "user root;" : "");
+  const std::string error_log = dir_.File("nginx-error.log");
+  ASSERT_THAT(
+      proxy_.Start({nginx, "-c", config, "-p", dir_.path(), "-e", error_log},
+                   dir_.File("nginx.out")),
+      IsOk());
+  ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk())
+      << ReadFileOrEmpty(error_log) << ReadFileOrEmpty(dir_.File("nginx.out"));
+  ExpectForwardAuth();
+}
+
+TEST_F(ProxyForwardAuthTest, Caddy) {
+  const std::string caddy = FindProgram("caddy");
+  ASSERT_FALSE(caddy.empty())
+      << "caddy not found: run scripts/install-deps --tests (Debian package "
+         "caddy)";
+  // The shipped Caddyfile as it is; addresses and Caddy's own state folders
+  // from the environment.
+  ASSERT_THAT(
+      proxy_.Start(
+          {"env", "HOME=" + dir_.path(),
+           "XDG_CONFIG_HOME=" + dir_.File("caddy-config"),
+           "XDG_DATA_HOME=" + dir_.File("caddy-data"),
+           absl::StrCat("CADDY_PORT=", proxy_port_), "CADDY_BIND=127.0.0.1",
+           absl::StrCat("SESSIOND_HTTP=127.0.0.1:", sessiond_.http_port()),
+           absl::StrCat("APP=127.0.0.1:", upstream_.port()), caddy, "run",
+           "--config", SourcePath("deploy/caddy/Caddyfile"), "--adapter",
+           "caddyfile"},
+          dir_.File("caddy.log")),
+      IsOk());
+  ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk())
+      << ReadFileOrEmpty(dir_.File("caddy.log"));
+  ExpectForwardAuth();
+
+  // The open route (?mode=optional): an anonymous request passes with the
+  // identity headers empty, never with Caddy's placeholder text, and a
+  // forged one is replaced.
+  const int before = upstream_.requests();
+  HttpReply reply = Curl(ProxyUrl("/public/a"), {"X-Session-Subject: mallory"});
+  EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr("x-session-subject: \n"));
+  EXPECT_THAT(reply.body, Not(HasSubstr("{http.")));
+  EXPECT_THAT(reply.body, Not(HasSubstr("mallory")));
+  EXPECT_EQ(upstream_.requests(), before + 1);
+  reply = Curl(ProxyUrl("/public/a"), {Cookie(Create("dave"))});
+  EXPECT_THAT(reply.body, HasSubstr("x-session-subject: dave\n"));
+}
+
+}  // namespace
+}  // namespace sessiond
