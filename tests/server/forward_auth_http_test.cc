@@ -60,10 +60,12 @@ TEST(ForwardAuthHttpTest, NginxSubrequestKeepsMethodAndNamesTheUriItself) {
 }
 
 TEST(ForwardAuthHttpTest, TraefikAndCaddyNameMethodAndUriInHeaders) {
-  AuthRequest auth = Map(Request({{"X-Forwarded-Method", "DELETE"},
-                                  {"X-Forwarded-Uri", "/items/7"},
-                                  {"X-Original-URI", "/ignored"},
-                                  {"Authorization", "Bearer sess_b"}}));
+  // The AuthRequest points into the request: both live to the end.
+  const HttpRequest http = Request({{"X-Forwarded-Method", "DELETE"},
+                                    {"X-Forwarded-Uri", "/items/7"},
+                                    {"X-Original-URI", "/ignored"},
+                                    {"Authorization", "Bearer sess_b"}});
+  AuthRequest auth = Map(http);
   EXPECT_EQ(auth.method, "DELETE");
   EXPECT_EQ(auth.path, "/items/7");
   EXPECT_EQ(auth.host, "");
