@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "service/common/session_record.h"
 #include "service/store/session_store.h"
+#include "service/store/stored_columns.h"
 #include "service/store/sqlite/sqlite_db.h"
 
 namespace sessiond {
@@ -96,8 +97,6 @@ struct SessionStatements {
 [[nodiscard]] absl::StatusOr<SessionRecord> DecodeSessionRow(
     const SqliteStatement& row);
 
-// SelectorBytes views a selector as the BLOB the table keys rows by.
-absl::string_view SelectorBytes(const Selector& selector);
 
 }  // namespace sessiond
 
