@@ -17,12 +17,14 @@ constexpr absl::Duration kLastRetry = absl::Seconds(2);
 }  // namespace
 
 PgChangeFeed::PgChangeFeed(Options options, OwnRowFn own_row,
-                           ChangeListener listener, PgLogCursor start)
+                           ChangeListener listener, PgLogCursor start,
+                           StoreMetrics& metrics)
     : options_(std::move(options)),
       own_row_(std::move(own_row)),
       listener_(std::move(listener)),
       cursor_(start),
-      synced_micros_(absl::ToUnixMicros(absl::InfinitePast())) {
+      synced_micros_(absl::ToUnixMicros(absl::InfinitePast())),
+      metrics_(metrics) {
   if (options_.keys != nullptr) {
     absl::StatusOr<Sealer> sealer = Sealer::Create(options_.keys);
     if (sealer.ok()) sealer_.emplace(std::move(*sealer));
@@ -67,7 +69,7 @@ void PgChangeFeed::Loop() {
         continue;
       }
       connection.emplace(std::move(*made));
-      stats_.reconnects.fetch_add(1);
+      metrics_.feed_connections.fetch_add(1);
       // LISTEN fails on a standby; the poll still delivers everything.
       if (absl::Status s =
               connection->Exec(absl::StrCat("LISTEN ", kChangeChannel))
@@ -99,7 +101,7 @@ bool PgChangeFeed::CatchUp(PgConnection& connection) {
       LogWarning("change feed: %s", read.status().message());
       return false;
     }
-    stats_.reads.fetch_add(1);
+    metrics_.change_reads.fetch_add(1);
     std::vector<StoreChange> changes;
     changes.reserve(read->entries.size());
     bool held = false;
@@ -122,7 +124,7 @@ bool PgChangeFeed::CatchUp(PgConnection& connection) {
       changes.push_back(std::move(entry.change));
     }
     if (!changes.empty()) {
-      stats_.applied.fetch_add(static_cast<int64_t>(changes.size()));
+      metrics_.changes_applied.fetch_add(static_cast<int64_t>(changes.size()));
       listener_(std::move(changes));
     }
     if (held) return false;  // our writer settles it within a commit
@@ -139,7 +141,7 @@ bool PgChangeFeed::Wait(PgConnection& connection) {
     bool any = false;
     while (PGnotify* notify = PQnotifies(connection.get())) {
       any = true;
-      stats_.notifications.fetch_add(1);
+      metrics_.change_notifications.fetch_add(1);
       std::vector<StoreChange> removals = ParseRemovals(notify->extra, options_.replica_id);
       PQfreemem(notify);
       if (!removals.empty()) listener_(std::move(removals));

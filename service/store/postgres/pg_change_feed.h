@@ -37,16 +37,9 @@
 #include "service/store/postgres/pg_connection.h"
 #include "service/store/sealer.h"
 #include "service/store/store_change.h"
+#include "service/store/store_metrics.h"
 
 namespace sessiond {
-
-// What the feed counts, for metrics and tests.
-struct PgFeedStats {
-  std::atomic<int64_t> reads{0};          // log reads that succeeded
-  std::atomic<int64_t> notifications{0};  // notifications received
-  std::atomic<int64_t> applied{0};        // changes handed on
-  std::atomic<int64_t> reconnects{0};     // connections (re)made
-};
 
 class PgChangeFeed {
  public:
@@ -62,8 +55,9 @@ class PgChangeFeed {
   enum class OwnRow { kPending, kSkip, kApply };
   using OwnRowFn = std::function<OwnRow(int64_t batch)>;
 
+  // Counts into `metrics` (the store's), which must outlive the feed.
   PgChangeFeed(Options options, OwnRowFn own_row, ChangeListener listener,
-               PgLogCursor start);
+               PgLogCursor start, StoreMetrics& metrics);
   ~PgChangeFeed();  // Stop
 
   PgChangeFeed(const PgChangeFeed&) = delete;
@@ -78,7 +72,6 @@ class PgChangeFeed {
   absl::Time synced_through() const {
     return absl::FromUnixMicros(synced_micros_.load());
   }
-  const PgFeedStats& stats() const { return stats_; }
 
  private:
   void Loop();
@@ -97,7 +90,7 @@ class PgChangeFeed {
   std::optional<Sealer> sealer_;
   std::atomic<int64_t> synced_micros_;
   std::atomic<bool> stopping_{false};
-  PgFeedStats stats_;
+  StoreMetrics& metrics_;
   std::thread thread_;
 };
 

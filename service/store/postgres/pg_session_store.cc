@@ -244,7 +244,7 @@ void PgSessionStore::Follow(ChangeListener listener) {
   feed.replica_id = replica_id_;
   feed_ = std::make_unique<PgChangeFeed>(
       std::move(feed), [this](int64_t batch) { return OwnRowOf(batch); },
-      std::move(listener), start);
+      std::move(listener), start, metrics_);
   feed_->Start();
 }
 
@@ -259,10 +259,6 @@ PgChangeFeed::OwnRow PgSessionStore::OwnRowOf(int64_t batch) {
 
 absl::Time PgSessionStore::synced_through() const {
   return feed_ == nullptr ? absl::InfinitePast() : feed_->synced_through();
-}
-
-const PgFeedStats* PgSessionStore::feed_stats() const {
-  return feed_ == nullptr ? nullptr : &feed_->stats();
 }
 
 void PgSessionStore::SetWritableListener(

@@ -89,9 +89,6 @@ class PgSessionStore final : public SessionStore {
       const Selector& selector) override;
   absl::Time synced_through() const override;
 
-  // The feed's counters; null before Follow.
-  const PgFeedStats* feed_stats() const;
-
  private:
   struct PendingWrite {
     std::vector<StoreOp> ops;
