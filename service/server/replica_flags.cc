@@ -26,6 +26,10 @@ const sessiond::ManagerOptions& ManagerDefaults() {
 ABSL_FLAG(absl::Duration, pg_poll_interval, PgDefaults().poll_interval,
           "With --store=postgresql://: the change log is read at least this "
           "often, notification or not.");
+ABSL_FLAG(bool, pg_listen, PgDefaults().listen,
+          "With --store=postgresql://: LISTEN for other replicas' change "
+          "notifications; false: read the change log every "
+          "--pg_poll_interval only.");
 ABSL_FLAG(int64_t, pg_max_batch_ops, PgDefaults().max_batch_ops,
           "With --store=postgresql://: most operations committed in one "
           "transaction (group commit).");
@@ -55,6 +59,7 @@ absl::Status ReplicaFromFlags(StoreConfig& store, ManagerOptions& manager) {
   PgStoreOptions& pg = store.postgres;
   pg.poll_interval = absl::GetFlag(FLAGS_pg_poll_interval);
   pg.max_batch_ops = absl::GetFlag(FLAGS_pg_max_batch_ops);
+  pg.listen = absl::GetFlag(FLAGS_pg_listen);
   pg.change_log_retention = absl::GetFlag(FLAGS_pg_change_log_retention);
   pg.statement_timeout = absl::GetFlag(FLAGS_pg_statement_timeout);
   pg.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);

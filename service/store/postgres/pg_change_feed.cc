@@ -72,8 +72,10 @@ void PgChangeFeed::Loop() {
       metrics_.feed_connections.fetch_add(1);
       // LISTEN fails on a standby; the poll still delivers everything.
       if (absl::Status s =
-              connection->Exec(absl::StrCat("LISTEN ", kChangeChannel))
-                  .status();
+              options_.listen
+                  ? connection->Exec(absl::StrCat("LISTEN ", kChangeChannel))
+                        .status()
+                  : absl::OkStatus();
           !s.ok()) {
         LogWarning("change feed: LISTEN failed (%s); reading the change log "
                    "every %s instead",

@@ -46,6 +46,7 @@ class PgChangeFeed {
   struct Options {
     std::string uri;
     absl::Duration poll_interval = absl::Milliseconds(50);
+    bool listen = true;  // LISTEN; else poll only
     int64_t read_limit = 1000;
     std::shared_ptr<const KeyRing> keys;  // null: details in clear
     std::string replica_id;               // this replica's (PgOrigin)

@@ -240,6 +240,7 @@ void PgSessionStore::Follow(ChangeListener listener) {
   PgChangeFeed::Options feed;
   feed.uri = options_.uri;
   feed.poll_interval = options_.poll_interval;
+  feed.listen = options_.listen;
   feed.keys = options_.keys;
   feed.replica_id = replica_id_;
   feed_ = std::make_unique<PgChangeFeed>(

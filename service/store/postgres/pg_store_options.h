@@ -22,6 +22,10 @@ struct PgStoreOptions {
   std::shared_ptr<const KeyRing> keys;
   // The change log is read at least this often, notification or not.
   absl::Duration poll_interval = absl::Milliseconds(50);
+  // LISTEN for the writers' notifications, which make propagation quick;
+  // off, the poll alone delivers (for PostgreSQL-compatible databases
+  // without LISTEN/NOTIFY).
+  bool listen = true;
   // Operations committed in one transaction at most (group commit).
   int64_t max_batch_ops = 1000;
   // How often one replica (whichever holds the sweep lock) deletes expired
