@@ -108,7 +108,9 @@ TEST_F(PgSessionStoreTest, SessionsSurviveAndLoadInAnotherReplica) {
   EXPECT_EQ(back.details.encoded(), record.details.encoded());
   EXPECT_EQ(back.rotated_digests.size(), 1u);
   EXPECT_EQ(back.request_key, "key");
-  EXPECT_EQ(back.expire_time, record.expire_time);
+  // Stored to the microsecond.
+  EXPECT_EQ(absl::ToUnixMicros(back.expire_time),
+            absl::ToUnixMicros(record.expire_time));
 }
 
 TEST_F(PgSessionStoreTest, AnotherReplicaLearnsOfCreatesRotationsAndRevokes) {
@@ -262,9 +264,16 @@ TEST_F(PgSessionStoreTest, DetailsAreSealedAtRest) {
   ASSERT_THAT(back, IsOk());
   ASSERT_TRUE(back->has_value());
   EXPECT_EQ((*back)->details.encoded(), record.details.encoded());
-  // Without the key, the row cannot be opened: an error, never a guess.
-  std::unique_ptr<PgSessionStore> keyless = OpenStore();
-  EXPECT_THAT(keyless->ReadSession(record.selector),
+  // Without the key, the row cannot be opened: an error, never a guess,
+  // and a replica without the key file does not start on such rows.
+  PgStoreOptions keyless_options;
+  keyless_options.uri = pg_->primary_uri();
+  absl::StatusOr<std::unique_ptr<PgSessionStore>> keyless =
+      PgSessionStore::Open(keyless_options);
+  ASSERT_THAT(keyless, IsOk());
+  EXPECT_THAT((*keyless)->ReadSession(record.selector),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT((*keyless)->LoadLiveRecords(absl::Now()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
