@@ -30,9 +30,11 @@ absl::Status SessionServer::Readiness() {
   if (stopping_) return absl::UnavailableError("draining");
   if (!loaded_) return absl::UnavailableError("loading sessions");
   if (!writable_) return absl::UnavailableError("the store cannot write");
+  // Asked live: health follows within FreshnessLoop's tick.
+  if (absl::Status fresh = manager_.Freshness(); !fresh.ok()) return fresh;
   if (!fresh_) {
     return absl::UnavailableError(
-        "this replica is behind the change log (--max_staleness)");
+        "this replica has not caught up with the change log yet");
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/http_client.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/session_client.h"
 #include "tests/testing/sessiond_process.h"
@@ -153,7 +154,9 @@ TEST_F(ReplicasTest, KilledReplicaLosesNothingAcknowledgedAndCatchesUp) {
   std::atomic<bool> stop{false};
   std::thread load([&] {
     for (int n = 0; !stop.load(); ++n) {
-      absl::StatusOr<std::string> token = replica(0).Create("erin");
+      // A subject each: the per-subject cap must not evict any.
+      absl::StatusOr<std::string> token =
+          replica(0).Create(absl::StrCat("erin-", n));
       if (!token.ok()) continue;
       if (n % 3 == 0 && replica(0).Revoke(*token).ok()) {
         absl::MutexLock lock(&mu);
@@ -180,26 +183,62 @@ TEST_F(ReplicasTest, KilledReplicaLosesNothingAcknowledgedAndCatchesUp) {
   for (const std::string& token : revoked) EXPECT_FALSE(replica(0).Valid(token));
 }
 
-TEST_F(ReplicasTest, DatabaseCrashRefusesWritesAndLosesNothing) {
+TEST_F(ReplicasTest, DatabaseCrashUnderLoadRefusesWritesAndLosesNothing) {
   StartDatabase();
   StartReplica(0);
   StartReplica(1);
-  absl::StatusOr<std::string> kept = replica(0).Create("frank");
-  absl::StatusOr<std::string> ended = replica(1).Create("frank");
-  ASSERT_THAT(kept, IsOk());
-  ASSERT_THAT(ended, IsOk());
-  ASSERT_THAT(replica(0).Revoke(*ended), IsOkAndHolds(true));
-  ASSERT_THAT(pg_->StopPrimary(/*immediate=*/true), IsOk());
-  EXPECT_THAT(replica(0).Create("frank"),
-              StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(replica(1).Revoke(*kept), StatusIs(absl::StatusCode::kUnavailable));
-  // Validation answers from memory meanwhile (within --max_staleness).
-  EXPECT_TRUE(replica(1).Valid(*kept));
-  ASSERT_THAT(pg_->StartPrimary(), IsOk());
-  EXPECT_TRUE(Eventually([&] { return replica(1).Create("frank").ok(); }));
+  absl::Mutex mu;
+  std::vector<std::string> live;     // acknowledged creates
+  std::vector<std::string> revoked;  // acknowledged revokes
+  std::atomic<int> refused{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> load;
   for (size_t i = 0; i < 2; ++i) {
-    EXPECT_TRUE(replica(i).Valid(*kept));
-    EXPECT_FALSE(replica(i).Valid(*ended));
+    load.emplace_back([&, i] {
+      for (int n = 0; !stop.load(); ++n) {
+        absl::StatusOr<std::string> token =
+            replica(i).Create(absl::StrCat("frank-", i, "-", n));
+        if (!token.ok()) {
+          if (token.status().code() == absl::StatusCode::kUnavailable) {
+            refused.fetch_add(1);
+          }
+          continue;
+        }
+        // Revoked on the other replica.
+        absl::StatusOr<bool> ended =
+            n % 3 == 0 ? replica(1 - i).Revoke(*token) : false;
+        // A revoke cut off by the crash may or may not have committed.
+        if (!ended.ok()) continue;
+        absl::MutexLock lock(&mu);
+        (ended.ok() && *ended ? revoked : live).push_back(*token);
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_THAT(pg_->StopPrimary(/*immediate=*/true), IsOk());
+  absl::SleepFor(absl::Milliseconds(300));
+  // Validation answers from memory meanwhile (within --max_staleness).
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_FALSE(live.empty());
+    EXPECT_TRUE(replica(1).Valid(live.front()));
+  }
+  ASSERT_THAT(pg_->StartPrimary(), IsOk());
+  EXPECT_TRUE(Eventually([&] { return replica(1).Create("after").ok(); }));
+  absl::SleepFor(absl::Milliseconds(300));
+  stop.store(true);
+  for (std::thread& thread : load) thread.join();
+  EXPECT_GT(refused.load(), 0) << "no write was refused while the database "
+                                  "was down";
+  absl::MutexLock lock(&mu);
+  for (size_t i = 0; i < 2; ++i) {
+    for (const std::string& token : live) {
+      EXPECT_TRUE(replica(i).Valid(token)) << "acknowledged create lost";
+    }
+    for (const std::string& token : revoked) {
+      EXPECT_TRUE(Eventually([&] { return !replica(i).Valid(token); }))
+          << "acknowledged revoke undone";
+    }
   }
 }
 
@@ -252,6 +291,10 @@ TEST_F(ReplicasTest, AStaleReplicaRefusesOrServesAsConfigured) {
     return replica(0).Validate(*token).status().code() ==
            absl::StatusCode::kUnavailable;
   }));
+  // Not ready either, so load balancers route to current replicas.
+  absl::StatusOr<HttpReply> ready = HttpGet(processes_[0]->http_port(), "/readyz");
+  ASSERT_THAT(ready, IsOk());
+  EXPECT_EQ(ready->status, 503);
   absl::SleepFor(absl::Seconds(2));
   EXPECT_TRUE(replica(1).Valid(*token));
   ASSERT_THAT(pg_->StartPrimary(), IsOk());
