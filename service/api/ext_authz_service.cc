@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/api/call_context.h"
-#include "service/api/grpc_status.h"
 #include "service/api/check_wire.pb.h"
+#include "service/api/grpc_status.h"
 #include "service/api/stack_arena.h"
 
 namespace sessiond {

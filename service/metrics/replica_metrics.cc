@@ -15,10 +15,9 @@ void CollectReplicaMetrics(const SessionManager& manager,
   if (!store.shared()) return;
   const absl::Time synced = store.synced_through();
   // +Inf until the first catch-up: no alert threshold is ever above it.
-  const double staleness =
-      synced == absl::InfinitePast()
-          ? std::numeric_limits<double>::infinity()
-          : absl::ToDoubleSeconds(now - synced);
+  const double staleness = synced == absl::InfinitePast()
+                               ? std::numeric_limits<double>::infinity()
+                               : absl::ToDoubleSeconds(now - synced);
   AddOneValueFamily(
       families, "sessiond_replica_staleness_seconds",
       "How long ago this replica last had every change the other replicas "

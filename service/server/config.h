@@ -18,8 +18,8 @@
 #include "service/common/log.h"
 #include "service/server/server.h"
 #include "service/session/session_manager.h"
-#include "service/store/session_store.h"
 #include "service/store/postgres/pg_store_options.h"
+#include "service/store/session_store.h"
 #include "service/store/sqlite/sqlite_session_store.h"
 #include "service/store/sqlite/sqlite_store_options.h"
 

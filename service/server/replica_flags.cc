@@ -43,15 +43,17 @@ ABSL_FLAG(absl::Duration, pg_statement_timeout, PgDefaults().statement_timeout,
 ABSL_FLAG(absl::Duration, max_staleness, ManagerDefaults().max_staleness,
           "With --store=postgresql://: a replica that has not caught up with "
           "the change log for longer is stale (see --on_stale).");
-ABSL_FLAG(std::string, on_stale,
-          std::string(sessiond::StalePolicyName(ManagerDefaults().stale_policy)),
-          "What a stale replica does with ValidateSession and Check: refuse "
-          "(UNAVAILABLE, and health NOT_SERVING) or serve (from memory).");
-ABSL_FLAG(int64_t, replica_point_reads_per_second,
-          static_cast<int64_t>(ManagerDefaults().replica_point_reads_per_second),
-          "With --store=postgresql://: most database reads a second for "
-          "well-formed tokens this replica does not know yet (created on "
-          "another replica a moment ago); 0: none.");
+ABSL_FLAG(
+    std::string, on_stale,
+    std::string(sessiond::StalePolicyName(ManagerDefaults().stale_policy)),
+    "What a stale replica does with ValidateSession and Check: refuse "
+    "(UNAVAILABLE, and health NOT_SERVING) or serve (from memory).");
+ABSL_FLAG(
+    int64_t, replica_point_reads_per_second,
+    static_cast<int64_t>(ManagerDefaults().replica_point_reads_per_second),
+    "With --store=postgresql://: most database reads a second for "
+    "well-formed tokens this replica does not know yet (created on "
+    "another replica a moment ago); 0: none.");
 
 namespace sessiond {
 

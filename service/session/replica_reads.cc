@@ -25,9 +25,9 @@ ReplicaReads::ReplicaReads(SessionStore& store, const Clock& clock,
 bool ReplicaReads::Admit() {
   const absl::Time now = clock_.Now();
   // A burst of up to one second's worth.
-  tokens_ = std::min(per_second_,
-                     tokens_ + absl::ToDoubleSeconds(now - refilled_) *
-                                   per_second_);
+  tokens_ =
+      std::min(per_second_,
+               tokens_ + absl::ToDoubleSeconds(now - refilled_) * per_second_);
   refilled_ = now;
   if (tokens_ < 1) return false;
   tokens_ -= 1;

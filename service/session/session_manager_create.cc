@@ -180,12 +180,12 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   }
   if (store_.shared()) {
     // Other replicas create for this subject too: the store counts them all.
-    ops.push_back(EnforceSubjectCap{
-        session->record().subject, session->record().selector,
-        options_.max_sessions_per_subject,
-        options_.subject_cap_policy ==
-            ManagerOptions::SubjectCapPolicy::kEvictOldest,
-        now});
+    ops.push_back(
+        EnforceSubjectCap{session->record().subject, session->record().selector,
+                          options_.max_sessions_per_subject,
+                          options_.subject_cap_policy ==
+                              ManagerOptions::SubjectCapPolicy::kEvictOldest,
+                          now});
   }
   store_.Write(std::move(ops), [this, session, cost,
                                 text = codec_.Encode(*token),

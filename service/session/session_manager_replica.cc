@@ -20,7 +20,8 @@ void SessionManager::ApplyChange(StoreChange& change) {
   switch (change.kind) {
     case StoreChange::Kind::kSessionRemoved:
       if (index_.Remove(change.selector) != nullptr) {
-        Announce(RevocationEvent::SessionRevoked(change.selector, change.cause));
+        Announce(
+            RevocationEvent::SessionRevoked(change.selector, change.cause));
       }
       return;
     case StoreChange::Kind::kIssuedBefore: {

@@ -34,8 +34,7 @@ absl::Status DecodeSelector(absl::string_view bytes, Selector& selector) {
 }
 
 absl::Status DecodeKeyColumns(absl::string_view selector,
-                              absl::string_view digest,
-                              SessionRecord& record) {
+                              absl::string_view digest, SessionRecord& record) {
   if (selector.size() != kSelectorSize || digest.size() != kDigestSize) {
     return absl::DataLossError("a sessions row has a malformed key or digest");
   }

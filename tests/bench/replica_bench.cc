@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,7 +53,7 @@ double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   return values[std::min(values.size() - 1,
-                          static_cast<size_t>(p * values.size()))];
+                         static_cast<size_t>(p * values.size()))];
 }
 
 int64_t ResidentBytes(pid_t pid) {
@@ -68,8 +69,8 @@ int64_t ResidentBytes(pid_t pid) {
 class Arrivals {
  public:
   explicit Arrivals(const std::string& address)
-      : stub_(session::v1::SessionService::NewStub(grpc::CreateChannel(
-            address, grpc::InsecureChannelCredentials()))),
+      : stub_(session::v1::SessionService::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
         thread_([this] { Read(); }) {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&caught_up_));
@@ -145,7 +146,12 @@ void Propagation(const TempDir& dir, const std::string& uri, bool listen) {
   Arrivals on_b(b->address());
   Arrivals on_c(c->address());
   std::vector<double> ms;
+  // Without notifications a revocation waits for the next poll: revoking at
+  // a random phase of the 50 ms interval shows the spread, not one phase.
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> phase_ms(0, 49);
   for (const std::string& token : tokens) {
+    if (!listen) absl::SleepFor(absl::Milliseconds(phase_ms(rng)));
     absl::StatusOr<session::v1::ValidateSessionResponse> v =
         writer.Validate(token);
     const std::string id = v->session().id();
@@ -162,12 +168,13 @@ void Propagation(const TempDir& dir, const std::string& uri, bool listen) {
       listen ? "LISTEN/NOTIFY" : "poll only, 50 ms", ms.size(), tokens.size(),
       Percentile(ms, 0.5), Percentile(ms, 0.99), Percentile(ms, 1.0));
   std::fflush(stdout);
-  for (auto* process : {a.get(), b.get(), c.get()}) (void)process->Stop(SIGTERM);
+  for (auto* process : {a.get(), b.get(), c.get()})
+    (void)process->Stop(SIGTERM);
 }
 
 // Calls per second of `call` from --threads callers for --seconds.
 template <typename Call>
-double Rate(Call call) {
+double CallsPerSecond(Call call) {
   std::atomic<int64_t> done{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -194,17 +201,26 @@ Writes MeasureWrites(const std::string& address) {
   SessionClient client(address);
   std::vector<std::vector<std::string>> made(absl::GetFlag(FLAGS_threads));
   Writes writes;
-  writes.creates = Rate([&](int t, int n) {
+  writes.creates = CallsPerSecond([&](int t, int n) {
     absl::StatusOr<std::string> token =
         client.Create(absl::StrCat("w", t, "-", n));
     if (token.ok()) made[static_cast<size_t>(t)].push_back(*token);
     return token.ok();
   });
-  writes.revokes = Rate([&](int t, int n) {
-    const std::vector<std::string>& mine = made[static_cast<size_t>(t)];
-    return static_cast<size_t>(n) < mine.size() &&
-           client.Revoke(mine[static_cast<size_t>(n)]).ok();
-  });
+  // Every session just made, revoked by the thread that made it: timed
+  // until the last is done.
+  std::atomic<int64_t> revoked{0};
+  std::vector<std::thread> threads;
+  const absl::Time start = absl::Now();
+  for (size_t t = 0; t < made.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (const std::string& token : made[t]) {
+        if (client.Revoke(token).ok()) revoked.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  writes.revokes = revoked.load() / absl::ToDoubleSeconds(absl::Now() - start);
   return writes;
 }
 

@@ -62,8 +62,8 @@ class ReplicasTest : public ::testing::Test {
           dir_.File(absl::StrCat("replica", processes_.size(), ".log"))));
       clients_.emplace_back();
     }
-    std::vector<std::string> flags = {
-        "--store=" + (uri.empty() ? pg_->primary_uri() : uri)};
+    std::vector<std::string> flags = {"--store=" +
+                                      (uri.empty() ? pg_->primary_uri() : uri)};
     flags.insert(flags.end(), extra.begin(), extra.end());
     ASSERT_THAT(processes_[i]->Start(flags), IsOk()) << processes_[i]->Log();
     clients_[i] = std::make_unique<SessionClient>(processes_[i]->address());
@@ -180,7 +180,8 @@ TEST_F(ReplicasTest, KilledReplicaLosesNothingAcknowledgedAndCatchesUp) {
   // Restarted, it loads the same and serves.
   StartReplica(0);
   for (const std::string& token : live) EXPECT_TRUE(replica(0).Valid(token));
-  for (const std::string& token : revoked) EXPECT_FALSE(replica(0).Valid(token));
+  for (const std::string& token : revoked)
+    EXPECT_FALSE(replica(0).Valid(token));
 }
 
 TEST_F(ReplicasTest, DatabaseCrashUnderLoadRefusesWritesAndLosesNothing) {
@@ -242,7 +243,8 @@ TEST_F(ReplicasTest, DatabaseCrashUnderLoadRefusesWritesAndLosesNothing) {
   }
 }
 
-TEST_F(ReplicasTest, FailoverToTheSynchronousStandbyKeepsEveryAcknowledgedWrite) {
+TEST_F(ReplicasTest,
+       FailoverToTheSynchronousStandbyKeepsEveryAcknowledgedWrite) {
   StartDatabase(/*sync_standby=*/true);
   StartReplica(0, {}, pg_->multi_host_uri());
   StartReplica(1, {}, pg_->multi_host_uri());
@@ -276,7 +278,8 @@ TEST_F(ReplicasTest, FailoverToTheSynchronousStandbyKeepsEveryAcknowledgedWrite)
   // A replica started after the failover loads it all from the new primary.
   StartReplica(2, {}, pg_->multi_host_uri());
   for (const std::string& token : live) EXPECT_TRUE(replica(2).Valid(token));
-  for (const std::string& token : revoked) EXPECT_FALSE(replica(2).Valid(token));
+  for (const std::string& token : revoked)
+    EXPECT_FALSE(replica(2).Valid(token));
 }
 
 TEST_F(ReplicasTest, AStaleReplicaRefusesOrServesAsConfigured) {
@@ -292,7 +295,8 @@ TEST_F(ReplicasTest, AStaleReplicaRefusesOrServesAsConfigured) {
            absl::StatusCode::kUnavailable;
   }));
   // Not ready either, so load balancers route to current replicas.
-  absl::StatusOr<HttpReply> ready = HttpGet(processes_[0]->http_port(), "/readyz");
+  absl::StatusOr<HttpReply> ready =
+      HttpGet(processes_[0]->http_port(), "/readyz");
   ASSERT_THAT(ready, IsOk());
   EXPECT_EQ(ready->status, 503);
   absl::SleepFor(absl::Seconds(2));

@@ -110,7 +110,8 @@ TEST_F(ReplicaTest, ARotationElsewhereMakesTheOldTokenAReuseHere) {
             RevocationEvent::Kind::kSessionRotated);
 }
 
-TEST_F(ReplicaTest, ATokenCreatedElsewhereAMomentAgoValidatesThroughAPointRead) {
+TEST_F(ReplicaTest,
+       ATokenCreatedElsewhereAMomentAgoValidatesThroughAPointRead) {
   StartReplica();
   IssuedSession elsewhere = CreateElsewhere("carol");
   store_.SetStored(elsewhere.session->record());

@@ -19,14 +19,14 @@ absl::Status FromGrpc(const grpc::Status& status) {
 SessionClient::SessionClient(const std::string& address,
                              absl::Duration deadline)
     : deadline_(deadline),
-      stub_(session::v1::SessionService::NewStub(grpc::CreateChannel(
-          address, grpc::InsecureChannelCredentials()))) {}
+      stub_(session::v1::SessionService::NewStub(
+          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
 
 std::unique_ptr<grpc::ClientContext> SessionClient::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(
-                            absl::ToInt64Milliseconds(deadline_)));
+  context->set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(absl::ToInt64Milliseconds(deadline_)));
   return context;
 }
 

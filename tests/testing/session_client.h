@@ -5,7 +5,8 @@
 // Example:
 //   SessionClient a(process.address());
 //   absl::StatusOr<std::string> token = a.Create("alice");
-//   absl::StatusOr<session::v1::ValidateSessionResponse> v = a.Validate(*token);
+//   absl::StatusOr<session::v1::ValidateSessionResponse> v =
+//   a.Validate(*token);
 
 #ifndef SESSIOND_TESTS_TESTING_SESSION_CLIENT_H_
 #define SESSIOND_TESTS_TESTING_SESSION_CLIENT_H_

@@ -59,9 +59,10 @@ void PgChangeFeed::Loop() {
           PgConnection::Connect(options_.uri, "sessiond-feed");
       if (!made.ok()) {
         if (!warned) {
-          LogWarning("change feed: %s; retrying (validations answer from "
-                     "memory, --max_staleness decides for how long)",
-                     made.status().message());
+          LogWarning(
+              "change feed: %s; retrying (validations answer from "
+              "memory, --max_staleness decides for how long)",
+              made.status().message());
           warned = true;
         }
         Sleep(retry);
@@ -77,9 +78,10 @@ void PgChangeFeed::Loop() {
                         .status()
                   : absl::OkStatus();
           !s.ok()) {
-        LogWarning("change feed: LISTEN failed (%s); reading the change log "
-                   "every %s instead",
-                   s.message(), absl::FormatDuration(options_.poll_interval));
+        LogWarning(
+            "change feed: LISTEN failed (%s); reading the change log "
+            "every %s instead",
+            s.message(), absl::FormatDuration(options_.poll_interval));
       }
       if (warned) LogInfo("change feed: connected again");
       warned = false;
@@ -144,7 +146,8 @@ bool PgChangeFeed::Wait(PgConnection& connection) {
     while (PGnotify* notify = PQnotifies(connection.get())) {
       any = true;
       metrics_.change_notifications.fetch_add(1);
-      std::vector<StoreChange> removals = ParseRemovals(notify->extra, options_.replica_id);
+      std::vector<StoreChange> removals =
+          ParseRemovals(notify->extra, options_.replica_id);
       PQfreemem(notify);
       if (!removals.empty()) listener_(std::move(removals));
     }
@@ -152,9 +155,9 @@ bool PgChangeFeed::Wait(PgConnection& connection) {
   };
   if (drain()) return true;
   pollfd waiting{connection.socket(), POLLIN, 0};
-  const int ready = poll(&waiting, 1,
-                         static_cast<int>(absl::ToInt64Milliseconds(
-                             options_.poll_interval)));
+  const int ready =
+      poll(&waiting, 1,
+           static_cast<int>(absl::ToInt64Milliseconds(options_.poll_interval)));
   if (ready > 0) {
     if (PQconsumeInput(connection.get()) != 1) return false;
     drain();

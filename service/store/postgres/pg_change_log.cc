@@ -27,8 +27,8 @@ absl::StatusOr<uint64_t> ParseXid(absl::string_view text) {
 // The cause a log row or payload stored as a number; unknown reads as
 // kRevoked.
 RevocationCause CauseOf(int64_t stored) {
-  for (RevocationCause cause : {RevocationCause::kEvicted,
-                                RevocationCause::kReuse}) {
+  for (RevocationCause cause :
+       {RevocationCause::kEvicted, RevocationCause::kReuse}) {
     if (stored == static_cast<int64_t>(cause)) return cause;
   }
   return RevocationCause::kRevoked;
@@ -64,8 +64,8 @@ absl::StatusOr<uint64_t> BeginSnapshot(PgConnection& connection) {
       !s.ok()) {
     return s;
   }
-  absl::StatusOr<PgResult> horizon = connection.Exec(
-      "SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+  absl::StatusOr<PgResult> horizon =
+      connection.Exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
   if (!horizon.ok()) {
     (void)connection.Exec("ROLLBACK");
     return horizon.status();
@@ -115,8 +115,8 @@ absl::StatusOr<PgLogRead> ReadChanges(PgConnection& connection,
       change.kind = StoreChange::Kind::kIssuedBefore;
       change.cutoff = absl::FromUnixMicros(Int64Of(result, row, 6));
     } else {
-      if (absl::Status s = DecodeSelector(BytesOf(result, row, 4),
-                                          change.selector);
+      if (absl::Status s =
+              DecodeSelector(BytesOf(result, row, 4), change.selector);
           !s.ok()) {
         return s;
       }
@@ -146,8 +146,8 @@ std::vector<StoreChange> ParseRemovals(absl::string_view payload,
   std::pair<absl::string_view, absl::string_view> parts =
       absl::StrSplit(payload, absl::MaxSplits('|', 1));
   const bool mine = absl::HexStringToBytes(parts.first) == reader;
-  for (absl::string_view item : absl::StrSplit(parts.second, ',',
-                                               absl::SkipEmpty())) {
+  for (absl::string_view item :
+       absl::StrSplit(parts.second, ',', absl::SkipEmpty())) {
     std::vector<absl::string_view> fields = absl::StrSplit(item, ':');
     int64_t cause = 0;
     if (fields.size() != 3 || fields[0].size() != 2 * kSelectorSize ||
@@ -191,4 +191,3 @@ absl::StatusOr<int64_t> DeleteChangesBefore(PgConnection& connection,
 }
 
 }  // namespace sessiond
-

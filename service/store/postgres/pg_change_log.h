@@ -71,8 +71,8 @@ struct PgLogEntry {
 
 struct PgLogRead {
   std::vector<PgLogEntry> entries;
-  PgLogCursor next;     // where the next read starts
-  bool more = false;    // the limit cut the read short
+  PgLogCursor next;   // where the next read starts
+  bool more = false;  // the limit cut the read short
 };
 
 // BeginSnapshot starts a read-only REPEATABLE READ transaction and returns

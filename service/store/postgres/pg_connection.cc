@@ -98,8 +98,9 @@ int64_t Int64Of(const PGresult* result, int row, int column) {
 
 absl::string_view BytesOf(const PGresult* result, int row, int column) {
   if (PQgetisnull(result, row, column)) return {};
-  return absl::string_view(PQgetvalue(result, row, column),
-                           static_cast<size_t>(PQgetlength(result, row, column)));
+  return absl::string_view(
+      PQgetvalue(result, row, column),
+      static_cast<size_t>(PQgetlength(result, row, column)));
 }
 
 bool IsNull(const PGresult* result, int row, int column) {
@@ -116,8 +117,9 @@ int64_t RowsChanged(const PGresult* result) {
 }
 
 std::string SqlStateOf(const PGresult* result) {
-  const char* state =
-      result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const char* state = result == nullptr
+                          ? nullptr
+                          : PQresultErrorField(result, PG_DIAG_SQLSTATE);
   return state == nullptr ? "" : state;
 }
 
@@ -202,31 +204,29 @@ absl::Status PgConnection::BeginPipeline() {
   return absl::OkStatus();
 }
 
-absl::Status PgConnection::Send(absl::string_view sql,
-                                const PgParams& params) {
+absl::Status PgConnection::Send(absl::string_view sql, const PgParams& params) {
   const std::string text(sql);
   std::vector<const char*> values = params.Values();
   if (PQsendQueryParams(conn_.get(), text.c_str(), params.size(), nullptr,
                         values.data(), params.lengths(), params.formats(),
                         /*resultFormat=*/1) != 1) {
-    return absl::UnavailableError(absl::StrCat(
-        "PostgreSQL: cannot send: ",
-        absl::StripAsciiWhitespace(PQerrorMessage(conn_.get()))));
+    return absl::UnavailableError(
+        absl::StrCat("PostgreSQL: cannot send: ",
+                     absl::StripAsciiWhitespace(PQerrorMessage(conn_.get()))));
   }
   return absl::OkStatus();
 }
 
 absl::Status PgConnection::Sync() {
   if (PQpipelineSync(conn_.get()) != 1) {
-    return absl::UnavailableError(absl::StrCat(
-        "PostgreSQL: cannot send: ",
-        absl::StripAsciiWhitespace(PQerrorMessage(conn_.get()))));
+    return absl::UnavailableError(
+        absl::StrCat("PostgreSQL: cannot send: ",
+                     absl::StripAsciiWhitespace(PQerrorMessage(conn_.get()))));
   }
   return absl::OkStatus();
 }
 
-std::vector<absl::StatusOr<PgResult>> PgConnection::Collect(
-    size_t statements) {
+std::vector<absl::StatusOr<PgResult>> PgConnection::Collect(size_t statements) {
   std::vector<absl::StatusOr<PgResult>> results;
   results.reserve(statements);
   bool lost = false;
@@ -276,7 +276,8 @@ std::string RedactedUri(absl::string_view uri) {
       new std::regex(R"(^(postgres(?:ql)?://[^:@/]*):[^@/]*@)");
   static const auto* const kParameter =
       new std::regex(R"(([?&\s]|^)password=[^&\s]*)");
-  std::string text = std::regex_replace(std::string(uri), *kUserInfo, "$1:***@");
+  std::string text =
+      std::regex_replace(std::string(uri), *kUserInfo, "$1:***@");
   return std::regex_replace(text, *kParameter, "$1password=***");
 }
 

@@ -72,9 +72,8 @@ absl::Status MigratePgSchema(PgConnection& connection) {
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = run(
-            "CREATE TABLE IF NOT EXISTS sessiond_schema ("
-            " version bigint NOT NULL)");
+    if (absl::Status s = run("CREATE TABLE IF NOT EXISTS sessiond_schema ("
+                             " version bigint NOT NULL)");
         !s.ok()) {
       return s;
     }
@@ -84,10 +83,10 @@ absl::Status MigratePgSchema(PgConnection& connection) {
     const bool fresh = IsNull(found->get(), 0, 0);
     const int64_t version = fresh ? 0 : Int64Of(found->get(), 0, 0);
     if (version > kPgSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the database holds sessiond schema ", version,
-          ", newer than this build's ", kPgSchemaVersion,
-          ": run the newer sessiond, or a fresh database"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database holds sessiond schema ", version,
+                       ", newer than this build's ", kPgSchemaVersion,
+                       ": run the newer sessiond, or a fresh database"));
     }
     if (version == kPgSchemaVersion) return absl::OkStatus();
     for (const char* sql : kCreateV1) {

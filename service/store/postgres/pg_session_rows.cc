@@ -13,7 +13,7 @@ namespace sessiond {
 namespace {
 
 constexpr absl::string_view kColumnNames[] = {
-    "selector",       "verifier_sha256", "subject",  "create_us",
+    "selector",       "verifier_sha256", "subject",        "create_us",
     "expire_us",      "idle_timeout_us", "last_active_us", "data",
     "rotated_sha256", "key_id",          "request_key",    "request_binding"};
 static_assert(std::size(kColumnNames) == kSessionColumnCount);
@@ -27,7 +27,8 @@ std::string LogRows(PgChangeKind kind, int origin_param, int cause_param) {
       " change_us) SELECT $",
       origin_param, "::bytea, ", static_cast<int>(kind), ", selector, $",
       cause_param,
-      "::bigint::smallint, (extract(epoch from clock_timestamp()) * 1e6)::bigint"
+      "::bigint::smallint, (extract(epoch from clock_timestamp()) * "
+      "1e6)::bigint"
       " FROM s");
 }
 
@@ -105,15 +106,16 @@ std::string SessionColumns(absl::string_view alias) {
 
 int64_t SubjectLockKey(absl::string_view subject) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(subject.data()),
-         subject.size(), digest);
+  SHA256(reinterpret_cast<const unsigned char*>(subject.data()), subject.size(),
+         digest);
   uint64_t key = 0;
   for (int i = 0; i < 8; ++i) key = (key << 8) | digest[i];
   return static_cast<int64_t>(key);
 }
 
-absl::StatusOr<std::vector<PgStatement>> StatementsFor(
-    const StoreOp& op, absl::string_view origin, Sealer* sealer) {
+absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
+                                                       absl::string_view origin,
+                                                       Sealer* sealer) {
   std::vector<PgStatement> out;
   if (const auto* insert = std::get_if<InsertSession>(&op)) {
     absl::StatusOr<PgStatement> statement =
@@ -223,9 +225,8 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(
   return out;
 }
 
-absl::StatusOr<SessionRecord> DecodeSessionRow(const PGresult* result,
-                                               int row, int first,
-                                               Sealer* sealer) {
+absl::StatusOr<SessionRecord> DecodeSessionRow(const PGresult* result, int row,
+                                               int first, Sealer* sealer) {
   SessionRecord record;
   auto bytes = [&](int column) { return BytesOf(result, row, first + column); };
   auto int64 = [&](int column) { return Int64Of(result, row, first + column); };

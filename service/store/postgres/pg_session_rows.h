@@ -40,11 +40,11 @@ enum class PgChangeKind : int16_t {
 // stand.
 struct PgStatement {
   enum class Expect {
-    kAny,             // any outcome but an error
-    kCreated,         // one row: else another replica's create holds the
-                      // request id (UNAVAILABLE, retry)
-    kStillCurrent,    // one row: else the session was revoked or rotated
-                      // by another replica first (NOT_FOUND)
+    kAny,           // any outcome but an error
+    kCreated,       // one row: else another replica's create holds the
+                    // request id (UNAVAILABLE, retry)
+    kStillCurrent,  // one row: else the session was revoked or rotated
+                    // by another replica first (NOT_FOUND)
   };
   std::string sql;
   PgParams params;

@@ -29,11 +29,11 @@ absl::StatusOr<std::string> NewReplicaId() {
 
 absl::Status Configure(PgConnection& connection,
                        absl::Duration statement_timeout) {
-  const std::string ms = absl::StrCat(
-      absl::ToInt64Milliseconds(statement_timeout));
+  const std::string ms =
+      absl::StrCat(absl::ToInt64Milliseconds(statement_timeout));
   for (const std::string& sql :
        {std::string("SET client_min_messages = warning"),
-       absl::StrCat("SET statement_timeout = ", ms),
+        absl::StrCat("SET statement_timeout = ", ms),
         absl::StrCat("SET idle_in_transaction_session_timeout = ", ms)}) {
     if (absl::Status s = connection.Exec(sql).status(); !s.ok()) return s;
   }
@@ -43,7 +43,7 @@ absl::Status Configure(PgConnection& connection,
 }  // namespace
 
 absl::StatusOr<PgConnection> ConnectToPrimary(const PgStoreOptions& options,
-                                             absl::string_view name) {
+                                              absl::string_view name) {
   absl::StatusOr<PgConnection> connection =
       PgConnection::Connect(options.uri, name);
   if (!connection.ok()) return connection.status();
@@ -136,7 +136,8 @@ absl::Status PgSessionStore::LoadLive(
         absl::StatusOr<SessionRecord> record =
             DecodeSessionRow(page->get(), row, 0, sealer);
         if (!record.ok()) return record.status();
-        if (row == rows - 1) after = std::string(SelectorBytes(record->selector));
+        if (row == rows - 1)
+          after = std::string(SelectorBytes(record->selector));
         sink(std::move(*record));
       }
       if (rows < kLoadPage) return absl::OkStatus();
@@ -158,8 +159,7 @@ size_t PgSessionStore::CountHint() {
   return static_cast<size_t>(Int64Of(estimate->get(), 0, 0));
 }
 
-absl::StatusOr<std::string> PgSessionStore::LoadSecret(
-    absl::string_view name) {
+absl::StatusOr<std::string> PgSessionStore::LoadSecret(absl::string_view name) {
   absl::MutexLock lock(&reader_mu_);
   Sealer* sealer = reader_sealer_.has_value() ? &*reader_sealer_ : nullptr;
   absl::StatusOr<std::string> fresh = NewStoreSecret();
@@ -215,14 +215,15 @@ absl::StatusOr<std::optional<SessionRecord>> PgSessionStore::ReadSession(
   }
   PgParams params;
   params.Bytes(SelectorBytes(selector));
-  absl::StatusOr<PgResult> row = reader_->Exec(
-      absl::StrCat("SELECT ", SessionColumns(""),
-                   " FROM sessiond_sessions WHERE selector = $1"),
-      params);
+  absl::StatusOr<PgResult> row =
+      reader_->Exec(absl::StrCat("SELECT ", SessionColumns(""),
+                                 " FROM sessiond_sessions WHERE selector = $1"),
+                    params);
   if (!row.ok()) return row.status();
   if (PQntuples(row->get()) == 0) return std::nullopt;
-  absl::StatusOr<SessionRecord> record = DecodeSessionRow(
-      row->get(), 0, 0, reader_sealer_.has_value() ? &*reader_sealer_ : nullptr);
+  absl::StatusOr<SessionRecord> record =
+      DecodeSessionRow(row->get(), 0, 0,
+                       reader_sealer_.has_value() ? &*reader_sealer_ : nullptr);
   if (!record.ok()) return record.status();
   return std::optional<SessionRecord>(std::move(*record));
 }
@@ -275,8 +276,9 @@ void PgSessionStore::ReportWritable(bool writable) {
   if (writable) {
     LogInfo("PostgreSQL store: writable again");
   } else {
-    LogWarning("PostgreSQL store: cannot write; writes answer UNAVAILABLE "
-               "until the database is back");
+    LogWarning(
+        "PostgreSQL store: cannot write; writes answer UNAVAILABLE "
+        "until the database is back");
   }
   absl::MutexLock lock(&listener_mu_);
   if (listener_) listener_(writable);

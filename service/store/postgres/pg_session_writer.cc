@@ -53,9 +53,8 @@ void PgSessionStore::WriterLoop() {
       size_t ops = 0;
       size_t take = 0;
       while (take < queue_.size() &&
-             (take == 0 ||
-              ops + queue_[take].ops.size() <=
-                  static_cast<size_t>(options_.max_batch_ops))) {
+             (take == 0 || ops + queue_[take].ops.size() <=
+                               static_cast<size_t>(options_.max_batch_ops))) {
         ops += queue_[take].ops.size();
         ++take;
       }
@@ -115,7 +114,8 @@ void PgSessionStore::CommitAndAnswer(std::vector<PendingWrite> batch) {
     absl::MutexLock lock(&ambiguous_mu_);
     ambiguous_.insert(number);
   }
-  ReportWritable(status.ok() || status.code() != absl::StatusCode::kUnavailable);
+  ReportWritable(status.ok() ||
+                 status.code() != absl::StatusCode::kUnavailable);
   for (size_t i = 0; i < batch.size(); ++i) {
     absl::Status answer = failed[i].has_value() ? *failed[i] : status;
     if (committed_unknown && !failed[i].has_value()) {
@@ -132,8 +132,7 @@ void PgSessionStore::CommitAndAnswer(std::vector<PendingWrite> batch) {
 
 absl::Status PgSessionStore::TryCommit(
     const std::vector<PendingWrite>& batch, const std::string& origin,
-    std::vector<std::optional<absl::Status>>& failed,
-    bool& committed_unknown) {
+    std::vector<std::optional<absl::Status>>& failed, bool& committed_unknown) {
   if (!EnsureWriter()) {
     return absl::UnavailableError(
         absl::StrCat("PostgreSQL: cannot reach ", RedactedUri(options_.uri)));
@@ -205,8 +204,7 @@ absl::Status PgSessionStore::TryCommit(
       continue;
     }
     const PgStatement::Expect expect = statements[k].statement.expect;
-    if (expect == PgStatement::Expect::kAny ||
-        RowsChanged(result->get()) > 0) {
+    if (expect == PgStatement::Expect::kAny || RowsChanged(result->get()) > 0) {
       continue;
     }
     check_failed = true;
@@ -220,8 +218,9 @@ absl::Status PgSessionStore::TryCommit(
   }
   if (!writer_connection_->ok()) {
     writer_connection_.reset();
-    return batch_error.ok() ? absl::UnavailableError("PostgreSQL: connection lost")
-                            : batch_error;
+    return batch_error.ok()
+               ? absl::UnavailableError("PostgreSQL: connection lost")
+               : batch_error;
   }
   if (!batch_error.ok() || check_failed) {
     (void)connection.Exec("ROLLBACK");
@@ -265,15 +264,15 @@ void PgSessionStore::SweepIfDue() {
         params);
     if (removed.ok()) expired = RowsChanged(removed->get());
     absl::StatusOr<int64_t> old = DeleteChangesBefore(
-        connection,
-        absl::ToUnixMicros(now - options_.change_log_retention));
+        connection, absl::ToUnixMicros(now - options_.change_log_retention));
     if (old.ok()) trimmed = *old;
   }
   if (!connection.Exec("COMMIT").ok()) return;
   if (expired > 0 || trimmed > 0) {
-    LogInfo("PostgreSQL store: swept %d expired sessions, %d old change-log "
-            "rows",
-            expired, trimmed);
+    LogInfo(
+        "PostgreSQL store: swept %d expired sessions, %d old change-log "
+        "rows",
+        expired, trimmed);
   }
   // More to do: come back at once rather than after a whole interval.
   if (expired >= options_.sweep_batch) next_sweep_ = now;

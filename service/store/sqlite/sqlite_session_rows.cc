@@ -158,8 +158,9 @@ absl::Status BindRotatedSessionRow(const SessionRecord& record,
 
 absl::StatusOr<SessionRecord> DecodeSessionRow(const SqliteStatement& row) {
   SessionRecord record;
-  if (absl::Status s = DecodeKeyColumns(row.ColumnBlob(kSelectorColumn),
-                                       row.ColumnBlob(kVerifierColumn), record);
+  if (absl::Status s =
+          DecodeKeyColumns(row.ColumnBlob(kSelectorColumn),
+                           row.ColumnBlob(kVerifierColumn), record);
       !s.ok()) {
     return s;
   }

@@ -20,8 +20,8 @@
 #include "absl/strings/string_view.h"
 #include "service/common/session_record.h"
 #include "service/store/session_store.h"
-#include "service/store/stored_columns.h"
 #include "service/store/sqlite/sqlite_db.h"
+#include "service/store/stored_columns.h"
 
 namespace sessiond {
 
@@ -96,7 +96,6 @@ struct SessionStatements {
 // which opens them only for live rows. DATA_LOSS for a malformed row.
 [[nodiscard]] absl::StatusOr<SessionRecord> DecodeSessionRow(
     const SqliteStatement& row);
-
 
 }  // namespace sessiond
 

@@ -65,7 +65,8 @@ class PgSessionStoreTest : public ::testing::Test {
       GTEST_SKIP() << "PostgreSQL 15 is not installed (scripts/install-deps "
                       "--tests installs it)";
     }
-    absl::StatusOr<std::unique_ptr<PostgresServer>> pg = PostgresServer::Start();
+    absl::StatusOr<std::unique_ptr<PostgresServer>> pg =
+        PostgresServer::Start();
     ASSERT_THAT(pg, IsOk());
     pg_ = std::move(*pg);
   }
@@ -119,26 +120,26 @@ TEST_F(PgSessionStoreTest, AnotherReplicaLearnsOfCreatesRotationsAndRevokes) {
   std::unique_ptr<PgSessionStore> b = OpenStore(&seen_by_b);
   const SessionRecord record = SampleRecord(3, absl::Now());
   ASSERT_THAT(WriteAndWait(*a, Insert(record)), IsOk());
-  ASSERT_TRUE(seen_by_b.WaitFor(StoreChange::Kind::kSessionWritten,
-                                record.selector));
+  ASSERT_TRUE(
+      seen_by_b.WaitFor(StoreChange::Kind::kSessionWritten, record.selector));
 
   SessionRecord rotated = record;
   rotated.rotated_digests.insert(rotated.rotated_digests.begin(),
                                  record.verifier_digest);
   rotated.verifier_digest.fill(0x42);
-  ASSERT_THAT(WriteAndWait(*a, UpdateSession{std::make_shared<SessionRecord>(
-                                                 rotated),
-                                             record.verifier_digest}),
-              IsOk());
+  ASSERT_THAT(
+      WriteAndWait(*a, UpdateSession{std::make_shared<SessionRecord>(rotated),
+                                     record.verifier_digest}),
+      IsOk());
   // A second rotation from the old digest lost the race: NOT_FOUND.
-  EXPECT_THAT(WriteAndWait(*b, UpdateSession{std::make_shared<SessionRecord>(
-                                                 rotated),
-                                             record.verifier_digest}),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(
+      WriteAndWait(*b, UpdateSession{std::make_shared<SessionRecord>(rotated),
+                                     record.verifier_digest}),
+      StatusIs(absl::StatusCode::kNotFound));
 
   ASSERT_THAT(WriteAndWait(*a, DeleteSession{KeyOf(record)}), IsOk());
-  ASSERT_TRUE(seen_by_b.WaitFor(StoreChange::Kind::kSessionRemoved,
-                                record.selector));
+  ASSERT_TRUE(
+      seen_by_b.WaitFor(StoreChange::Kind::kSessionRemoved, record.selector));
   int rotated_rows = 0;
   for (const StoreChange& change : seen_by_b.Snapshot()) {
     if (change.kind == StoreChange::Kind::kSessionWritten &&
@@ -159,8 +160,8 @@ TEST_F(PgSessionStoreTest, OwnWritesAreNotDeliveredBackButOwnRemovalsAre) {
   const SessionRecord record = SampleRecord(4, absl::Now());
   ASSERT_THAT(WriteAndWait(*a, Insert(record)), IsOk());
   ASSERT_THAT(WriteAndWait(*a, DeleteSession{KeyOf(record)}), IsOk());
-  ASSERT_TRUE(seen_by_a.WaitFor(StoreChange::Kind::kSessionRemoved,
-                                record.selector));
+  ASSERT_TRUE(
+      seen_by_a.WaitFor(StoreChange::Kind::kSessionRemoved, record.selector));
   for (const StoreChange& change : seen_by_a.Snapshot()) {
     EXPECT_NE(change.kind, StoreChange::Kind::kSessionWritten);
   }
@@ -217,8 +218,8 @@ TEST_F(PgSessionStoreTest, SubjectWideDeleteReachesEveryReplica) {
   ASSERT_THAT(WriteAndWait(*b, Insert(record)), IsOk());
   // Written by b; a deletes by subject, knowing nothing of it.
   ASSERT_THAT(WriteAndWait(*a, DeleteSubjectSessions{"everyone", {}}), IsOk());
-  ASSERT_TRUE(seen_by_a.WaitFor(StoreChange::Kind::kSessionRemoved,
-                                record.selector));
+  ASSERT_TRUE(
+      seen_by_a.WaitFor(StoreChange::Kind::kSessionRemoved, record.selector));
 }
 
 TEST_F(PgSessionStoreTest, PollDeliversWhenTheListeningConnectionIsKilled) {
@@ -229,8 +230,8 @@ TEST_F(PgSessionStoreTest, PollDeliversWhenTheListeningConnectionIsKilled) {
   ASSERT_THAT(pg_->TerminateBackends("sessiond-feed"), IsOkAndHolds(1));
   const SessionRecord record = SampleRecord(40, absl::Now());
   ASSERT_THAT(WriteAndWait(*a, Insert(record)), IsOk());
-  EXPECT_TRUE(seen_by_b.WaitFor(StoreChange::Kind::kSessionWritten,
-                                record.selector));
+  EXPECT_TRUE(
+      seen_by_b.WaitFor(StoreChange::Kind::kSessionWritten, record.selector));
   EXPECT_GE(b->metrics()->feed_connections.load(), 2);
 }
 
