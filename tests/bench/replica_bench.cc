@@ -9,7 +9,9 @@
 //   2. Durable CreateSession and RevokeSession calls per second with
 //      --threads callers, on a PostgreSQL replica and on a SQLite sessiond
 //      (synchronous=FULL), and their ratio.
-//   3. A replica's startup with --startup_sessions sessions in PostgreSQL:
+//   3. ValidateSession on a replica vs the empty RPC of baseline_server, in
+//      rounds (sessiond_load and baseline_server from the same build).
+//   4. A replica's startup with --startup_sessions sessions in PostgreSQL:
 //      seconds to "serving", and its resident memory.
 //
 // Usage: replica_bench [--revocations=1000] [--threads=16] [--seconds=3]
@@ -18,10 +20,12 @@
 
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -36,6 +40,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "session/v1/session.grpc.pb.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/host.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/session_client.h"
 #include "tests/testing/sessiond_process.h"
@@ -241,6 +247,61 @@ void DurableWrites(const TempDir& dir, const std::string& uri) {
   std::fflush(stdout);
 }
 
+// The "rps" figure of a sessiond_load result line; 0 if absent.
+double RpsOf(const std::string& line) {
+  const size_t at = line.find("\"rps\": ");
+  return at == std::string::npos ? 0 : std::atof(line.c_str() + at + 7);
+}
+
+// ValidateSession on a replica vs the empty RPC of baseline_server, both
+// driven by sessiond_load (64 calls in flight over 4 connections), in
+// back-to-back rounds; the median of the rounds' ratios.
+void ValidateVsBaseline(const TempDir& dir, const std::string& uri) {
+  const std::string tools =
+      SessiondBinary().substr(0, SessiondBinary().rfind("/service/")) +
+      "/tests/";
+  auto replica = StartSessiond(dir, "validate", {"--store=" + uri});
+  SessionClient client(replica->address());
+  const std::string tokens = dir.File("tokens.txt");
+  {
+    std::ofstream out(tokens);
+    for (int i = 0; i < 10000; ++i) {
+      absl::StatusOr<std::string> token = client.Create(absl::StrCat("v", i));
+      if (token.ok()) out << *token << "\n";
+    }
+  }
+  const int port = FreePort();
+  absl::StatusOr<pid_t> baseline = Spawn(
+      {tools + "baseline_server", absl::StrCat("--listen=127.0.0.1:", port)},
+      dir.File("baseline.log"));
+  if (!baseline.ok()) return;
+  absl::SleepFor(absl::Seconds(1));
+  auto load = [&](const std::string& target, const std::string& mode) {
+    CommandResult result = RunCommand(
+        {tools + "sessiond_load", "--target=" + target, "--mode=" + mode,
+         "--tokens=" + tokens, "--concurrency=64", "--connections=4",
+         absl::StrCat("--seconds=", absl::GetFlag(FLAGS_seconds)),
+         "--warmup=0.5"});
+    return RpsOf(result.output);
+  };
+  std::vector<double> ratios;
+  for (int round = 0; round < 5; ++round) {
+    const double ping = load(absl::StrCat("127.0.0.1:", port), "ping");
+    const double validate = load(replica->address(), "validate");
+    std::printf("  round %d: ping %.0f/s, ValidateSession %.0f/s (%.2fx)\n",
+                round + 1, ping, validate, validate / ping);
+    ratios.push_back(validate / ping);
+  }
+  kill(*baseline, SIGTERM);
+  waitpid(*baseline, nullptr, 0);
+  (void)replica->Stop(SIGTERM);
+  std::printf(
+      "ValidateSession on a PostgreSQL replica vs the empty RPC: %.2fx "
+      "(median of 5 rounds, spread %.2f-%.2fx)\n",
+      Percentile(ratios, 0.5), Percentile(ratios, 0), Percentile(ratios, 1));
+  std::fflush(stdout);
+}
+
 void Startup(const TempDir& dir, PostgresServer& pg) {
   const int sessions = absl::GetFlag(FLAGS_startup_sessions);
   // Rows as sessiond writes them (no attributes), made in the database.
@@ -279,6 +340,7 @@ int Run() {
   Propagation(dir, uri, /*listen=*/true);
   Propagation(dir, uri, /*listen=*/false);
   DurableWrites(dir, uri);
+  ValidateVsBaseline(dir, uri);
   if (!(*pg)->Sql("TRUNCATE sessiond_sessions, sessiond_changes").ok()) {
     return 1;
   }
