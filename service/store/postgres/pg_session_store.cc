@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "service/common/log.h"
 #include "service/store/details_sealing.h"
@@ -13,6 +14,11 @@
 
 namespace sessiond {
 namespace {
+
+// Point reads waiting for or holding the reader connection at most; and how
+// long after a failed reconnect point reads fail at once.
+constexpr int kMaxQueuedPointReads = 4;
+constexpr absl::Duration kReconnectPause = absl::Seconds(1);
 
 // Rows per page of the bootstrap read, so a million sessions never sit in
 // libpq's memory at once.
@@ -206,11 +212,26 @@ absl::StatusOr<std::string> PgSessionStore::LoadSecret(absl::string_view name) {
 
 absl::StatusOr<std::optional<SessionRecord>> PgSessionStore::ReadSession(
     const Selector& selector) {
+  // Point reads run on gRPC threads: a few may queue for the connection,
+  // the rest are refused at once, and none waits for a database that was
+  // unreachable a moment ago.
+  if (point_reads_.fetch_add(1) >= kMaxQueuedPointReads) {
+    point_reads_.fetch_sub(1);
+    return absl::UnavailableError("PostgreSQL: too many point reads at once");
+  }
+  absl::Cleanup done = [this] { point_reads_.fetch_sub(1); };
   absl::MutexLock lock(&reader_mu_);
   if (!reader_->ok()) {
+    const absl::Time now = absl::Now();
+    if (now - reader_failed_ < kReconnectPause) {
+      return absl::UnavailableError("PostgreSQL: not reachable");
+    }
     absl::StatusOr<PgConnection> again =
         ConnectToPrimary(options_, "sessiond-reader");
-    if (!again.ok()) return again.status();
+    if (!again.ok()) {
+      reader_failed_ = now;
+      return again.status();
+    }
     reader_.emplace(std::move(*again));
   }
   PgParams params;

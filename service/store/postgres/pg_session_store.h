@@ -138,6 +138,8 @@ class PgSessionStore final : public SessionStore {
   std::optional<PgConnection> reader_ ABSL_GUARDED_BY(reader_mu_);
   std::optional<Sealer> reader_sealer_ ABSL_GUARDED_BY(reader_mu_);
   std::optional<PgLogCursor> start_cursor_ ABSL_GUARDED_BY(reader_mu_);
+  absl::Time reader_failed_ ABSL_GUARDED_BY(reader_mu_) = absl::InfinitePast();
+  std::atomic<int> point_reads_{0};  // ReadSession calls in progress
 
   mutable absl::Mutex queue_mu_;
   std::vector<PendingWrite> queue_ ABSL_GUARDED_BY(queue_mu_);
