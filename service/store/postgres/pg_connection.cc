@@ -196,6 +196,7 @@ absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql,
 
 absl::Status PgConnection::BeginPipeline() {
   if (!ok()) return absl::UnavailableError("PostgreSQL: connection lost");
+  preparing_.clear();
   if (PQenterPipelineMode(conn_.get()) != 1) {
     return absl::UnavailableError(
         absl::StrCat("PostgreSQL: cannot enter pipeline mode: ",
@@ -206,10 +207,21 @@ absl::Status PgConnection::BeginPipeline() {
 
 absl::Status PgConnection::Send(absl::string_view sql, const PgParams& params) {
   const std::string text(sql);
+  auto [it, fresh] =
+      prepared_.try_emplace(text, absl::StrCat("sessiond_", prepared_.size()));
+  const std::string name = it->second;
+  preparing_.push_back(fresh ? text : "");
+  if (fresh && PQsendPrepare(conn_.get(), name.c_str(), text.c_str(),
+                             params.size(), nullptr) != 1) {
+    prepared_.erase(it);
+    return absl::UnavailableError(
+        absl::StrCat("PostgreSQL: cannot send: ",
+                     absl::StripAsciiWhitespace(PQerrorMessage(conn_.get()))));
+  }
   std::vector<const char*> values = params.Values();
-  if (PQsendQueryParams(conn_.get(), text.c_str(), params.size(), nullptr,
-                        values.data(), params.lengths(), params.formats(),
-                        /*resultFormat=*/1) != 1) {
+  if (PQsendQueryPrepared(conn_.get(), name.c_str(), params.size(),
+                          values.data(), params.lengths(), params.formats(),
+                          /*resultFormat=*/1) != 1) {
     return absl::UnavailableError(
         absl::StrCat("PostgreSQL: cannot send: ",
                      absl::StripAsciiWhitespace(PQerrorMessage(conn_.get()))));
@@ -231,6 +243,19 @@ std::vector<absl::StatusOr<PgResult>> PgConnection::Collect(size_t statements) {
   results.reserve(statements);
   bool lost = false;
   for (size_t i = 0; i < statements; ++i) {
+    if (!lost && i < preparing_.size() && !preparing_[i].empty()) {
+      // The statement's PREPARE, sent just before it: a failed one is
+      // forgotten, and the statement itself then reports the failure.
+      PgResult prepared(PQgetResult(conn_.get()));
+      if (prepared == nullptr) {
+        lost = true;
+      } else {
+        PgResult end(PQgetResult(conn_.get()));
+        if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+          prepared_.erase(preparing_[i]);
+        }
+      }
+    }
     PgResult result(lost ? nullptr : PQgetResult(conn_.get()));
     if (result == nullptr) {
       lost = true;
@@ -254,6 +279,7 @@ std::vector<absl::StatusOr<PgResult>> PgConnection::Collect(size_t statements) {
     PgResult sync(PQgetResult(conn_.get()));
     lost = sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC;
   }
+  preparing_.clear();
   if (lost || PQexitPipelineMode(conn_.get()) != 1) {
     // The connection is in no state to reuse; the caller reconnects.
     conn_.reset();

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -94,7 +95,9 @@ class PgConnection {
   [[nodiscard]] absl::StatusOr<PgResult> Exec(absl::string_view sql,
                                               const PgParams& params = {});
 
-  // Pipeline mode: Begin, then Send statements and Sync, then Collect.
+  // Pipeline mode: Begin, then Send statements and Sync, then Collect. A
+  // statement is prepared (planned once) on this connection the first time
+  // it is sent, in the same pipeline, and reused after.
   [[nodiscard]] absl::Status BeginPipeline();
   [[nodiscard]] absl::Status Send(absl::string_view sql,
                                   const PgParams& params = {});
@@ -120,6 +123,10 @@ class PgConnection {
   absl::Status StatusOf(const PGresult* result, absl::string_view sql) const;
 
   std::unique_ptr<PGconn, ConnDeleter> conn_;
+  // Prepared statement names by SQL text, and for each statement sent since
+  // BeginPipeline the SQL prepared just before it ("" if none).
+  absl::flat_hash_map<std::string, std::string> prepared_;
+  std::vector<std::string> preparing_;
 };
 
 // RedactedUri is `uri` with any password replaced by "***", for logs.
