@@ -121,6 +121,19 @@ TEST_F(ReplicasTest, EveryReplicaSeesEveryChange) {
   }
 }
 
+TEST_F(ReplicasTest, PropagationSurvivesTheListeningConnectionBeingKilled) {
+  StartDatabase();
+  StartReplica(0);
+  StartReplica(1);
+  absl::StatusOr<std::string> token = replica(0).Create("ivan");
+  ASSERT_THAT(token, IsOk());
+  ASSERT_TRUE(replica(1).Valid(*token));
+  // Both replicas' change feeds lose their connection (and LISTEN).
+  ASSERT_THAT(pg_->TerminateBackends("sessiond-feed"), IsOkAndHolds(2));
+  EXPECT_THAT(replica(0).Revoke(*token), IsOkAndHolds(true));
+  EXPECT_TRUE(Eventually([&] { return !replica(1).Valid(*token); }));
+}
+
 TEST_F(ReplicasTest, SubjectCapHoldsWithCreatesRacingOnEveryReplica) {
   StartDatabase();
   const std::vector<std::string> cap = {"--max_sessions_per_subject=5",

@@ -4,8 +4,10 @@
 
 #include "service/store/postgres/pg_session_store.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -285,6 +287,39 @@ TEST_F(PgSessionStoreTest, SchemaFromANewerSessiondIsRefused) {
   options.uri = pg_->primary_uri();
   EXPECT_THAT(PgSessionStore::Open(options),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(PgSessionStoreTest, ReplicasStartingTogetherCreateTheSchemaOnce) {
+  std::vector<std::thread> starts;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    starts.emplace_back([&] {
+      PgStoreOptions options;
+      options.uri = pg_->primary_uri();
+      if (PgSessionStore::Open(options).ok()) opened.fetch_add(1);
+    });
+  }
+  for (std::thread& start : starts) start.join();
+  EXPECT_EQ(opened.load(), 4);
+  EXPECT_THAT(pg_->Sql("SELECT count(*) FROM sessiond_schema"),
+              IsOkAndHolds("1"));
+}
+
+TEST_F(PgSessionStoreTest, OneReplicaSweepsExpiredRows) {
+  PgStoreOptions options;
+  options.sweep_interval = absl::Seconds(1);
+  std::unique_ptr<PgSessionStore> a = OpenStore(nullptr, options);
+  std::unique_ptr<PgSessionStore> b = OpenStore(nullptr, options);
+  SessionRecord expired = SampleRecord(70, absl::Now() - absl::Hours(2));
+  ASSERT_THAT(WriteAndWait(*a, Insert(expired)), IsOk());
+  ASSERT_THAT(WriteAndWait(*a, Insert(SampleRecord(71, absl::Now()))), IsOk());
+  bool swept = false;
+  for (int i = 0; i < 100 && !swept; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    swept =
+        pg_->Sql("SELECT count(*) FROM sessiond_sessions").value_or("") == "1";
+  }
+  EXPECT_TRUE(swept);
 }
 
 TEST_F(PgSessionStoreTest, SecretsAreSharedByReplicas) {
