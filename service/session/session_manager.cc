@@ -113,7 +113,7 @@ Validation SessionManager::Check(absl::string_view token_text,
   }
   // Hash before the lookup so an unknown id and a wrong secret cost the same.
   const VerifierDigest digest = HashVerifier(token->verifier);
-  LiveSessionPtr session = FindOrFetch(token->selector);
+  LiveSessionPtr session = FindForDigest(token->selector, digest);
   if (session == nullptr) {
     verdict.reason = InvalidReason::kUnknown;
     return verdict;
@@ -199,7 +199,7 @@ void SessionManager::Rotate(absl::string_view token_text,
     }
   }
   const VerifierDigest digest = HashVerifier(token->verifier);
-  LiveSessionPtr old = FindOrFetch(token->selector);
+  LiveSessionPtr old = FindForDigest(token->selector, digest);
   const absl::Time now = clock_.Now();
   if (old == nullptr || !SameDigest(digest, old->record().verifier_digest)) {
     if (old != nullptr && WasRotatedOut(old->record(), digest)) {

@@ -272,6 +272,12 @@ class SessionManager {
   // stored one (a point read), put into the index unless a removal of the
   // same selector happened meanwhile.
   LiveSessionPtr FindOrFetch(const Selector& selector);
+  // FindOrFetch for a token with this digest. On a shared store, a session
+  // indexed under another digest that is not one of its rotated-out ones
+  // may have been rotated on another replica a moment ago: it is read
+  // again, so the new token works on every replica at once.
+  LiveSessionPtr FindForDigest(const Selector& selector,
+                               const VerifierDigest& digest);
   // Before a session is refused as idle-expired on a shared store: takes up
   // activity another replica wrote. True if the stored time was later.
   bool RefreshActivity(LiveSession& session);

@@ -78,6 +78,30 @@ LiveSessionPtr SessionManager::FindOrFetch(const Selector& selector) {
   return index_.Find(selector);
 }
 
+LiveSessionPtr SessionManager::FindForDigest(const Selector& selector,
+                                             const VerifierDigest& digest) {
+  LiveSessionPtr session = FindOrFetch(selector);
+  if (session == nullptr || replica_reads_ == nullptr ||
+      SameDigest(digest, session->record().verifier_digest) ||
+      WasRotatedOut(session->record(), digest)) {
+    return session;
+  }
+  std::optional<SessionRecord> stored = replica_reads_->Fetch(selector);
+  if (!stored.has_value() ||
+      SameDigest(stored->verifier_digest, session->record().verifier_digest)) {
+    return session;  // nothing newer: a wrong secret, or gone (the log says)
+  }
+  auto rotated = std::make_shared<LiveSession>(std::move(*stored));
+  rotated->MarkActive(session->last_active());
+  // Replace fails if the session changed or went meanwhile: then the index
+  // is at least as new as this read.
+  if (index_.Replace(session, rotated)) {
+    Announce(RevocationEvent::SessionRotated(selector));
+    return rotated;
+  }
+  return index_.Find(selector);
+}
+
 bool SessionManager::RefreshActivity(LiveSession& session) {
   if (replica_reads_ == nullptr) return false;
   std::optional<SessionRecord> stored =

@@ -37,7 +37,7 @@ void SessionManager::RevokeByToken(absl::string_view token_text,
     return;
   }
   const VerifierDigest digest = HashVerifier(token->verifier);
-  LiveSessionPtr session = FindOrFetch(token->selector);
+  LiveSessionPtr session = FindForDigest(token->selector, digest);
   if (session == nullptr) {
     std::move(done)(false);
     return;

@@ -37,6 +37,7 @@ class Announcements : public RevocationSink {
 class OtherReplica : public SessionManagerTest {
  public:
   using SessionManagerTest::Create;
+  using SessionManagerTest::Rotate;
   void TestBody() override {}
 };
 
@@ -120,6 +121,28 @@ TEST_F(ReplicaTest,
   // Now indexed: no second read.
   EXPECT_EQ(Check(elsewhere.token), InvalidReason::kNone);
   EXPECT_EQ(store_.reads(), 1);
+}
+
+TEST_F(ReplicaTest, ATokenRotatedElsewhereAMomentAgoWorksHereAtOnce) {
+  StartReplica();
+  IssuedSession first = CreateElsewhere("carl");
+  store_.Deliver({Written(first.session->record())});
+  // Rotated on the other replica; this one has not read the log yet.
+  absl::StatusOr<IssuedSession> second = Elsewhere().Rotate(first.token);
+  ASSERT_THAT(second, IsOk());
+  store_.SetStored(second->session->record());
+  EXPECT_EQ(Check(second->token), InvalidReason::kNone);
+  EXPECT_EQ(Check(first.token), InvalidReason::kReused);
+  ASSERT_FALSE(announcements_.events().empty());
+  EXPECT_EQ(announcements_.events().back().kind,
+            RevocationEvent::Kind::kSessionRotated);
+  // A wrong secret for a known id costs one read, and stays unknown.
+  const int reads = store_.reads();
+  absl::StatusOr<Token> parsed = manager_->codec().Parse(second->token);
+  ASSERT_THAT(parsed, IsOk());
+  parsed->verifier[0] ^= 1;
+  EXPECT_EQ(Check(manager_->codec().Encode(*parsed)), InvalidReason::kUnknown);
+  EXPECT_EQ(store_.reads(), reads + 1);
 }
 
 TEST_F(ReplicaTest, PointReadsAreRateLimited) {
