@@ -123,6 +123,12 @@ def sessiond_repositories():
     )
     maybe(
         system_library_repository,
+        name = "system_libpq",
+        libraries = {"libpq": ["libpq"]},
+        debian_packages = ["libpq-dev", "pkg-config"],
+    )
+    maybe(
+        system_library_repository,
         name = "system_prometheus_cpp",
         libraries = {"core": ["prometheus-cpp-core"]},
         debian_packages = ["prometheus-cpp-dev", "pkg-config"],
@@ -135,8 +141,8 @@ def sessiond_repositories():
             "microhttpd": [],
         },
         # gnutls.pc (which libmicrohttpd.pc requires) adds
-        # -I/usr/include/p11-kit-1, which only gnutls/pkcs11.h needs and this
-        # rule cannot pass on: both are linked by name instead.
+        # -I/usr/include/p11-kit-1, which only gnutls/pkcs11.h needs: both are
+        # linked by name instead, so p11-kit's headers stay out of the build.
         linkopts = {
             "gnutls": ["-lgnutls"],
             "microhttpd": ["-lmicrohttpd"],

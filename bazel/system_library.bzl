@@ -1,12 +1,15 @@
 """Repository rules that expose what Debian packages installed as Bazel targets.
 
 sessiond builds against the system's gRPC, protobuf, Abseil, OpenSSL, SQLite,
-zlib and GoogleTest (see DESIGN.md: nothing is vendored or downloaded), so
-these rules only describe the host: each library becomes a `cc_library` whose
-link flags and defines come from `pkg-config`, and each tool (protoc,
-grpc_cpp_plugin) a file symlinked from PATH. Headers need no declaration:
-they live in /usr/include, which the auto-configured C++ toolchain already
-searches and treats as a system directory.
+zlib, libpq and GoogleTest (see DESIGN.md: nothing is vendored or
+downloaded), so these rules only describe the host: each library becomes a
+`cc_library` whose link flags and defines come from `pkg-config`, and each tool
+(protoc, grpc_cpp_plugin) a file symlinked from PATH. Most headers need no
+declaration: they live in /usr/include, which the auto-configured C++
+toolchain already searches and treats as a system directory. A library whose
+headers sit in a folder of their own (libpq's `-I/usr/include/postgresql`)
+gets that folder symlinked into the repository and declared, so that
+`#include <libpq-fe.h>` works in the sandbox.
 """
 
 def _fail_missing(rctx, what):
@@ -29,22 +32,27 @@ def _pkg_config(rctx, flag, modules):
     words = result.stdout.replace("\n", " ").replace("\t", " ").split(" ")
     return [word for word in words if word]
 
-def _defines(rctx, name, cflags):
-    """Turns pkg-config --cflags into `defines`, the only part Bazel can carry."""
+def _compile_flags(rctx, name, cflags):
+    """Splits pkg-config --cflags into `defines` and include folders.
+
+    Returns (defines, include folders other than /usr/include, as absolute
+    paths). Any other flag fails: a flag silently dropped would build
+    something else than the library's .pc file asks for.
+    """
     defines = []
+    include_dirs = []
     for flag in cflags:
         if flag.startswith("-D"):
             defines.append(flag[len("-D"):])
+        elif flag.startswith("-I/") and flag != "-I/usr/include":
+            include_dirs.append(flag[len("-I"):].rstrip("/"))
         elif flag != "-I/usr/include":
-            # An include directory or option outside /usr/include would need
-            # declared headers; Debian's .pc files have none, so say so loudly
-            # instead of building with a flag silently dropped.
             fail("%s: %s needs compile flag %s, which this rule cannot pass on" % (
                 rctx.name,
                 name,
                 flag,
             ))
-    return defines
+    return defines, include_dirs
 
 def _starlark_list(items):
     return "[" + ", ".join(['"%s"' % item for item in items]) + "]"
@@ -58,14 +66,30 @@ def _system_library_repository_impl(rctx):
         'package(default_visibility = ["//visibility:public"])',
         "",
     ]
+    linked_dirs = {}
     for name in sorted(rctx.attr.libraries.keys()):
         modules = rctx.attr.libraries[name]
         linkopts = rctx.attr.linkopts.get(name, []) + _pkg_config(rctx, "--libs", modules)
-        defines = _defines(rctx, name, _pkg_config(rctx, "--cflags", modules))
+        defines, include_dirs = _compile_flags(
+            rctx,
+            name,
+            _pkg_config(rctx, "--cflags", modules),
+        )
+
+        # /usr/include/postgresql becomes usr/include/postgresql here: a
+        # relative path that `includes` turns into -isystem for dependents.
+        includes = [path[1:] for path in include_dirs]
+        for path in include_dirs:
+            if path not in linked_dirs:
+                rctx.symlink(path, path[1:])
+                linked_dirs[path] = True
+        hdrs = "glob(%s)" % _starlark_list([d + "/**/*.h" for d in includes]) if includes else "[]"
         build.append("\n".join([
             "cc_library(",
             '    name = "%s",' % name,
+            "    hdrs = %s," % hdrs,
             "    defines = %s," % _starlark_list(defines),
+            "    includes = %s," % _starlark_list(includes),
             "    linkopts = %s," % _starlark_list(linkopts),
             "    deps = %s," % _starlark_list(rctx.attr.deps.get(name, [])),
             ")",

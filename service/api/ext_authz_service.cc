@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/api/call_context.h"
 #include "service/api/check_wire.pb.h"
+#include "service/api/grpc_status.h"
 #include "service/api/stack_arena.h"
 
 namespace sessiond {
@@ -119,6 +120,9 @@ grpc::ServerUnaryReactor* ExtAuthzService::Check(
       attributes.source().address().socket_address().address();
   auth.client = source.empty() ? CallerOf(context) : source;
 
+  if (absl::Status ready = auth_.Ready(); !ready.ok()) {
+    return FinishNow(context, ToGrpcStatus(ready));
+  }
   ToProto(auth_.Decide(auth), *response);
   return FinishEncoded(context, *response, response_bytes);
 }

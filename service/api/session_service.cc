@@ -84,6 +84,9 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
                                   "the request is not a ValidateSessionRequest "
                                   "in protobuf encoding"));
   }
+  if (absl::Status fresh = manager_.Freshness(); !fresh.ok()) {
+    return FinishNow(context, ToGrpcStatus(fresh));
+  }
   Validation verdict = manager_.Validate(
       request->token(), [context] { return CallerOf(context); });
   if (verdict.reason == InvalidReason::kMalformed ||

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "service/metrics/metric_families.h"
+#include "service/metrics/replica_metrics.h"
 
 namespace sessiond {
 namespace {
@@ -132,6 +133,7 @@ std::vector<MetricFamily> CollectSessionMetrics(const SessionManager& manager,
   if (const StoreMetrics* store_metrics = store.metrics()) {
     CollectStore(*store_metrics, families);
   }
+  CollectReplicaMetrics(manager, store, absl::Now(), families);
   return families;
 }
 

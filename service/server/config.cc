@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "service/common/log.h"
-#include "service/store/memory_session_store.h"
 
 // Every default comes from the options struct that owns the option, so it
 // is written once. (Flags are int64_t; the structs' sizes are unsigned.)
@@ -376,25 +375,6 @@ absl::Status ServerFromFlags(ServerOptions& server) {
 
 }  // namespace
 
-absl::StatusOr<StoreConfig> ParseStoreSpec(absl::string_view spec) {
-  StoreConfig config;
-  if (spec == "memory") {
-    config.kind = StoreConfig::Kind::kMemory;
-    return config;
-  }
-  if (absl::StartsWith(spec, "sqlite:")) {
-    absl::string_view path = spec.substr(7);
-    if (path.empty()) {
-      return absl::InvalidArgumentError("--store=sqlite:PATH needs a path");
-    }
-    config.kind = StoreConfig::Kind::kSqlite;
-    config.sqlite.path = std::string(path);
-    return config;
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--store must be memory or sqlite:PATH, not \"", spec, "\""));
-}
-
 absl::StatusOr<Config> ConfigFromFlags() {
   Config config;
   absl::StatusOr<LogFormat> log_format =
@@ -403,45 +383,11 @@ absl::StatusOr<Config> ConfigFromFlags() {
   config.log_format = *log_format;
   for (const absl::Status& s :
        {StoreFromFlags(config.store), ManagerFromFlags(config.manager),
-        ServerFromFlags(config.server)}) {
+        ServerFromFlags(config.server),
+        ReplicaFromFlags(config.store, config.manager)}) {
     if (!s.ok()) return s;
   }
   return config;
-}
-
-absl::Status ValidateStoreConfig(const StoreConfig& config) {
-  if (config.kind == StoreConfig::Kind::kMemory) {
-    if (!config.encryption_key_file.empty()) {
-      return absl::InvalidArgumentError(
-          "--encryption_key_file needs --store=sqlite:PATH (the memory store "
-          "keeps nothing at rest)");
-    }
-    return absl::OkStatus();
-  }
-  return ValidateSqliteStoreOptions(config.sqlite);
-}
-
-absl::StatusOr<SessionStorePtr> OpenStore(const StoreConfig& config) {
-  if (absl::Status s = ValidateStoreConfig(config); !s.ok()) return s;
-  if (config.kind == StoreConfig::Kind::kMemory) {
-    LogWarning("--store=memory: sessions will not survive a restart");
-    return SessionStorePtr(std::make_unique<MemorySessionStore>());
-  }
-  SqliteStoreOptions options = config.sqlite;
-  if (config.encryption_key_file.empty()) {
-    LogWarning(
-        "no --encryption_key_file: session attributes and client info are "
-        "stored unencrypted in %s",
-        options.path);
-  } else {
-    absl::StatusOr<KeyRing> keys = KeyRing::Load(config.encryption_key_file);
-    if (!keys.ok()) return keys.status();
-    options.keys = std::make_shared<const KeyRing>(std::move(*keys));
-  }
-  absl::StatusOr<std::unique_ptr<SqliteSessionStore>> store =
-      SqliteSessionStore::Open(options);
-  if (!store.ok()) return store.status();
-  return SessionStorePtr(std::move(*store));
 }
 
 }  // namespace sessiond

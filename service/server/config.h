@@ -18,6 +18,7 @@
 #include "service/common/log.h"
 #include "service/server/server.h"
 #include "service/session/session_manager.h"
+#include "service/store/postgres/pg_store_options.h"
 #include "service/store/session_store.h"
 #include "service/store/sqlite/sqlite_session_store.h"
 #include "service/store/sqlite/sqlite_store_options.h"
@@ -26,11 +27,12 @@ namespace sessiond {
 
 // Which SessionStore to use, from `--store`.
 struct StoreConfig {
-  enum class Kind { kMemory, kSqlite };
+  enum class Kind { kMemory, kSqlite, kPostgres };
   Kind kind = Kind::kSqlite;
   SqliteStoreOptions sqlite;  // for kSqlite
+  PgStoreOptions postgres;    // for kPostgres
   // Key file sealing session details at rest (key_ring.h); empty: none.
-  // OpenStore loads it into `sqlite.keys`.
+  // OpenStore loads it into the store's options.
   std::string encryption_key_file;
 };
 
@@ -42,7 +44,8 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
 };
 
-// ParseStoreSpec reads `--store`: "memory" or "sqlite:PATH".
+// ParseStoreSpec reads `--store`: "memory", "sqlite:PATH", or a PostgreSQL
+// URI (postgresql://... or postgres://...).
 [[nodiscard]] absl::StatusOr<StoreConfig> ParseStoreSpec(
     absl::string_view spec);
 
@@ -51,6 +54,12 @@ struct Config {
 // size); every other rule is checked once, as the store opens and the server
 // starts.
 [[nodiscard]] absl::StatusOr<Config> ConfigFromFlags();
+
+// ReplicaFromFlags reads the flags of replicas on PostgreSQL: the store's
+// (--pg_*) and the manager's (--max_staleness, --on_stale,
+// --replica_point_reads_per_second). In replica_flags.cc.
+[[nodiscard]] absl::Status ReplicaFromFlags(StoreConfig& store,
+                                            ManagerOptions& manager);
 
 // ValidateStoreConfig checks the store's options (OpenStore calls it).
 [[nodiscard]] absl::Status ValidateStoreConfig(const StoreConfig& config);

@@ -203,22 +203,20 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     server->Abandon();
     return absl::InternalError("gRPC could not start its server");
   }
-  grpc::HealthCheckServiceInterface* health =
-      server->server_->GetHealthCheckService();
-  health->SetServingStatus(true);
-  health->SetServingStatus(kServiceName, true);
-  // Envoy's cluster health check may name the ext_authz service.
-  health->SetServingStatus(AuthorizationService::service_full_name(), true);
+  {
+    absl::MutexLock lock(&server->mu_);
+    // A replica on a shared store serves once it has caught up.
+    server->fresh_ =
+        server->manager_.CaughtUp() && server->manager_.Freshness().ok();
+    server->PublishHealth();
+  }
   // Mesh sidecars route away while the store cannot write; Validate keeps
   // answering from memory meanwhile.
-  server->store_->SetWritableListener(
-      [s = server.get(), health](bool writable) {
-        absl::MutexLock lock(&s->mu_);
-        s->writable_ = writable;
-        if (s->stopping_) return;  // shutdown owns the status now
-        health->SetServingStatus(writable);
-        health->SetServingStatus(kServiceName, writable);
-      });
+  server->store_->SetWritableListener([s = server.get()](bool writable) {
+    absl::MutexLock lock(&s->mu_);
+    s->writable_ = writable;
+    s->PublishHealth();
+  });
   // Only now: gRPC neither serves nor closes a socket handed to it before
   // it has started.
   server->listener_->Start(
@@ -235,6 +233,10 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     server->loaded_ = true;
   }
   server->heartbeat_ = std::thread([s = server.get()] { s->HeartbeatLoop(); });
+  if (server->store_->shared()) {
+    server->freshness_ =
+        std::thread([s = server.get()] { s->FreshnessLoop(); });
+  }
   LogInfo(
       "serving on %s (port %d) with %d live sessions; %s; reflection %s; at "
       "most %d connections",
@@ -263,6 +265,7 @@ void SessionServer::Shutdown() {
   // finish, and none is handed to a gRPC server that is shutting down.
   if (listener_ != nullptr) listener_->Stop();
   if (heartbeat_.joinable()) heartbeat_.join();
+  if (freshness_.joinable()) freshness_.join();
   // Watch streams never end by themselves: end them, or the drain waits.
   revocations_.Close();
   if (server_ != nullptr) {
@@ -301,6 +304,37 @@ void SessionServer::HeartbeatLoop() {
     revocations_.Tick();
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.watch.heartbeat);
+    if (stopping_) return;
+  }
+}
+
+void SessionServer::PublishHealth() {
+  if (stopping_ || server_ == nullptr) return;  // shutdown owns it now
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(writable_ && fresh_);
+  health->SetServingStatus(kServiceName, writable_ && fresh_);
+  // Envoy's cluster health check may name the ext_authz service; Check
+  // answers from memory while the store cannot write.
+  health->SetServingStatus(AuthorizationService::service_full_name(), fresh_);
+}
+
+void SessionServer::FreshnessLoop() {
+  while (true) {
+    const absl::Status freshness = manager_.Freshness();
+    const bool fresh = manager_.CaughtUp() && freshness.ok();
+    absl::MutexLock lock(&mu_);
+    if (fresh != fresh_) {
+      fresh_ = fresh;
+      if (fresh) {
+        LogInfo("caught up with the change log: serving");
+      } else {
+        LogWarning("%s: NOT_SERVING until caught up",
+                   freshness.ok() ? "not caught up with the change log"
+                                  : freshness.message());
+      }
+      PublishHealth();
+    }
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(100));
     if (stopping_) return;
   }
 }

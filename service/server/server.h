@@ -88,6 +88,10 @@ class SessionServer {
   // Answers the HTTP forward-auth endpoint, /auth (server_http.cc).
   HttpResponse AnswerForwardAuth(const HttpRequest& request,
                                  ClientAddressSource source);
+  // On a shared store: follows the replica's freshness into health.
+  void FreshnessLoop();
+  // Sets gRPC health from writable_ and fresh_ (until shutdown owns it).
+  void PublishHealth() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweeperLoop();
   // Ticks revocations_ every watch heartbeat until stopping.
   void HeartbeatLoop();
@@ -129,10 +133,14 @@ class SessionServer {
   // The three conditions of readiness, as gRPC health reports them.
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   bool writable_ ABSL_GUARDED_BY(mu_) = true;
+  // On a shared store: caught up with the change log, and not stale under
+  // --on_stale=refuse (SessionManager::Freshness).
+  bool fresh_ ABSL_GUARDED_BY(mu_) = true;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sweeper_;
   std::thread heartbeat_;
+  std::thread freshness_;  // only on a shared store
 };
 
 }  // namespace sessiond

@@ -30,6 +30,12 @@ absl::Status SessionServer::Readiness() {
   if (stopping_) return absl::UnavailableError("draining");
   if (!loaded_) return absl::UnavailableError("loading sessions");
   if (!writable_) return absl::UnavailableError("the store cannot write");
+  // Asked live: health follows within FreshnessLoop's tick.
+  if (absl::Status fresh = manager_.Freshness(); !fresh.ok()) return fresh;
+  if (!fresh_) {
+    return absl::UnavailableError(
+        "this replica has not caught up with the change log yet");
+  }
   return absl::OkStatus();
 }
 
@@ -42,11 +48,16 @@ HttpResponse SessionServer::AnswerForwardAuth(const HttpRequest& request,
     loaded = loaded_;
   }
   absl::StatusOr<AuthRequest> auth = AuthRequestFromHttp(request, source);
+  const absl::Status fresh = manager_.Freshness();
   if (!loaded) {
     // The listener serves while sessions load: a live session not yet
     // indexed would be refused, and a browser sent to log in again. The
     // proxies treat a 503 as an error and let nothing through.
     answer = HttpResponse{503, kText, "loading sessions\n"};
+  } else if (!fresh.ok()) {
+    // A stale replica may miss revocations: an error, which the proxies
+    // turn into a refusal.
+    answer = HttpResponse{503, kText, absl::StrCat(fresh.message(), "\n")};
   } else if (auth.ok()) {
     answer = HttpAnswer(forward_auth_.Decide(*auth), request);
   } else {

@@ -120,6 +120,11 @@ class ForwardAuth {
   ForwardAuth(SessionManager& manager, GuessDetector& guesses,
               std::string cookie_name, ForwardAuthOptions options);
 
+  // Ready is OK unless this replica is too far behind its shared store to
+  // decide (SessionManager::Freshness): then UNAVAILABLE, which the edge
+  // answers instead of a decision.
+  absl::Status Ready() const { return manager_.Freshness(); }
+
   AuthDecision Decide(const AuthRequest& request) const;
 
  private:

@@ -31,6 +31,19 @@ absl::StatusOr<ManagerOptions::SubjectCapPolicy> ParseSubjectCapPolicy(
       "--subject_cap_policy must be evict_oldest or refuse");
 }
 
+absl::string_view StalePolicyName(ManagerOptions::StalePolicy policy) {
+  return policy == ManagerOptions::StalePolicy::kRefuse ? "refuse" : "serve";
+}
+
+absl::StatusOr<ManagerOptions::StalePolicy> ParseStalePolicy(
+    absl::string_view name) {
+  for (auto policy : {ManagerOptions::StalePolicy::kRefuse,
+                      ManagerOptions::StalePolicy::kServe}) {
+    if (name == StalePolicyName(policy)) return policy;
+  }
+  return absl::InvalidArgumentError("--on_stale must be refuse or serve");
+}
+
 size_t SessionBytesBudget(const ManagerOptions& options) {
   return options.max_session_bytes != 0 ? options.max_session_bytes
                                         : MachineMemoryBytes() / 4;
@@ -69,6 +82,8 @@ absl::Status ValidateManagerOptions(const ManagerOptions& o) {
                      kMaxIntOption),
            CheckSize("max_page_size", o.max_page_size, 1, kMaxIntOption),
            CheckSize("sweep_batch", o.sweep_batch, 1, kMaxIntOption),
+           CheckSize("replica_point_reads_per_second",
+                     o.replica_point_reads_per_second, 0, kMaxIntOption),
        }) {
     if (!s.ok()) return s;
   }
@@ -92,6 +107,11 @@ absl::Status ValidateManagerOptions(const ManagerOptions& o) {
           absl::StrCat("--", flag, " must be 0 or at least 1s, not ",
                        absl::FormatDuration(value)));
     }
+  }
+  if (o.max_staleness < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "--max_staleness must be at least 1s: the change log is read every "
+        "50ms, but a busy database may need longer");
   }
   if (o.default_ttl > o.max_ttl) {
     return absl::InvalidArgumentError(

@@ -76,7 +76,25 @@ struct ManagerOptions {
   // Most expired sessions removed, and most activity times persisted, in one
   // sweep transaction.
   size_t sweep_batch = 10'000;
+
+  // Replicas on a shared store (PostgreSQL), see docs/scale-out.md.
+  // Point reads of the store for well-formed tokens the index lacks (a
+  // session another replica created a moment ago), at most this many a
+  // second across all callers, so junk tokens cannot turn into database
+  // load.
+  size_t replica_point_reads_per_second = 200;
+  // A replica that has not caught up with the change log for longer than
+  // this is stale: with kRefuse, Validate and Check answer UNAVAILABLE until
+  // it catches up; with kServe they answer from memory.
+  absl::Duration max_staleness = absl::Seconds(30);
+  enum class StalePolicy { kRefuse, kServe };
+  StalePolicy stale_policy = StalePolicy::kRefuse;
 };
+
+// The flag spelling of a stale policy ("refuse", "serve"), and back.
+absl::string_view StalePolicyName(ManagerOptions::StalePolicy policy);
+[[nodiscard]] absl::StatusOr<ManagerOptions::StalePolicy> ParseStalePolicy(
+    absl::string_view name);
 
 // The flag spelling of a cap policy ("evict_oldest", "refuse"), and back;
 // INVALID_ARGUMENT for another name.

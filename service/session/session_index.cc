@@ -54,12 +54,29 @@ void SessionIndex::DropIfEmpty(
 }
 
 bool SessionIndex::Insert(LiveSessionPtr session) {
+  return InsertIf(std::move(session), std::nullopt);
+}
+
+uint64_t SessionIndex::RemovalsOf(const Selector& selector) const {
+  SelectorShard& shard = ShardFor(selector);
+  absl::ReaderMutexLock lock(&shard.mu);
+  return shard.removals;
+}
+
+bool SessionIndex::InsertUnlessRemovedSince(LiveSessionPtr session,
+                                            uint64_t removals) {
+  return InsertIf(std::move(session), removals);
+}
+
+bool SessionIndex::InsertIf(LiveSessionPtr session,
+                            std::optional<uint64_t> removals) {
   const SessionRecord& record = session->record();
   SubjectShard& subjects = ShardFor(record.subject);
   absl::MutexLock subject_lock(&subjects.mu);
   {
     SelectorShard& shard = ShardFor(record.selector);
     absl::MutexLock lock(&shard.mu);
+    if (removals.has_value() && shard.removals != *removals) return false;
     if (!shard.sessions.insert(session).second) return false;
   }
   Subject& entry = subjects.subjects[record.subject];
@@ -79,7 +96,14 @@ LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
   // The subject's shard comes first in the lock order, so learn the subject
   // before taking any lock for good.
   LiveSessionPtr found = Find(selector);
-  if (found == nullptr) return nullptr;
+  if (found == nullptr) {
+    // Counted all the same: a point read of this session that started
+    // before the removal must not put it back (InsertUnlessRemovedSince).
+    SelectorShard& shard = ShardFor(selector);
+    absl::MutexLock lock(&shard.mu);
+    ++shard.removals;
+    return nullptr;
+  }
   const SessionRecord& record = found->record();
   SubjectShard& subjects = ShardFor(record.subject);
   absl::MutexLock subject_lock(&subjects.mu);
@@ -89,6 +113,7 @@ LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
     auto it = shard.sessions.find(selector);
     // Gone meanwhile; a session under this selector now (a rotation's) has
     // the same subject and place, so removing it is still this removal.
+    ++shard.removals;
     if (it == shard.sessions.end()) return nullptr;
     found = *it;
     shard.sessions.erase(it);

@@ -71,6 +71,14 @@ class SessionIndex {
   // with the same selector is already present.
   bool Insert(LiveSessionPtr session);
 
+  // RemovalsOf counts the removals (found or not) of selectors sharing
+  // `selector`'s shard; InsertUnlessRemovedSince is Insert, refused when
+  // that count is no longer `removals`. Together they let a session read
+  // from a shared store go into the index without undoing a revocation
+  // that happened while the read was in flight.
+  uint64_t RemovalsOf(const Selector& selector) const;
+  bool InsertUnlessRemovedSince(LiveSessionPtr session, uint64_t removals);
+
   // Remove drops the session with this selector; returns it, or null if it
   // was not present.
   LiveSessionPtr Remove(const Selector& selector);
@@ -168,7 +176,12 @@ class SessionIndex {
     mutable absl::Mutex mu ABSL_ACQUIRED_AFTER(SubjectShard::mu);
     absl::flat_hash_set<LiveSessionPtr, SessionHash, SessionEq> sessions
         ABSL_GUARDED_BY(mu);
+    uint64_t removals ABSL_GUARDED_BY(mu) = 0;  // RemovalsOf
   };
+
+  // Insert, refused (false) when `removals` is set and differs from the
+  // shard's count.
+  bool InsertIf(LiveSessionPtr session, std::optional<uint64_t> removals);
 
   // Picks the shard from bytes the in-shard hash does not use.
   SelectorShard& ShardFor(const Selector& selector) const;

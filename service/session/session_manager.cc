@@ -30,6 +30,10 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
   // that never loads keeps nothing across restarts anyway).
   absl::StatusOr<std::string> secret = NewStoreSecret();
   if (secret.ok()) digests_ = std::make_unique<RequestDigests>(*secret);
+  if (store_.shared() && options_.replica_point_reads_per_second > 0) {
+    replica_reads_ = std::make_unique<ReplicaReads>(
+        store_, clock_, options_.replica_point_reads_per_second);
+  }
 }
 
 SessionManager::Liveness SessionManager::LivenessOf(const LiveSession& session,
@@ -84,6 +88,11 @@ absl::Status SessionManager::Load() {
       "indexed %d sessions holding %d MiB of a %d MiB budget "
       "(--max_session_bytes)",
       index_.size(), index_.bytes() >> 20, session_bytes_budget_ >> 20);
+  if (store_.shared()) {
+    store_.Follow([this](std::vector<StoreChange> changes) {
+      ApplyChanges(std::move(changes));
+    });
+  }
   return absl::OkStatus();
 }
 
@@ -104,7 +113,7 @@ Validation SessionManager::Check(absl::string_view token_text,
   }
   // Hash before the lookup so an unknown id and a wrong secret cost the same.
   const VerifierDigest digest = HashVerifier(token->verifier);
-  LiveSessionPtr session = index_.Find(token->selector);
+  LiveSessionPtr session = FindForDigest(token->selector, digest);
   if (session == nullptr) {
     verdict.reason = InvalidReason::kUnknown;
     return verdict;
@@ -119,7 +128,11 @@ Validation SessionManager::Check(absl::string_view token_text,
     return verdict;
   }
   const absl::Time now = clock_.Now();
-  switch (LivenessOf(*session, now)) {
+  Liveness liveness = LivenessOf(*session, now);
+  if (liveness == Liveness::kIdleExpired && RefreshActivity(*session)) {
+    liveness = LivenessOf(*session, now);
+  }
+  switch (liveness) {
     case Liveness::kExpired:
       verdict.reason = InvalidReason::kExpired;
       return verdict;
@@ -186,7 +199,7 @@ void SessionManager::Rotate(absl::string_view token_text,
     }
   }
   const VerifierDigest digest = HashVerifier(token->verifier);
-  LiveSessionPtr old = index_.Find(token->selector);
+  LiveSessionPtr old = FindForDigest(token->selector, digest);
   const absl::Time now = clock_.Now();
   if (old == nullptr || !SameDigest(digest, old->record().verifier_digest)) {
     if (old != nullptr && WasRotatedOut(old->record(), digest)) {

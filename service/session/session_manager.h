@@ -45,12 +45,14 @@
 #include "service/session/live_session.h"
 #include "service/session/manager_options.h"
 #include "service/session/new_session.h"
+#include "service/session/replica_reads.h"
 #include "service/session/request_digests.h"
 #include "service/session/session_counters.h"
 #include "service/session/session_index.h"
 #include "service/session/session_listing.h"
 #include "service/session/token.h"
 #include "service/store/session_store.h"
+#include "service/store/store_change.h"
 
 namespace sessiond {
 
@@ -199,6 +201,26 @@ class SessionManager {
   // persists up to sweep_batch activity times, in one write.
   void Sweep(SweepCallback done);
 
+  // Replicas on a shared store (session_manager_replica.cc).
+
+  // ApplyChanges brings the index up to date with changes other replicas
+  // committed (SessionStore::Follow calls it, in commit order), and tells
+  // the revocation sink of each revocation it applied.
+  void ApplyChanges(std::vector<StoreChange> changes);
+
+  // Freshness is OK unless this replica has been cut off from the change
+  // log for longer than max_staleness under the refuse policy: then
+  // UNAVAILABLE, which Validate's and Check's callers answer.
+  absl::Status Freshness() const;
+
+  // Whether the index has caught up with the store's change log once (a
+  // store with one writer always has).
+  bool CaughtUp() const;
+
+  // Point reads made and refused (rate) for tokens the index lacked.
+  int64_t replica_reads() const;
+  int64_t replica_reads_refused() const;
+
   size_t live_count() const { return index_.size(); }
   // Rotated-out tokens presented again since start.
   int64_t reuse_count() const { return reuse_count_.load(); }
@@ -246,6 +268,22 @@ class SessionManager {
   // Tells revocations_, if any, of a committed revocation.
   void Announce(RevocationEvent event);
 
+  // The indexed session of `selector`; on a shared store, when absent, the
+  // stored one (a point read), put into the index unless a removal of the
+  // same selector happened meanwhile.
+  LiveSessionPtr FindOrFetch(const Selector& selector);
+  // FindOrFetch for a token with this digest. On a shared store, a session
+  // indexed under another digest that is not one of its rotated-out ones
+  // may have been rotated on another replica a moment ago: it is read
+  // again, so the new token works on every replica at once.
+  LiveSessionPtr FindForDigest(const Selector& selector,
+                               const VerifierDigest& digest);
+  // Before a session is refused as idle-expired on a shared store: takes up
+  // activity another replica wrote. True if the stored time was later.
+  bool RefreshActivity(LiveSession& session);
+  // One change another replica committed.
+  void ApplyChange(StoreChange& change);
+
   SessionStore& store_;
   const Clock& clock_;
   CompletionExecutor* const completions_;
@@ -267,6 +305,8 @@ class SessionManager {
       std::numeric_limits<int64_t>::min()};
   LogRateLimiter reuse_log_;
   IdempotencyCache idempotency_;
+  // Point reads of a shared store; null otherwise.
+  std::unique_ptr<ReplicaReads> replica_reads_;
   // Keyed digests of idempotency keys and bindings; set by the constructor
   // and replaced by Load (before serving) with the store's secret. Null only
   // if the random generator failed, which fails idempotent creates.

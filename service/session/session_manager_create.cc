@@ -164,15 +164,28 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   }
 
   std::vector<StoreOp> ops;
-  ops.push_back(InsertSession{SharedRecord(session)});
-  for (const LiveSessionPtr& victim : slot->evicted) {
-    ops.push_back(DeleteSession{KeyOf(victim->record())});
-  }
+  // The replaced session goes first: its request id must be free before the
+  // new session takes it (a shared store keeps request ids unique).
   if (replaced.has_value()) {
     // Gone from the index means already gone from the store (or masked).
     if (LiveSessionPtr orphan = index_.Find(*replaced)) {
       ops.push_back(DeleteSession{KeyOf(orphan->record())});
     }
+  }
+  ops.push_back(InsertSession{SharedRecord(session)});
+  for (const LiveSessionPtr& victim : slot->evicted) {
+    ops.push_back(DeleteSession{KeyOf(victim->record()),
+                                DeleteSession::Why::kRevoked,
+                                RevocationCause::kEvicted});
+  }
+  if (store_.shared()) {
+    // Other replicas create for this subject too: the store counts them all.
+    ops.push_back(
+        EnforceSubjectCap{session->record().subject, session->record().selector,
+                          options_.max_sessions_per_subject,
+                          options_.subject_cap_policy ==
+                              ManagerOptions::SubjectCapPolicy::kEvictOldest,
+                          now});
   }
   store_.Write(std::move(ops), [this, session, cost,
                                 text = codec_.Encode(*token),

@@ -37,7 +37,7 @@ void SessionManager::RevokeByToken(absl::string_view token_text,
     return;
   }
   const VerifierDigest digest = HashVerifier(token->verifier);
-  LiveSessionPtr session = index_.Find(token->selector);
+  LiveSessionPtr session = FindForDigest(token->selector, digest);
   if (session == nullptr) {
     std::move(done)(false);
     return;
@@ -67,7 +67,7 @@ void SessionManager::RevokeById(absl::string_view session_id,
     std::move(done)(selector.status());
     return;
   }
-  LiveSessionPtr session = index_.Find(*selector);
+  LiveSessionPtr session = FindOrFetch(*selector);
   if (session == nullptr) {
     std::move(done)(false);
     return;
@@ -80,7 +80,8 @@ void SessionManager::Revoke(LiveSessionPtr session, RevokeReason reason,
   const Selector selector = session->record().selector;
   const bool was_live = LivenessOf(*session, clock_.Now()) == Liveness::kLive;
   std::vector<StoreOp> ops;
-  ops.push_back(DeleteSession{KeyOf(session->record())});
+  ops.push_back(DeleteSession{KeyOf(session->record()),
+                              DeleteSession::Why::kRevoked, CauseOf(reason)});
   store_.Write(std::move(ops), [this, session = std::move(session), selector,
                                 was_live, reason, caller = std::move(caller),
                                 done = std::move(done)](
@@ -136,13 +137,18 @@ void SessionManager::RevokeSubject(absl::string_view subject,
     targets.emplace_back(KeyOf(session->record()),
                          LivenessOf(*session, now) == Liveness::kLive);
   }
-  if (targets.empty()) {
+  // On a shared store, sessions another replica created a moment ago may
+  // not be in this index yet: the store deletes them too.
+  if (targets.empty() && !store_.shared()) {
     std::move(done)(0);
     return;
   }
   std::vector<StoreOp> ops;
-  ops.reserve(targets.size());
+  ops.reserve(targets.size() + 1);
   for (const auto& target : targets) ops.push_back(DeleteSession{target.first});
+  if (store_.shared()) {
+    ops.push_back(DeleteSubjectSessions{std::string(subject), keep});
+  }
   store_.Write(
       std::move(ops),
       [this, targets = std::move(targets), subject = std::string(subject), keep,

@@ -6,6 +6,10 @@
 
 namespace sessiond {
 
+std::string SettingContext(absl::string_view name) {
+  return absl::StrCat("setting:", name);
+}
+
 absl::string_view SealContext(const Selector& selector) {
   return absl::string_view(reinterpret_cast<const char*>(selector.data()),
                            selector.size());

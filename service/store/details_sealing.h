@@ -30,6 +30,10 @@ namespace sessiond {
 // SealContext is what binds sealed details to their session.
 absl::string_view SealContext(const Selector& selector);
 
+// SettingContext is what binds a sealed setting (a named secret) to its
+// name.
+std::string SettingContext(absl::string_view name);
+
 // OpenStoredValue opens any value a store keeps sealed like details:
 // `key_id` empty means in clear; `context` is what it was sealed with;
 // `what` names it in errors ("session X", "setting Y").

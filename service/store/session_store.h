@@ -18,6 +18,8 @@
 #define SESSIOND_SERVICE_STORE_SESSION_STORE_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -27,7 +29,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/common/revocation_event.h"
 #include "service/common/session_record.h"
+#include "service/store/store_change.h"
 #include "service/store/store_metrics.h"
 
 namespace sessiond {
@@ -67,6 +71,31 @@ struct DeleteSession {
   enum class Why { kRevoked, kExpired };
   StoredSessionKey key;
   Why why = Why::kRevoked;
+  // Why a revoked session ended, as other replicas announce it.
+  RevocationCause cause = RevocationCause::kRevoked;
+};
+
+// Removes every stored session of `subject` but `except` (RevokeSubject).
+// The write also deletes, one by one, the sessions this replica knows; this
+// op reaches those another replica created a moment ago. A store with no
+// other writer may ignore it: its index knew every session.
+struct DeleteSubjectSessions {
+  std::string subject;
+  std::optional<Selector> except;
+};
+
+// Holds `subject` to `cap` stored sessions after the InsertSession of
+// `created` in the same write, counting sessions not yet past their absolute
+// expiry: with `evict_oldest` the oldest others are revoked (kEvicted),
+// otherwise the write fails with RESOURCE_EXHAUSTED. Creates racing on
+// several replicas are serialized per subject by the store. A store with no
+// other writer may ignore it: the index's reservations enforced the cap.
+struct EnforceSubjectCap {
+  std::string subject;
+  Selector created{};
+  size_t cap = 0;
+  bool evict_oldest = false;
+  absl::Time now;
 };
 
 // Records activity: moves the stored last-active time forward to `time`.
@@ -82,8 +111,9 @@ struct DeleteIssuedBefore {
   absl::Time cutoff;
 };
 
-using StoreOp = std::variant<InsertSession, UpdateSession, DeleteSession,
-                             TouchSession, DeleteIssuedBefore>;
+using StoreOp =
+    std::variant<InsertSession, UpdateSession, DeleteSession, TouchSession,
+                 DeleteIssuedBefore, DeleteSubjectSessions, EnforceSubjectCap>;
 
 // Bytes of a secret from SessionStore::LoadSecret.
 inline constexpr size_t kStoreSecretBytes = 32;
@@ -94,6 +124,8 @@ inline constexpr size_t kStoreSecretBytes = 32;
 
 // Called exactly once per Write: OK once every op of the write is durable;
 // otherwise none of them is (UNAVAILABLE or RESOURCE_EXHAUSTED, retryable).
+// A store shared by replicas may also answer NOT_FOUND (an UpdateSession
+// whose session another replica revoked or rotated first).
 // It may run on a store thread, so it must be quick and must not block on
 // another Write.
 using WriteCallback = absl::AnyInvocable<void(absl::Status) &&>;
@@ -149,6 +181,29 @@ class SessionStore {
   // What the store reports for monitoring (store_metrics.h); null for a
   // store with nothing to report (the memory store).
   virtual const StoreMetrics* metrics() const { return nullptr; }
+
+  // The rest concerns a store shared by several replicas (PostgreSQL);
+  // a store with one writer keeps the defaults.
+
+  // Whether other replicas write to this store too.
+  virtual bool shared() const { return false; }
+
+  // Follow starts delivering what any replica commits from the state
+  // LoadLive returned on, in commit order (store_change.h). Call once, after
+  // LoadLive, before serving. `listener` runs on a store thread.
+  virtual void Follow(ChangeListener /*listener*/) {}
+
+  // ReadSession reads one session as now stored: nullopt if absent. A
+  // blocking point read, for a token another replica created a moment ago.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<SessionRecord>>
+  ReadSession(const Selector& /*selector*/) {
+    return std::nullopt;
+  }
+
+  // Every change committed before this instant has been delivered to the
+  // listener; InfinitePast until the first catch-up after Follow. A store
+  // with one writer is always current.
+  virtual absl::Time synced_through() const { return absl::InfiniteFuture(); }
 };
 
 using SessionStorePtr = std::unique_ptr<SessionStore>;

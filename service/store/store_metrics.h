@@ -39,6 +39,14 @@ struct StoreMetrics {
   std::atomic<int64_t> reseal_total{0};
   std::atomic<int64_t> reseal_done{0};
 
+  // A store shared by replicas (PostgreSQL): the change feed's reads of
+  // the log, notifications received, changes handed to the index, and
+  // connections made.
+  std::atomic<int64_t> change_reads{0};
+  std::atomic<int64_t> change_notifications{0};
+  std::atomic<int64_t> changes_applied{0};
+  std::atomic<int64_t> feed_connections{0};
+
   void CountError(absl::StatusCode code) {
     const int index = static_cast<int>(code);
     if (index > 0 && index < kStatusCodes) {

@@ -13,8 +13,12 @@
 //   every revoked one does not, every rotated-out token is refused, and every
 //   call cut off by the kill took effect entirely or not at all.
 //
+// With --store=postgresql it runs two replicas on one PostgreSQL instead and
+// kills one of them each cycle (crash_harness_postgres.cc).
+//
 // Usage: crash_harness --sessiond=PATH [--cycles=20] [--seed=N]
 //                      [--clients=4] [--signal=KILL|TERM]
+//                      [--store=sqlite|postgresql]
 // Exit status 0 when every cycle passed; the seed is printed to reproduce.
 
 #include <grpcpp/grpcpp.h>
@@ -39,6 +43,7 @@
 #include "service/session/token.h"
 #include "service/store/sqlite/sqlite_db.h"
 #include "session/v1/session.grpc.pb.h"
+#include "tests/server/crash_harness_postgres.h"
 #include "tests/server/crash_model.h"
 #include "tests/testing/sessiond_process.h"
 #include "tests/testing/test_util.h"
@@ -51,25 +56,19 @@ ABSL_FLAG(int, clients, 4, "concurrent client threads");
 ABSL_FLAG(std::string, signal, "KILL", "KILL (crash) or TERM (graceful stop)");
 ABSL_FLAG(int, min_run_ms, 50, "shortest load before the signal");
 ABSL_FLAG(int, max_run_ms, 500, "longest load before the signal");
+ABSL_FLAG(std::string, store, "sqlite",
+          "sqlite (one server) or postgresql (two replicas)");
 
 namespace sessiond {
-namespace {
 
 using session::v1::SessionService;
-
-struct Counters {
-  std::atomic<int64_t> creates{0};
-  std::atomic<int64_t> unanswered_creates{0};
-  std::atomic<int64_t> revokes{0};
-  std::atomic<int64_t> rotates{0};
-  std::atomic<int64_t> validates{0};
-  std::atomic<int64_t> violations{0};
-};
 
 void Violation(Counters& counters, const std::string& what) {
   counters.violations.fetch_add(1);
   std::cerr << "VIOLATION: " << what << "\n";
 }
+
+namespace {
 
 std::unique_ptr<grpc::ClientContext> Context() {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -171,7 +170,6 @@ void ClientLoop(std::shared_ptr<grpc::Channel> channel, uint64_t seed,
     model.Release(i);
   }
 }
-
 // Checks the file right after the server died, before anything reopens it.
 void CheckDisk(const std::string& db_path, Model& model, Counters& counters) {
   absl::StatusOr<SqliteDb> db = SqliteDb::Open(db_path);
@@ -205,23 +203,7 @@ void CheckDisk(const std::string& db_path, Model& model, Counters& counters) {
     std::copy(blob.begin(), blob.end(), selector.begin());
     on_disk.insert(EncodeSessionId(selector));
   }
-  size_t known = 0;
-  for (const Tracked& t : model.sessions()) {
-    const bool present = on_disk.contains(t.id);
-    if (present) ++known;
-    if (t.state == Tracked::kLive && !present) {
-      Violation(counters, "acknowledged session " + t.id + " is not on disk");
-    }
-    if (t.state == Tracked::kRevoked && present) {
-      Violation(counters, "revoked session " + t.id + " is on disk");
-    }
-  }
-  const int64_t unknown = static_cast<int64_t>(on_disk.size() - known);
-  if (unknown > counters.unanswered_creates.load()) {
-    Violation(counters, absl::StrCat(unknown, " unknown rows on disk but only ",
-                                     counters.unanswered_creates.load(),
-                                     " creates went unanswered"));
-  }
+  CheckRows(on_disk, model, counters);
 }
 
 session::v1::ValidateSessionResponse Validate(SessionService::Stub& stub,
@@ -237,20 +219,55 @@ session::v1::ValidateSessionResponse Validate(SessionService::Stub& stub,
   return response;
 }
 
+// Whether a revoked session's token still validates, given `grace` for the
+// revocation to arrive (polled).
+bool StillValid(SessionService::Stub& stub, const std::string& token,
+                absl::Duration grace, Counters& counters) {
+  const absl::Time deadline = absl::Now() + grace;
+  while (Validate(stub, token, counters).valid()) {
+    if (absl::Now() >= deadline) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+}  // namespace
+
+void CheckRows(const absl::flat_hash_set<std::string>& stored, Model& model,
+               Counters& counters) {
+  size_t known = 0;
+  for (const Tracked& t : model.sessions()) {
+    const bool present = stored.contains(t.id);
+    if (present) ++known;
+    if (t.state == Tracked::kLive && !present) {
+      Violation(counters, "acknowledged session " + t.id + " is not on disk");
+    }
+    if (t.state == Tracked::kRevoked && present) {
+      Violation(counters, "revoked session " + t.id + " is on disk");
+    }
+  }
+  const int64_t unknown = static_cast<int64_t>(stored.size() - known);
+  if (unknown > counters.unanswered_creates.load()) {
+    Violation(counters, absl::StrCat(unknown, " unknown rows on disk but only ",
+                                     counters.unanswered_creates.load(),
+                                     " creates went unanswered"));
+  }
+}
+
 // After a restart: the API agrees with the model; cut-off calls resolve.
-// Every session touched since the last check is checked, and `sample` of the
-// others (all of them when `sample` is negative): the disk check already
-// covers every session each cycle, and checking all through the API each
-// time would make a long run quadratic.
+// Every session touched since the last check is checked, and a sample of the
+// others: the disk check already covers every session each cycle, and
+// checking all through the API each time would make a long run quadratic.
 void CheckApi(SessionService::Stub& stub, Model& model, Counters& counters,
-              std::mt19937_64& rng, int sample) {
+              std::mt19937_64& rng, const ApiCheck& check) {
+  const int sample = check.sample;
   const size_t total = model.sessions().size();
   for (Tracked& t : model.sessions()) {
     t.busy = false;
     const bool sampled =
         sample < 0 || (total > 0 && static_cast<int>(rng() % total) < sample);
     if (!t.touched && !sampled) continue;
-    t.touched = false;
+    if (!check.keep_touched) t.touched = false;
     if (t.state == Tracked::kLost) continue;
     session::v1::ValidateSessionResponse v = Validate(stub, t.token, counters);
     switch (t.state) {
@@ -259,8 +276,10 @@ void CheckApi(SessionService::Stub& stub, Model& model, Counters& counters,
           Violation(counters, "acknowledged session " + t.id + " lost");
         break;
       case Tracked::kRevoked:
-        if (v.valid())
+        if (v.valid() &&
+            StillValid(stub, t.token, check.revoked_grace, counters)) {
           Violation(counters, "revoked session " + t.id + " is back");
+        }
         break;
       case Tracked::kRevoking:
         t.state = v.valid() ? Tracked::kLive : Tracked::kRevoked;
@@ -287,33 +306,79 @@ void CheckApi(SessionService::Stub& stub, Model& model, Counters& counters,
 
 // The model does not follow per-subject eviction, so the cap is lifted; the
 // 50 subjects still exercise the subject index.
-std::vector<std::string> ServerFlags(const std::string& db) {
-  return {"--store=sqlite:" + db, "--max_sessions_per_subject=100000000"};
+std::vector<std::string> ServerFlags(const std::string& store) {
+  return {"--store=" + store, "--max_sessions_per_subject=100000000"};
 }
 
-int Run() {
-  uint64_t seed = absl::GetFlag(FLAGS_seed);
-  if (seed == 0) seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
-  const int cycles = absl::GetFlag(FLAGS_cycles);
-  const int clients = absl::GetFlag(FLAGS_clients);
-  const bool graceful = absl::GetFlag(FLAGS_signal) == "TERM";
-  const int signal_number = graceful ? SIGTERM : SIGKILL;
-  std::string binary = absl::GetFlag(FLAGS_sessiond);
-  if (binary.empty()) binary = SessiondBinary();
-  std::cout << "crash_harness: seed=" << seed << " cycles=" << cycles
-            << " clients=" << clients
-            << " signal=" << absl::GetFlag(FLAGS_signal) << std::endl;
+absl::Time LoadAndSignal(
+    const HarnessConfig& config,
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+    SessiondProcess& victim, Model& model, Counters& counters,
+    std::mt19937_64& rng) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < config.clients; ++c) {
+    threads.emplace_back(ClientLoop, channels[c % channels.size()], rng(),
+                         std::ref(model), std::ref(counters), std::ref(stop));
+  }
+  const int min_ms = config.min_run_ms;
+  const int max_ms = std::max(min_ms, config.max_run_ms);
+  absl::SleepFor(absl::Milliseconds(min_ms + rng() % (max_ms - min_ms + 1)));
+  const absl::Time signalled = absl::Now();
+  absl::StatusOr<int> exit_code =
+      victim.Stop(config.graceful ? SIGTERM : SIGKILL);
+  stop.store(true);
+  for (std::thread& t : threads) t.join();
+  if (!exit_code.ok()) {
+    Violation(counters,
+              "sessiond did not stop: " + exit_code.status().ToString());
+  } else if (config.graceful && *exit_code != 0) {
+    Violation(counters, absl::StrCat("SIGTERM exit code ", *exit_code));
+  }
+  return signalled;
+}
 
+void PrintCycle(int cycle, const HarnessConfig& config,
+                const Counters& counters) {
+  if (cycle % 10 == 0 || cycle == config.cycles ||
+      counters.violations.load() > 0) {
+    std::cout << "cycle " << cycle << ": creates=" << counters.creates
+              << " unanswered_creates=" << counters.unanswered_creates
+              << " revokes=" << counters.revokes
+              << " rotates=" << counters.rotates
+              << " validates=" << counters.validates
+              << " violations=" << counters.violations << std::endl;
+  }
+}
+
+int Report(const HarnessConfig& config, absl::Time started,
+           const Counters& counters) {
+  std::cout << "crash_harness: " << config.cycles << " cycles in "
+            << absl::FormatDuration(
+                   absl::Trunc(absl::Now() - started, absl::Seconds(1)))
+            << ", seed=" << config.seed << ": " << counters.creates
+            << " acknowledged creates, " << counters.revokes
+            << " acknowledged revokes, " << counters.rotates
+            << " acknowledged rotates; violations=" << counters.violations
+            << (counters.violations.load() == 0 ? " PASS" : " FAIL")
+            << std::endl;
+  return counters.violations.load() == 0 ? 0 : 1;
+}
+
+namespace {
+
+// One server on one SQLite file, killed and restarted every cycle.
+int RunSqlite(const HarnessConfig& config) {
   TempDir dir;
   const std::string db = dir.File("sessions.db");
   Model model;
   Counters counters;
-  std::mt19937_64 rng(seed);
+  std::mt19937_64 rng(config.seed);
   const absl::Time started = absl::Now();
 
-  for (int cycle = 1; cycle <= cycles; ++cycle) {
-    SessiondProcess process(binary, dir.File("sessiond.log"));
-    if (absl::Status s = process.Start(ServerFlags(db)); !s.ok()) {
+  for (int cycle = 1; cycle <= config.cycles; ++cycle) {
+    SessiondProcess process(config.binary, dir.File("sessiond.log"));
+    if (absl::Status s = process.Start(ServerFlags("sqlite:" + db)); !s.ok()) {
       Violation(counters,
                 "cycle " + std::to_string(cycle) + ": " + s.ToString());
       break;
@@ -322,58 +387,51 @@ int Run() {
                                        grpc::InsecureChannelCredentials());
     auto stub = SessionService::NewStub(channel);
     // A full check every 100 cycles; touched sessions and a sample between.
-    CheckApi(*stub, model, counters, rng, cycle % 100 == 0 ? -1 : 200);
-
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    for (int c = 0; c < clients; ++c) {
-      threads.emplace_back(ClientLoop, channel, rng(), std::ref(model),
-                           std::ref(counters), std::ref(stop));
-    }
-    const int min_ms = absl::GetFlag(FLAGS_min_run_ms);
-    const int max_ms = std::max(min_ms, absl::GetFlag(FLAGS_max_run_ms));
-    absl::SleepFor(absl::Milliseconds(min_ms + rng() % (max_ms - min_ms + 1)));
-    absl::StatusOr<int> exit_code = process.Stop(signal_number);
-    stop.store(true);
-    for (std::thread& t : threads) t.join();
-    if (!exit_code.ok()) {
-      Violation(counters,
-                "sessiond did not stop: " + exit_code.status().ToString());
-    } else if (graceful && *exit_code != 0) {
-      Violation(counters, absl::StrCat("SIGTERM exit code ", *exit_code));
-    }
+    ApiCheck check;
+    check.sample = cycle % 100 == 0 ? -1 : 200;
+    CheckApi(*stub, model, counters, rng, check);
+    LoadAndSignal(config, {channel}, process, model, counters, rng);
     CheckDisk(db, model, counters);
-    if (cycle % 10 == 0 || cycle == cycles || counters.violations.load() > 0) {
-      std::cout << "cycle " << cycle << ": creates=" << counters.creates
-                << " unanswered_creates=" << counters.unanswered_creates
-                << " revokes=" << counters.revokes
-                << " rotates=" << counters.rotates
-                << " validates=" << counters.validates
-                << " violations=" << counters.violations << std::endl;
-    }
+    PrintCycle(cycle, config, counters);
     if (counters.violations.load() > 0) break;
   }
   // A last restart checks what the final cycle left behind.
   if (counters.violations.load() == 0) {
-    SessiondProcess process(binary, dir.File("sessiond.log"));
-    if (process.Start(ServerFlags(db)).ok()) {
+    SessiondProcess process(config.binary, dir.File("sessiond.log"));
+    if (process.Start(ServerFlags("sqlite:" + db)).ok()) {
       auto stub = SessionService::NewStub(grpc::CreateChannel(
           process.address(), grpc::InsecureChannelCredentials()));
-      CheckApi(*stub, model, counters, rng, /*sample=*/-1);
+      CheckApi(*stub, model, counters, rng, ApiCheck());
     } else {
       Violation(counters, "final restart failed");
     }
   }
-  std::cout << "crash_harness: " << cycles << " cycles in "
-            << absl::FormatDuration(
-                   absl::Trunc(absl::Now() - started, absl::Seconds(1)))
-            << ", seed=" << seed << ": " << counters.creates
-            << " acknowledged creates, " << counters.revokes
-            << " acknowledged revokes, " << counters.rotates
-            << " acknowledged rotates; violations=" << counters.violations
-            << (counters.violations.load() == 0 ? " PASS" : " FAIL")
+  return Report(config, started, counters);
+}
+
+int Run() {
+  HarnessConfig config;
+  config.seed = absl::GetFlag(FLAGS_seed);
+  if (config.seed == 0) {
+    config.seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+  }
+  config.cycles = absl::GetFlag(FLAGS_cycles);
+  config.clients = absl::GetFlag(FLAGS_clients);
+  config.graceful = absl::GetFlag(FLAGS_signal) == "TERM";
+  config.binary = absl::GetFlag(FLAGS_sessiond);
+  if (config.binary.empty()) config.binary = SessiondBinary();
+  config.min_run_ms = absl::GetFlag(FLAGS_min_run_ms);
+  config.max_run_ms = absl::GetFlag(FLAGS_max_run_ms);
+  const std::string store = absl::GetFlag(FLAGS_store);
+  if (store != "sqlite" && store != "postgresql") {
+    std::cerr << "crash_harness: --store must be sqlite or postgresql\n";
+    return 2;
+  }
+  std::cout << "crash_harness: seed=" << config.seed
+            << " cycles=" << config.cycles << " clients=" << config.clients
+            << " signal=" << absl::GetFlag(FLAGS_signal) << " store=" << store
             << std::endl;
-  return counters.violations.load() == 0 ? 0 : 1;
+  return store == "sqlite" ? RunSqlite(config) : RunPostgres(config);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #ifndef SESSIOND_TESTS_TESTING_FAKE_SESSION_STORE_H_
 #define SESSIOND_TESTS_TESTING_FAKE_SESSION_STORE_H_
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -91,6 +92,66 @@ class FakeSessionStore final : public SessionStore {
     return held_.size();
   }
 
+  // As a store shared by replicas: shared() is true, Follow keeps the
+  // listener for Deliver, ReadSession answers from SetStored (running
+  // `before_read` first, if set), and synced_through() is SetSyncedThrough's.
+  void MakeShared() {
+    absl::MutexLock lock(&mu_);
+    shared_ = true;
+  }
+  bool shared() const override {
+    absl::MutexLock lock(&mu_);
+    return shared_;
+  }
+  void Follow(ChangeListener listener) override {
+    absl::MutexLock lock(&mu_);
+    listener_ = std::move(listener);
+  }
+  // Hands `changes` to the follower, as another replica's commits.
+  void Deliver(std::vector<StoreChange> changes) {
+    ChangeListener* listener;
+    {
+      absl::MutexLock lock(&mu_);
+      listener = &listener_;
+    }
+    (*listener)(std::move(changes));
+  }
+  void SetStored(const SessionRecord& record) {
+    absl::MutexLock lock(&mu_);
+    stored_.push_back(record);
+  }
+  void BeforeRead(absl::AnyInvocable<void()> before_read) {
+    absl::MutexLock lock(&mu_);
+    before_read_ = std::move(before_read);
+  }
+  absl::StatusOr<std::optional<SessionRecord>> ReadSession(
+      const Selector& selector) override {
+    absl::AnyInvocable<void()> before;
+    {
+      absl::MutexLock lock(&mu_);
+      ++reads_;
+      before = std::move(before_read_);
+    }
+    if (before) before();
+    absl::MutexLock lock(&mu_);
+    for (const SessionRecord& record : stored_) {
+      if (record.selector == selector) return record;
+    }
+    return std::nullopt;
+  }
+  int reads() const {
+    absl::MutexLock lock(&mu_);
+    return reads_;
+  }
+  void SetSyncedThrough(absl::Time time) {
+    absl::MutexLock lock(&mu_);
+    synced_through_ = time;
+  }
+  absl::Time synced_through() const override {
+    absl::MutexLock lock(&mu_);
+    return synced_through_;
+  }
+
   // Operations committed so far, in order.
   std::vector<StoreOp> committed() const {
     absl::MutexLock lock(&mu_);
@@ -110,6 +171,12 @@ class FakeSessionStore final : public SessionStore {
   std::vector<std::pair<std::vector<StoreOp>, WriteCallback>> held_
       ABSL_GUARDED_BY(mu_);
   std::vector<StoreOp> committed_ ABSL_GUARDED_BY(mu_);
+  bool shared_ ABSL_GUARDED_BY(mu_) = false;
+  ChangeListener listener_ ABSL_GUARDED_BY(mu_);
+  std::vector<SessionRecord> stored_ ABSL_GUARDED_BY(mu_);
+  absl::AnyInvocable<void()> before_read_ ABSL_GUARDED_BY(mu_);
+  int reads_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time synced_through_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
 
 }  // namespace sessiond

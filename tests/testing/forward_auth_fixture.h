@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 #include "session/v1/session.grpc.pb.h"
+#include "tests/testing/host.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/sessiond_process.h"
 #include "tests/testing/test_util.h"
@@ -55,14 +56,6 @@ class HttpForwardAuthFixture : public ::testing::Test {
   SessiondProcess sessiond_{SessiondBinary(), dir_.File("sessiond.log")};
   std::unique_ptr<session::v1::SessionService::Stub> stub_;
 };
-
-// A port on 127.0.0.1 that was free a moment ago (nginx and Caddy cannot
-// report one they chose).
-int FreePort();
-
-// The path of program `name` in PATH or in /usr/sbin and /sbin (where
-// Debian puts nginx, and which a test's PATH may lack); "" if none.
-std::string FindProgram(const std::string& name);
 
 // A server run as a child process, stopped (SIGTERM) by the destructor.
 class ChildServer {

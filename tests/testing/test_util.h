@@ -25,6 +25,17 @@ MATCHER(IsOk, "is OK") {
   return status.ok();
 }
 
+// IsOkAndHolds matches an OK absl::StatusOr whose value equals `value`.
+MATCHER_P(IsOkAndHolds, value,
+          "is OK and holds " + ::testing::PrintToString(value)) {
+  if (!arg.ok()) {
+    *result_listener << arg.status().ToString();
+    return false;
+  }
+  *result_listener << "holds " << ::testing::PrintToString(*arg);
+  return *arg == value;
+}
+
 // StatusIs matches a status (or StatusOr) with the given code.
 MATCHER_P(StatusIs, code, "has code " + absl::StatusCodeToString(code)) {
   absl::Status status = [&] {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/store/stored_columns.h"
 
 namespace sessiond {
 namespace {
@@ -56,20 +57,6 @@ constexpr std::array<absl::string_view, kRequestBindingColumn + 1>
                     "rotated_sha256", "key_id",
                     "request_key",    "request_binding"};
 
-absl::string_view DigestBytes(const VerifierDigest& digest) {
-  return absl::string_view(reinterpret_cast<const char*>(digest.data()),
-                           digest.size());
-}
-
-std::string EncodeRotated(const SessionRecord& record) {
-  std::string out;
-  out.reserve(record.rotated_digests.size() * kDigestSize);
-  for (const VerifierDigest& digest : record.rotated_digests) {
-    absl::StrAppend(&out, DigestBytes(digest));
-  }
-  return out;
-}
-
 absl::Status CheckColumnOrder(const SqliteStatement& select) {
   for (size_t i = 0; i < kColumnNames.size(); ++i) {
     const absl::string_view name = select.ColumnName(static_cast<int>(i));
@@ -95,7 +82,7 @@ absl::Status BindChangingColumns(const SessionRecord& r, absl::string_view data,
                        absl::ToUnixMicros(r.last_active_time));
   }
   if (s.ok()) s = stmt.BindBlob(":data", data);
-  if (s.ok()) s = stmt.BindBlob(":rotated_sha256", EncodeRotated(r));
+  if (s.ok()) s = stmt.BindBlob(":rotated_sha256", EncodeRotatedDigests(r));
   // NULL key_id: details in clear.
   if (s.ok() && !key_id.empty()) s = stmt.BindText(":key_id", key_id);
   return s;
@@ -138,11 +125,6 @@ absl::StatusOr<SessionStatements> SessionStatements::Prepare(SqliteDb& db) {
   return statements;
 }
 
-absl::string_view SelectorBytes(const Selector& selector) {
-  return absl::string_view(reinterpret_cast<const char*>(selector.data()),
-                           selector.size());
-}
-
 absl::Status BindNewSessionRow(const SessionRecord& r, absl::string_view data,
                                absl::string_view key_id,
                                SqliteStatement& insert) {
@@ -176,28 +158,22 @@ absl::Status BindRotatedSessionRow(const SessionRecord& record,
 
 absl::StatusOr<SessionRecord> DecodeSessionRow(const SqliteStatement& row) {
   SessionRecord record;
-  absl::string_view selector = row.ColumnBlob(kSelectorColumn);
-  absl::string_view digest = row.ColumnBlob(kVerifierColumn);
-  if (selector.size() != kSelectorSize || digest.size() != kDigestSize) {
-    return absl::DataLossError("a sessions row has a malformed key or digest");
+  if (absl::Status s =
+          DecodeKeyColumns(row.ColumnBlob(kSelectorColumn),
+                           row.ColumnBlob(kVerifierColumn), record);
+      !s.ok()) {
+    return s;
   }
-  std::memcpy(record.selector.data(), selector.data(), kSelectorSize);
-  std::memcpy(record.verifier_digest.data(), digest.data(), kDigestSize);
   record.subject = std::string(row.ColumnText(kSubjectColumn));
   record.create_time = absl::FromUnixMicros(row.ColumnInt64(kCreateColumn));
   record.expire_time = absl::FromUnixMicros(row.ColumnInt64(kExpireColumn));
   record.idle_timeout = absl::Microseconds(row.ColumnInt64(kIdleTimeoutColumn));
   record.last_active_time =
       absl::FromUnixMicros(row.ColumnInt64(kLastActiveColumn));
-  absl::string_view rotated = row.ColumnBlob(kRotatedColumn);
-  if (rotated.size() % kDigestSize != 0) {
-    return absl::DataLossError(
-        absl::StrCat("session ", EncodeSessionId(record.selector),
-                     " has a malformed rotation history"));
-  }
-  for (size_t i = 0; i < rotated.size(); i += kDigestSize) {
-    VerifierDigest& old = record.rotated_digests.emplace_back();
-    std::memcpy(old.data(), rotated.data() + i, kDigestSize);
+  if (absl::Status s =
+          DecodeRotatedDigests(row.ColumnBlob(kRotatedColumn), record);
+      !s.ok()) {
+    return s;
   }
   record.request_key = std::string(row.ColumnBlob(kRequestKeyColumn));
   record.request_binding = std::string(row.ColumnBlob(kRequestBindingColumn));

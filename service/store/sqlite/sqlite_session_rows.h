@@ -21,6 +21,7 @@
 #include "service/common/session_record.h"
 #include "service/store/session_store.h"
 #include "service/store/sqlite/sqlite_db.h"
+#include "service/store/stored_columns.h"
 
 namespace sessiond {
 
@@ -95,9 +96,6 @@ struct SessionStatements {
 // which opens them only for live rows. DATA_LOSS for a malformed row.
 [[nodiscard]] absl::StatusOr<SessionRecord> DecodeSessionRow(
     const SqliteStatement& row);
-
-// SelectorBytes views a selector as the BLOB the table keys rows by.
-absl::string_view SelectorBytes(const Selector& selector);
 
 }  // namespace sessiond
 

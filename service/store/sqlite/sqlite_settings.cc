@@ -6,13 +6,6 @@
 #include "service/store/details_sealing.h"
 
 namespace sessiond {
-namespace {
-
-std::string SettingContext(absl::string_view name) {
-  return absl::StrCat("setting:", name);
-}
-
-}  // namespace
 
 absl::StatusOr<StoredSetting> ReadSetting(SqliteDb& db, Sealer* sealer,
                                           absl::string_view name) {

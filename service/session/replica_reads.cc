@@ -1,0 +1,78 @@
+#include "service/session/replica_reads.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "service/common/log.h"
+
+namespace sessiond {
+
+size_t ReplicaReads::SelectorHash::operator()(const Selector& selector) const {
+  size_t hash;
+  std::memcpy(&hash, selector.data(), sizeof(hash));
+  return hash;
+}
+
+ReplicaReads::ReplicaReads(SessionStore& store, const Clock& clock,
+                           size_t per_second)
+    : store_(store),
+      clock_(clock),
+      per_second_(static_cast<double>(per_second)),
+      tokens_(static_cast<double>(per_second)),
+      refilled_(clock.Now()) {}
+
+bool ReplicaReads::Admit() {
+  const absl::Time now = clock_.Now();
+  // A burst of up to one second's worth.
+  tokens_ =
+      std::min(per_second_,
+               tokens_ + absl::ToDoubleSeconds(now - refilled_) * per_second_);
+  refilled_ = now;
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
+  return true;
+}
+
+std::optional<SessionRecord> ReplicaReads::Fetch(const Selector& selector) {
+  std::shared_ptr<InFlight> flight;
+  bool leader = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = in_flight_.find(selector);
+    if (it != in_flight_.end()) {
+      flight = it->second;
+    } else {
+      if (!Admit()) {
+        refused_.fetch_add(1);
+        return std::nullopt;
+      }
+      flight = std::make_shared<InFlight>();
+      in_flight_.emplace(selector, flight);
+      leader = true;
+    }
+  }
+  if (!leader) {
+    absl::MutexLock lock(&flight->mu);
+    flight->mu.Await(absl::Condition(&flight->done));
+    return flight->record;
+  }
+  reads_.fetch_add(1);
+  absl::StatusOr<std::optional<SessionRecord>> read =
+      store_.ReadSession(selector);
+  {
+    absl::MutexLock lock(&mu_);
+    in_flight_.erase(selector);
+    if (!read.ok() && clock_.Now() - last_error_log_ > absl::Minutes(1)) {
+      last_error_log_ = clock_.Now();
+      LogWarning("point read of a session another replica wrote failed: %s",
+                 read.status().message());
+    }
+  }
+  absl::MutexLock lock(&flight->mu);
+  if (read.ok()) flight->record = std::move(*read);
+  flight->done = true;
+  return flight->record;
+}
+
+}  // namespace sessiond

@@ -1,0 +1,100 @@
+// PgChangeFeed: one replica's reader of the change log (pg_change_log.h),
+// on a thread and a connection of its own.
+//
+// It LISTENs on the change channel, and reads the log whenever a
+// notification arrives and at least every poll interval without one:
+// notifications are not durable (a listener that was disconnected misses
+// them) and LISTEN fails on a standby, so the poll is what guarantees
+// delivery; the notification only makes it quick. Revocations named in a
+// notification are handed on at once, before the log is read.
+//
+// Sessions this replica wrote were indexed by its own commit callbacks, so
+// those rows are skipped, unless the writer never learned whether their
+// batch committed (the connection broke during COMMIT): those are applied
+// like anyone else's. Its removals are applied all the same (a no-op, but
+// they undo a point read that raced them). A row of a batch whose outcome
+// the writer has not settled yet holds the read there until it has.
+//
+// Example:
+//   PgChangeFeed feed(options, origin_of_batch, listener, start_cursor);
+//   feed.Start();
+//   absl::Time synced = feed.synced_through();
+
+#ifndef SESSIOND_SERVICE_STORE_POSTGRES_PG_CHANGE_FEED_H_
+#define SESSIOND_SERVICE_STORE_POSTGRES_PG_CHANGE_FEED_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "service/store/key_ring.h"
+#include "service/store/postgres/pg_change_log.h"
+#include "service/store/postgres/pg_connection.h"
+#include "service/store/sealer.h"
+#include "service/store/store_change.h"
+#include "service/store/store_metrics.h"
+
+namespace sessiond {
+
+class PgChangeFeed {
+ public:
+  struct Options {
+    std::string uri;
+    absl::Duration poll_interval = absl::Milliseconds(50);
+    bool listen = true;  // LISTEN; else poll only
+    int64_t read_limit = 1000;
+    std::shared_ptr<const KeyRing> keys;  // null: details in clear
+    std::string replica_id;               // this replica's (PgOrigin)
+  };
+
+  // What the feed does with a row of this replica's own batch.
+  enum class OwnRow { kPending, kSkip, kApply };
+  using OwnRowFn = std::function<OwnRow(int64_t batch)>;
+
+  // Counts into `metrics` (the store's), which must outlive the feed.
+  PgChangeFeed(Options options, OwnRowFn own_row, ChangeListener listener,
+               PgLogCursor start, StoreMetrics& metrics);
+  ~PgChangeFeed();  // Stop
+
+  PgChangeFeed(const PgChangeFeed&) = delete;
+  PgChangeFeed& operator=(const PgChangeFeed&) = delete;
+
+  void Start();
+  // Stops the thread; waits at most a poll interval plus a connect timeout.
+  void Stop();
+
+  // Every change committed before this instant has been handed on;
+  // InfinitePast until the first complete read.
+  absl::Time synced_through() const {
+    return absl::FromUnixMicros(synced_micros_.load());
+  }
+
+ private:
+  void Loop();
+  // Reads the log to its horizon, handing changes on; false on a failure
+  // (the connection is dropped) or when an own pending batch stopped it.
+  bool CatchUp(PgConnection& connection);
+  // Waits up to a poll interval for a notification, handing on the
+  // removals it names. False if the connection broke.
+  bool Wait(PgConnection& connection);
+  void Sleep(absl::Duration duration);
+
+  const Options options_;
+  const OwnRowFn own_row_;
+  ChangeListener listener_;
+  PgLogCursor cursor_;  // only the feed thread
+  std::optional<Sealer> sealer_;
+  std::atomic<int64_t> synced_micros_;
+  std::atomic<bool> stopping_{false};
+  StoreMetrics& metrics_;
+  std::thread thread_;
+};
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_STORE_POSTGRES_PG_CHANGE_FEED_H_

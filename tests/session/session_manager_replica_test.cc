@@ -1,0 +1,233 @@
+// SessionManager on a store shared by replicas (FakeSessionStore made
+// shared): other replicas' changes applied, point reads for sessions not
+// yet applied, activity seen elsewhere, staleness, and the ops only a
+// shared store needs.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "service/common/revocation_event.h"
+#include "tests/testing/session_manager_fixture.h"
+
+namespace sessiond {
+namespace {
+
+class Announcements : public RevocationSink {
+ public:
+  void Publish(RevocationEvent event) override {
+    absl::MutexLock lock(&mu_);
+    events_.push_back(std::move(event));
+  }
+  std::vector<RevocationEvent> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<RevocationEvent> events_ ABSL_GUARDED_BY(mu_);
+};
+
+// Another replica: a manager of its own, whose sessions this one learns of.
+class OtherReplica : public SessionManagerTest {
+ public:
+  using SessionManagerTest::Create;
+  using SessionManagerTest::Rotate;
+  void TestBody() override {}
+};
+
+class ReplicaTest : public SessionManagerTest {
+ protected:
+  // This replica: a shared store, loaded and following.
+  void StartReplica(ManagerOptions options = ManagerOptions()) {
+    store_.MakeShared();
+    manager_ = std::make_unique<SessionManager>(store_, clock_, options,
+                                                nullptr, &announcements_);
+    ASSERT_THAT(manager_->Load(), IsOk());
+  }
+
+  // A session another replica created: its token and record.
+  IssuedSession CreateElsewhere(const std::string& subject) {
+    absl::StatusOr<IssuedSession> issued = Elsewhere().Create(subject);
+    EXPECT_THAT(issued, IsOk());
+    return *issued;
+  }
+
+  OtherReplica& Elsewhere() { return other_; }
+
+  static StoreChange Written(const SessionRecord& record) {
+    StoreChange change;
+    change.kind = StoreChange::Kind::kSessionWritten;
+    change.selector = record.selector;
+    change.record = record;
+    return change;
+  }
+  static StoreChange Removed(const Selector& selector) {
+    StoreChange change;
+    change.kind = StoreChange::Kind::kSessionRemoved;
+    change.selector = selector;
+    return change;
+  }
+
+  Announcements announcements_;
+
+ private:
+  OtherReplica other_;
+};
+
+TEST_F(ReplicaTest, ChangesOfOtherReplicasAreAppliedAndAnnounced) {
+  StartReplica();
+  IssuedSession elsewhere = CreateElsewhere("alice");
+  const SessionRecord& record = elsewhere.session->record();
+  store_.Deliver({Written(record)});
+  EXPECT_EQ(Check(elsewhere.token), InvalidReason::kNone);
+  store_.Deliver({Removed(record.selector)});
+  EXPECT_EQ(Check(elsewhere.token), InvalidReason::kUnknown);
+  ASSERT_EQ(announcements_.events().size(), 1u);
+  EXPECT_EQ(announcements_.events()[0].kind,
+            RevocationEvent::Kind::kSessionRevoked);
+  // Applying a removal twice (the log after a notification) announces once.
+  store_.Deliver({Removed(record.selector)});
+  EXPECT_EQ(announcements_.events().size(), 1u);
+}
+
+TEST_F(ReplicaTest, ARotationElsewhereMakesTheOldTokenAReuseHere) {
+  StartReplica();
+  IssuedSession elsewhere = CreateElsewhere("bob");
+  store_.Deliver({Written(elsewhere.session->record())});
+  SessionRecord rotated = elsewhere.session->record();
+  rotated.rotated_digests.insert(rotated.rotated_digests.begin(),
+                                 rotated.verifier_digest);
+  rotated.verifier_digest.fill(0x5a);
+  store_.Deliver({Written(rotated)});
+  EXPECT_EQ(Check(elsewhere.token), InvalidReason::kReused);
+  ASSERT_FALSE(announcements_.events().empty());
+  EXPECT_EQ(announcements_.events().back().kind,
+            RevocationEvent::Kind::kSessionRotated);
+}
+
+TEST_F(ReplicaTest,
+       ATokenCreatedElsewhereAMomentAgoValidatesThroughAPointRead) {
+  StartReplica();
+  IssuedSession elsewhere = CreateElsewhere("carol");
+  store_.SetStored(elsewhere.session->record());
+  EXPECT_EQ(Check(elsewhere.token), InvalidReason::kNone);
+  EXPECT_EQ(store_.reads(), 1);
+  // Now indexed: no second read.
+  EXPECT_EQ(Check(elsewhere.token), InvalidReason::kNone);
+  EXPECT_EQ(store_.reads(), 1);
+}
+
+TEST_F(ReplicaTest, ATokenRotatedElsewhereAMomentAgoWorksHereAtOnce) {
+  StartReplica();
+  IssuedSession first = CreateElsewhere("carl");
+  store_.Deliver({Written(first.session->record())});
+  // Rotated on the other replica; this one has not read the log yet.
+  absl::StatusOr<IssuedSession> second = Elsewhere().Rotate(first.token);
+  ASSERT_THAT(second, IsOk());
+  store_.SetStored(second->session->record());
+  EXPECT_EQ(Check(second->token), InvalidReason::kNone);
+  EXPECT_EQ(Check(first.token), InvalidReason::kReused);
+  ASSERT_FALSE(announcements_.events().empty());
+  EXPECT_EQ(announcements_.events().back().kind,
+            RevocationEvent::Kind::kSessionRotated);
+  // A wrong secret for a known id costs one read, and stays unknown.
+  const int reads = store_.reads();
+  absl::StatusOr<Token> parsed = manager_->codec().Parse(second->token);
+  ASSERT_THAT(parsed, IsOk());
+  parsed->verifier[0] ^= 1;
+  EXPECT_EQ(Check(manager_->codec().Encode(*parsed)), InvalidReason::kUnknown);
+  EXPECT_EQ(store_.reads(), reads + 1);
+}
+
+TEST_F(ReplicaTest, PointReadsAreRateLimited) {
+  ManagerOptions options;
+  options.replica_point_reads_per_second = 2;
+  StartReplica(options);
+  for (int i = 0; i < 5; ++i) {
+    IssuedSession unknown = CreateElsewhere("dave");  // never stored here
+    EXPECT_EQ(Check(unknown.token), InvalidReason::kUnknown);
+  }
+  EXPECT_EQ(store_.reads(), 2);
+  EXPECT_EQ(manager_->replica_reads_refused(), 3);
+}
+
+TEST_F(ReplicaTest, APointReadDoesNotUndoARemovalThatRacedIt) {
+  StartReplica();
+  IssuedSession elsewhere = CreateElsewhere("erin");
+  const SessionRecord record = elsewhere.session->record();
+  store_.SetStored(record);
+  // The revocation is applied while the read is in flight.
+  store_.BeforeRead([&] { store_.Deliver({Removed(record.selector)}); });
+  EXPECT_EQ(Check(elsewhere.token), InvalidReason::kUnknown);
+  EXPECT_EQ(manager_->live_count(), 0u);
+}
+
+TEST_F(ReplicaTest, ActivitySeenElsewhereKeepsAnIdleSessionAlive) {
+  StartReplica();
+  absl::StatusOr<IssuedSession> issued =
+      Elsewhere().Create("frank", absl::ZeroDuration(), absl::Minutes(10));
+  ASSERT_THAT(issued, IsOk());
+  SessionRecord record = issued->session->record();
+  store_.Deliver({Written(record)});
+  clock_.Advance(absl::Minutes(11));
+  // Another replica saw it used a minute ago and wrote that down.
+  record.last_active_time = clock_.Now() - absl::Minutes(1);
+  store_.SetStored(record);
+  EXPECT_EQ(Check(issued->token), InvalidReason::kNone);
+  // Without such activity it is idle-expired.
+  clock_.Advance(absl::Minutes(20));
+  EXPECT_EQ(Check(issued->token), InvalidReason::kIdleExpired);
+}
+
+TEST_F(ReplicaTest, AStaleReplicaRefusesUnlessToldToServe) {
+  StartReplica();
+  store_.SetSyncedThrough(clock_.Now() - absl::Seconds(10));
+  EXPECT_THAT(manager_->Freshness(), IsOk());
+  store_.SetSyncedThrough(clock_.Now() - absl::Minutes(1));
+  EXPECT_THAT(manager_->Freshness(), StatusIs(absl::StatusCode::kUnavailable));
+  store_.SetSyncedThrough(absl::InfinitePast());
+  EXPECT_FALSE(manager_->CaughtUp());
+  EXPECT_THAT(manager_->Freshness(), StatusIs(absl::StatusCode::kUnavailable));
+
+  ManagerOptions serve;
+  serve.stale_policy = ManagerOptions::StalePolicy::kServe;
+  StartReplica(serve);
+  EXPECT_THAT(manager_->Freshness(), IsOk());
+}
+
+TEST_F(ReplicaTest, OnlyASharedStoreGetsTheOpsOtherReplicasNeed) {
+  ASSERT_THAT(Create("grace"), IsOk());
+  ASSERT_THAT(RevokeSubject("grace"), IsOk());
+  for (const StoreOp& op : store_.committed()) {
+    EXPECT_FALSE(std::holds_alternative<EnforceSubjectCap>(op));
+    EXPECT_FALSE(std::holds_alternative<DeleteSubjectSessions>(op));
+  }
+  StartReplica();
+  ASSERT_THAT(Create("heidi"), IsOk());
+  ASSERT_THAT(RevokeSubject("heidi"), IsOk());
+  int caps = 0;
+  int subjects = 0;
+  for (const StoreOp& op : store_.committed()) {
+    caps += std::holds_alternative<EnforceSubjectCap>(op);
+    subjects += std::holds_alternative<DeleteSubjectSessions>(op);
+  }
+  EXPECT_EQ(caps, 1);
+  EXPECT_EQ(subjects, 1);
+  // A subject this replica holds nothing of may still have sessions on
+  // others: the store is asked all the same.
+  EXPECT_THAT(RevokeSubject("nobody-here"), IsOkAndHolds(0));
+  subjects = 0;
+  for (const StoreOp& op : store_.committed()) {
+    subjects += std::holds_alternative<DeleteSubjectSessions>(op);
+  }
+  EXPECT_EQ(subjects, 2);
+}
+
+}  // namespace
+}  // namespace sessiond
