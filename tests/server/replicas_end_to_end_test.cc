@@ -35,6 +35,13 @@ bool Eventually(Condition condition) {
   return condition();
 }
 
+// Whether `token` is refused as a rotated-out token.
+bool Reused(SessionClient& replica, const std::string& token) {
+  absl::StatusOr<session::v1::ValidateSessionResponse> v =
+      replica.Validate(token);
+  return v.ok() && v->reason() == session::v1::INVALID_REASON_REUSED;
+}
+
 class ReplicasTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -97,11 +104,7 @@ TEST_F(ReplicasTest, EveryReplicaSeesEveryChange) {
   ASSERT_THAT(first, IsOk());
   absl::StatusOr<std::string> second = replica(2).Rotate(*first);
   ASSERT_THAT(second, IsOk());
-  EXPECT_TRUE(Eventually([&] {
-    absl::StatusOr<session::v1::ValidateSessionResponse> v =
-        replica(0).Validate(*first);
-    return v.ok() && v->reason() == session::v1::INVALID_REASON_REUSED;
-  }));
+  EXPECT_TRUE(Eventually([&] { return Reused(replica(0), *first); }));
   EXPECT_TRUE(replica(1).Valid(*second));
 
   // Every session of a subject, wherever created, ends everywhere.
@@ -142,11 +145,7 @@ TEST_F(ReplicasTest, ThePollAloneDeliversEveryChange) {
   ASSERT_THAT(token, IsOk());
   absl::StatusOr<std::string> rotated = replica(1).Rotate(*token);
   ASSERT_THAT(rotated, IsOk());
-  EXPECT_TRUE(Eventually([&] {
-    absl::StatusOr<session::v1::ValidateSessionResponse> v =
-        replica(0).Validate(*token);
-    return v.ok() && v->reason() == session::v1::INVALID_REASON_REUSED;
-  }));
+  EXPECT_TRUE(Eventually([&] { return Reused(replica(0), *token); }));
   EXPECT_THAT(replica(1).Revoke(*rotated), IsOkAndHolds(true));
   EXPECT_TRUE(Eventually([&] { return !replica(0).Valid(*rotated); }));
 }
