@@ -9,6 +9,7 @@
 #include "service/server/config.h"
 
 ABSL_DECLARE_FLAG(absl::Duration, sweep_interval);
+ABSL_DECLARE_FLAG(int64_t, sweep_batch);
 
 namespace {
 
@@ -65,6 +66,7 @@ absl::Status ReplicaFromFlags(StoreConfig& store, ManagerOptions& manager) {
   pg.change_log_retention = absl::GetFlag(FLAGS_pg_change_log_retention);
   pg.statement_timeout = absl::GetFlag(FLAGS_pg_statement_timeout);
   pg.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
+  pg.sweep_batch = absl::GetFlag(FLAGS_sweep_batch);
   manager.max_staleness = absl::GetFlag(FLAGS_max_staleness);
   absl::StatusOr<ManagerOptions::StalePolicy> policy =
       ParseStalePolicy(absl::GetFlag(FLAGS_on_stale));

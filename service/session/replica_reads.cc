@@ -34,7 +34,8 @@ bool ReplicaReads::Admit() {
   return true;
 }
 
-std::optional<SessionRecord> ReplicaReads::Fetch(const Selector& selector) {
+ReplicaReads::Fetched ReplicaReads::Fetch(
+    const Selector& selector, absl::FunctionRef<uint64_t()> before) {
   std::shared_ptr<InFlight> flight;
   bool leader = false;
   {
@@ -45,7 +46,7 @@ std::optional<SessionRecord> ReplicaReads::Fetch(const Selector& selector) {
     } else {
       if (!Admit()) {
         refused_.fetch_add(1);
-        return std::nullopt;
+        return Fetched();
       }
       flight = std::make_shared<InFlight>();
       in_flight_.emplace(selector, flight);
@@ -54,10 +55,15 @@ std::optional<SessionRecord> ReplicaReads::Fetch(const Selector& selector) {
   }
   if (!leader) {
     absl::MutexLock lock(&flight->mu);
-    flight->mu.Await(absl::Condition(&flight->done));
-    return flight->record;
+    if (!flight->mu.AwaitWithTimeout(absl::Condition(&flight->done),
+                                     kFollowerWait)) {
+      return Fetched();
+    }
+    return flight->fetched;
   }
   reads_.fetch_add(1);
+  Fetched fetched;
+  fetched.before = before();
   absl::StatusOr<std::optional<SessionRecord>> read =
       store_.ReadSession(selector);
   {
@@ -69,10 +75,11 @@ std::optional<SessionRecord> ReplicaReads::Fetch(const Selector& selector) {
                  read.status().message());
     }
   }
+  if (read.ok()) fetched.record = std::move(*read);
   absl::MutexLock lock(&flight->mu);
-  if (read.ok()) flight->record = std::move(*read);
+  flight->fetched = fetched;
   flight->done = true;
-  return flight->record;
+  return fetched;
 }
 
 }  // namespace sessiond

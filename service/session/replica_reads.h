@@ -21,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/common/clock.h"
@@ -35,18 +36,32 @@ class ReplicaReads {
  public:
   ReplicaReads(SessionStore& store, const Clock& clock, size_t per_second);
 
-  // Fetch returns the stored session, or nullopt when it is not stored, the
-  // rate is spent, or the read failed (logged at most once a minute).
-  std::optional<SessionRecord> Fetch(const Selector& selector);
+  // What a Fetch found, and what `before` returned just before the read
+  // (for callers sharing a read, the reader's), so a caller can tell what
+  // happened after the read began.
+  struct Fetched {
+    std::optional<SessionRecord> record;
+    uint64_t before = 0;
+  };
+
+  // Fetch returns the stored session, or no record when it is not stored,
+  // the rate is spent, the read failed (logged at most once a minute), or
+  // another caller's read of it took longer than kFollowerWait.
+  Fetched Fetch(const Selector& selector,
+                absl::FunctionRef<uint64_t()> before = NoCount);
+
+  static constexpr absl::Duration kFollowerWait = absl::Milliseconds(200);
 
   int64_t reads() const { return reads_.load(); }
   int64_t refused() const { return refused_.load(); }
 
  private:
+  static uint64_t NoCount() { return 0; }
+
   struct InFlight {
     absl::Mutex mu;
     bool done ABSL_GUARDED_BY(mu) = false;
-    std::optional<SessionRecord> record ABSL_GUARDED_BY(mu);
+    Fetched fetched ABSL_GUARDED_BY(mu);
   };
   struct SelectorHash {
     size_t operator()(const Selector& selector) const;

@@ -56,6 +56,9 @@ void SessionManager::ApplyChange(StoreChange& change) {
     current->MarkActive(record.last_active_time);
     return;
   }
+  // Older than what the index holds: read before this replica's own
+  // rotation committed (the log skips that rotation's row here).
+  if (WasRotatedOut(current->record(), record.verifier_digest)) return;
   // Rotated on another replica: the new digest, and the old one among the
   // rotated-out, so presenting it again counts as a reuse here too.
   auto rotated = std::make_shared<LiveSession>(std::move(record));
@@ -68,12 +71,15 @@ void SessionManager::ApplyChange(StoreChange& change) {
 LiveSessionPtr SessionManager::FindOrFetch(const Selector& selector) {
   LiveSessionPtr session = index_.Find(selector);
   if (session != nullptr || replica_reads_ == nullptr) return session;
-  // Read the count first: a removal after it refuses the insert below.
-  const uint64_t removals = index_.RemovalsOf(selector);
-  std::optional<SessionRecord> record = replica_reads_->Fetch(selector);
-  if (!record.has_value()) return nullptr;
-  session = std::make_shared<LiveSession>(std::move(*record));
-  if (index_.InsertUnlessRemovedSince(session, removals)) return session;
+  // The count is read just before the store is (by whoever reads it for
+  // everyone asking): a removal after it refuses the insert below.
+  ReplicaReads::Fetched fetched = replica_reads_->Fetch(
+      selector, [&] { return index_.RemovalsOf(selector); });
+  if (!fetched.record.has_value()) return nullptr;
+  session = std::make_shared<LiveSession>(std::move(*fetched.record));
+  if (index_.InsertUnlessRemovedSince(session, fetched.before)) {
+    return session;
+  }
   // Applied by the change feed meanwhile, or revoked: the index decides.
   return index_.Find(selector);
 }
@@ -86,7 +92,8 @@ LiveSessionPtr SessionManager::FindForDigest(const Selector& selector,
       WasRotatedOut(session->record(), digest)) {
     return session;
   }
-  std::optional<SessionRecord> stored = replica_reads_->Fetch(selector);
+  std::optional<SessionRecord> stored =
+      std::move(replica_reads_->Fetch(selector).record);
   if (!stored.has_value() ||
       SameDigest(stored->verifier_digest, session->record().verifier_digest)) {
     return session;  // nothing newer: a wrong secret, or gone (the log says)
@@ -105,7 +112,7 @@ LiveSessionPtr SessionManager::FindForDigest(const Selector& selector,
 bool SessionManager::RefreshActivity(LiveSession& session) {
   if (replica_reads_ == nullptr) return false;
   std::optional<SessionRecord> stored =
-      replica_reads_->Fetch(session.record().selector);
+      std::move(replica_reads_->Fetch(session.record().selector).record);
   if (!stored.has_value() ||
       stored->last_active_time <= session.last_active()) {
     return false;

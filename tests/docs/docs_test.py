@@ -106,10 +106,13 @@ TABLE_FLAG = re.compile(r"^\| `--(\w+)`(?:, `--(\w+)`)? \| ([^|]*) \|")
 def help_defaults(sessiond):
     text = subprocess.run([sessiond, "--helpfull"], capture_output=True,
                           text=True, check=False).stdout
-    section = text.split("service/server/config.cc:", 1)[1]
-    section = re.split(r"\n\n\s+Flags from ", section, maxsplit=1)[0]
+    # sessiond's own flags, from every file of service/server/ that has some
+    # (config.cc, replica_flags.cc); the libraries' flags are not ours.
+    sections = re.split(r"\n\s*Flags from ", "\n" + text)
+    ours = "".join(s for s in sections
+                   if re.match(r"\S*service/server/[^:\s]+:", s))
     defaults = {}
-    for name, default in HELP_FLAG.findall(section):
+    for name, default in HELP_FLAG.findall(ours):
         if default.startswith('"') and default.endswith('"'):
             default = default[1:-1]
         defaults[name] = default

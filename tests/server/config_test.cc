@@ -122,8 +122,20 @@ TEST_F(ConfigTest, StoreSpecs) {
   absl::StatusOr<StoreConfig> sqlite = ParseStoreSpec("sqlite:/var/x.db");
   ASSERT_THAT(sqlite, IsOk());
   EXPECT_EQ(sqlite->sqlite.path, "/var/x.db");
+  for (const char* uri : {"postgresql://u@db1,db2/s?target_session_attrs="
+                          "read-write",
+                          "postgres://u@/s?host=/run/postgresql"}) {
+    absl::StatusOr<StoreConfig> postgres = ParseStoreSpec(uri);
+    ASSERT_THAT(postgres, IsOk());
+    EXPECT_EQ(postgres->kind, StoreConfig::Kind::kPostgres);
+    EXPECT_EQ(postgres->postgres.uri, uri);
+  }
+  // A password in a refused spec is not repeated.
+  absl::StatusOr<StoreConfig> refused =
+      ParseStoreSpec("mysql://u:hunter2@db/s");
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
   for (const char* bad :
-       {"", "sqlite:", "sqlite", "postgres://x", "redis://h:1"}) {
+       {"", "sqlite:", "sqlite", "postgres:x", "redis://h:1"}) {
     EXPECT_THAT(ParseStoreSpec(bad),
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << bad;

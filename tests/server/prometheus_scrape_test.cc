@@ -5,11 +5,8 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -20,25 +17,13 @@
 #include "gtest/gtest.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/host.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/sessiond_process.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
 namespace {
-
-// A port free a moment ago (Prometheus cannot report one it chose).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 // Prometheus as a child process, stopped by the destructor.
 class PrometheusProcess {

@@ -35,6 +35,13 @@ bool Eventually(Condition condition) {
   return condition();
 }
 
+// Whether `token` is refused as a rotated-out token.
+bool Reused(SessionClient& replica, const std::string& token) {
+  absl::StatusOr<session::v1::ValidateSessionResponse> v =
+      replica.Validate(token);
+  return v.ok() && v->reason() == session::v1::INVALID_REASON_REUSED;
+}
+
 class ReplicasTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -97,11 +104,7 @@ TEST_F(ReplicasTest, EveryReplicaSeesEveryChange) {
   ASSERT_THAT(first, IsOk());
   absl::StatusOr<std::string> second = replica(2).Rotate(*first);
   ASSERT_THAT(second, IsOk());
-  EXPECT_TRUE(Eventually([&] {
-    absl::StatusOr<session::v1::ValidateSessionResponse> v =
-        replica(0).Validate(*first);
-    return v.ok() && v->reason() == session::v1::INVALID_REASON_REUSED;
-  }));
+  EXPECT_TRUE(Eventually([&] { return Reused(replica(0), *first); }));
   EXPECT_TRUE(replica(1).Valid(*second));
 
   // Every session of a subject, wherever created, ends everywhere.
@@ -132,6 +135,37 @@ TEST_F(ReplicasTest, PropagationSurvivesTheListeningConnectionBeingKilled) {
   ASSERT_THAT(pg_->TerminateBackends("sessiond-feed"), IsOkAndHolds(2));
   EXPECT_THAT(replica(0).Revoke(*token), IsOkAndHolds(true));
   EXPECT_TRUE(Eventually([&] { return !replica(1).Valid(*token); }));
+}
+
+TEST_F(ReplicasTest, ThePollAloneDeliversEveryChange) {
+  StartDatabase();
+  StartReplica(0, {"--pg_listen=false"});
+  StartReplica(1, {"--pg_listen=false"});
+  absl::StatusOr<std::string> token = replica(0).Create("judy");
+  ASSERT_THAT(token, IsOk());
+  absl::StatusOr<std::string> rotated = replica(1).Rotate(*token);
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_TRUE(Eventually([&] { return Reused(replica(0), *token); }));
+  EXPECT_THAT(replica(1).Revoke(*rotated), IsOkAndHolds(true));
+  EXPECT_TRUE(Eventually([&] { return !replica(0).Valid(*rotated); }));
+}
+
+TEST_F(ReplicasTest, ARequestIdMakesOneLiveSessionAcrossReplicas) {
+  StartDatabase();
+  StartReplica(0);
+  StartReplica(1);
+  absl::StatusOr<std::string> first = replica(0).Create("kate", "req-1");
+  ASSERT_THAT(first, IsOk());
+  // The same caller retries on the other replica once it has the first.
+  EXPECT_TRUE(Eventually([&] { return *replica(1).Count("kate") == 1; }));
+  absl::StatusOr<std::string> retry = replica(1).Create("kate", "req-1");
+  ASSERT_THAT(retry, IsOk());
+  // That replica never saw the first token: it makes a new session that
+  // replaces the first, as after a restart; one session is left.
+  EXPECT_TRUE(replica(0).Valid(*retry));
+  EXPECT_TRUE(Eventually([&] { return !replica(0).Valid(*first); }));
+  EXPECT_THAT(pg_->Sql("SELECT count(*) FROM sessiond_sessions"),
+              IsOkAndHolds("1"));
 }
 
 TEST_F(ReplicasTest, SubjectCapHoldsWithCreatesRacingOnEveryReplica) {

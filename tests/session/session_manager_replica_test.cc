@@ -123,6 +123,21 @@ TEST_F(ReplicaTest,
   EXPECT_EQ(store_.reads(), 1);
 }
 
+TEST_F(ReplicaTest, AnOlderRowReadLateDoesNotUndoANewerRotation) {
+  StartReplica();
+  IssuedSession elsewhere = CreateElsewhere("bert");
+  const SessionRecord created = elsewhere.session->record();
+  store_.Deliver({Written(created)});
+  SessionRecord rotated = created;
+  rotated.rotated_digests.insert(rotated.rotated_digests.begin(),
+                                 created.verifier_digest);
+  rotated.verifier_digest.fill(0x6b);
+  store_.Deliver({Written(rotated)});
+  // The create's row, read before the rotation committed, comes late.
+  store_.Deliver({Written(created)});
+  EXPECT_EQ(Check(elsewhere.token), InvalidReason::kReused);
+}
+
 TEST_F(ReplicaTest, ATokenRotatedElsewhereAMomentAgoWorksHereAtOnce) {
   StartReplica();
   IssuedSession first = CreateElsewhere("carl");

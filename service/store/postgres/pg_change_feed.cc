@@ -13,6 +13,7 @@ namespace {
 
 constexpr absl::Duration kFirstRetry = absl::Milliseconds(100);
 constexpr absl::Duration kLastRetry = absl::Seconds(2);
+constexpr size_t kMaxUncoveredReads = 1000;
 
 }  // namespace
 
@@ -71,6 +72,16 @@ void PgChangeFeed::Loop() {
       }
       connection.emplace(std::move(*made));
       metrics_.feed_connections.fetch_add(1);
+      // After a crash or failover the server may hand out ids this feed's
+      // cursor is already past: go back, re-reading is harmless.
+      absl::StatusOr<uint64_t> next = NextXid(*connection);
+      if (next.ok() && *next <= cursor_.xid) {
+        LogWarning(
+            "change feed: the database's transaction ids went back "
+            "(a crash or failover); reading the log again from %d",
+            *next);
+        cursor_ = PgLogCursor::AtHorizon(*next);
+      }
       // LISTEN fails on a standby; the poll still delivers everything.
       if (absl::Status s =
               options_.listen
@@ -102,10 +113,28 @@ bool PgChangeFeed::CatchUp(PgConnection& connection) {
         ReadChanges(connection, cursor_, options_.read_limit,
                     sealer_.has_value() ? &*sealer_ : nullptr);
     if (!read.ok()) {
-      LogWarning("change feed: %s", read.status().message());
+      // A row that cannot be read (a key missing from the key file) fails
+      // every read: said once a minute, and staleness grows meanwhile.
+      if (absl::Now() - last_read_warning_ > absl::Minutes(1)) {
+        last_read_warning_ = absl::Now();
+        LogWarning("change feed: %s", read.status().message());
+      }
       return false;
     }
     metrics_.change_reads.fetch_add(1);
+    if (read->trimmed_through > cursor_.xid && !gap_) {
+      gap_ = true;
+      LogError(
+          "change feed: the change log was trimmed past this replica's "
+          "position (cut off longer than --pg_change_log_retention); it "
+          "may have missed revocations and stays stale: restart it");
+    }
+    if (uncovered_.empty() || uncovered_.back().first != started) {
+      uncovered_.emplace_back(started, read->snapshot.next);
+      // Both fields only grow, so covering a later read covers every
+      // earlier one: dropping the oldest loses nothing but memory.
+      if (uncovered_.size() > kMaxUncoveredReads) uncovered_.pop_front();
+    }
     std::vector<StoreChange> changes;
     changes.reserve(read->entries.size());
     bool held = false;
@@ -134,7 +163,16 @@ bool PgChangeFeed::CatchUp(PgConnection& connection) {
     if (held) return false;  // our writer settles it within a commit
     if (!read->more) {
       cursor_ = read->next;
-      synced_micros_.store(absl::ToUnixMicros(started));
+      // Reads whose commits are all below this horizon are covered now.
+      absl::Time covered = absl::InfinitePast();
+      while (!uncovered_.empty() &&
+             uncovered_.front().second <= read->snapshot.horizon) {
+        covered = uncovered_.front().first;
+        uncovered_.pop_front();
+      }
+      if (covered != absl::InfinitePast() && !gap_) {
+        synced_micros_.store(absl::ToUnixMicros(covered));
+      }
       return true;
     }
   }

@@ -25,11 +25,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "service/store/key_ring.h"
@@ -69,7 +71,12 @@ class PgChangeFeed {
   void Stop();
 
   // Every change committed before this instant has been handed on;
-  // InfinitePast until the first complete read.
+  // InfinitePast until the first complete read. A read at time T whose
+  // snapshot's next xid was X covers every commit before T once a later
+  // read's horizon has passed X: a long transaction elsewhere holds it back,
+  // and staleness shows it. It stops for good if the sweeper trimmed rows
+  // this feed had not read (a replica cut off for longer than the log's
+  // retention): a restart reloads.
   absl::Time synced_through() const {
     return absl::FromUnixMicros(synced_micros_.load());
   }
@@ -83,6 +90,12 @@ class PgChangeFeed {
   // removals it names. False if the connection broke.
   bool Wait(PgConnection& connection);
   void Sleep(absl::Duration duration);
+
+  // Reads that started (time, next xid of their snapshot) not yet covered
+  // by a horizon; only the feed thread.
+  std::deque<std::pair<absl::Time, uint64_t>> uncovered_;
+  bool gap_ = false;  // rows trimmed before this feed read them
+  absl::Time last_read_warning_ = absl::InfinitePast();
 
   const Options options_;
   const OwnRowFn own_row_;

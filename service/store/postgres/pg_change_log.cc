@@ -12,7 +12,7 @@
 namespace sessiond {
 namespace {
 
-// A NOTIFY payload must stay under 8000 bytes: 200 entries of 35 bytes.
+// A NOTIFY payload must stay under 8000 bytes: 200 entries of 37 bytes.
 constexpr int kMaxNotifiedRemovals = 200;
 
 absl::StatusOr<uint64_t> ParseXid(absl::string_view text) {
@@ -57,31 +57,50 @@ PgOrigin PgOrigin::Decode(absl::string_view bytes) {
   return origin;
 }
 
-absl::StatusOr<uint64_t> BeginSnapshot(PgConnection& connection) {
+absl::StatusOr<PgSnapshot> BeginSnapshot(PgConnection& connection) {
   if (absl::Status s =
           connection.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
               .status();
       !s.ok()) {
     return s;
   }
-  absl::StatusOr<PgResult> horizon =
-      connection.Exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
-  if (!horizon.ok()) {
+  absl::StatusOr<PgResult> bounds = connection.Exec(
+      "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text"
+      " FROM pg_current_snapshot() s");
+  if (!bounds.ok()) {
     (void)connection.Exec("ROLLBACK");
-    return horizon.status();
+    return bounds.status();
   }
-  return ParseXid(BytesOf(horizon->get(), 0, 0));
+  absl::StatusOr<uint64_t> horizon = ParseXid(BytesOf(bounds->get(), 0, 0));
+  absl::StatusOr<uint64_t> next = ParseXid(BytesOf(bounds->get(), 0, 1));
+  if (!horizon.ok()) return horizon.status();
+  if (!next.ok()) return next.status();
+  return PgSnapshot{*horizon, *next};
+}
+
+absl::StatusOr<uint64_t> NextXid(PgConnection& connection) {
+  absl::StatusOr<PgResult> next =
+      connection.Exec("SELECT pg_snapshot_xmax(pg_current_snapshot())::text");
+  if (!next.ok()) return next.status();
+  return ParseXid(BytesOf(next->get(), 0, 0));
 }
 
 absl::StatusOr<PgLogRead> ReadChanges(PgConnection& connection,
                                       PgLogCursor after, int64_t limit,
                                       Sealer* sealer) {
-  absl::StatusOr<uint64_t> horizon = BeginSnapshot(connection);
-  if (!horizon.ok()) return horizon.status();
+  absl::StatusOr<PgSnapshot> snapshot = BeginSnapshot(connection);
+  if (!snapshot.ok()) return snapshot.status();
+  absl::StatusOr<PgResult> trimmed = connection.Exec(
+      "SELECT coalesce(max(cutoff_us), 0) FROM sessiond_cutoffs"
+      " WHERE name = 'log_trimmed_xid'");
+  if (!trimmed.ok()) {
+    (void)connection.Exec("ROLLBACK");
+    return trimmed.status();
+  }
   PgParams params;
   params.Text(absl::StrCat(after.xid))
       .Int64(after.seq)
-      .Text(absl::StrCat(*horizon))
+      .Text(absl::StrCat(snapshot->horizon))
       .Int64(limit);
   absl::StatusOr<PgResult> rows = connection.Exec(
       absl::StrCat(
@@ -98,10 +117,12 @@ absl::StatusOr<PgLogRead> ReadChanges(PgConnection& connection,
   (void)connection.Exec("COMMIT");
   if (!rows.ok()) return rows.status();
   PgLogRead read;
+  read.snapshot = *snapshot;
+  read.trimmed_through = static_cast<uint64_t>(Int64Of(trimmed->get(), 0, 0));
   const PGresult* result = rows->get();
   const int count = PQntuples(result);
   read.more = count >= limit;
-  read.next = read.more ? after : PgLogCursor::AtHorizon(*horizon);
+  read.next = read.more ? after : PgLogCursor::AtHorizon(snapshot->horizon);
   read.entries.reserve(static_cast<size_t>(count));
   for (int row = 0; row < count; ++row) {
     absl::StatusOr<uint64_t> xid = ParseXid(BytesOf(result, row, 0));
@@ -180,14 +201,19 @@ std::string NotifySql() {
       static_cast<int>(PgChangeKind::kSessionRemoved));
 }
 
-absl::StatusOr<int64_t> DeleteChangesBefore(PgConnection& connection,
-                                            int64_t cutoff_us) {
+absl::Status TrimChangesBefore(PgConnection& connection, int64_t cutoff_us) {
   PgParams params;
   params.Int64(cutoff_us);
-  absl::StatusOr<PgResult> result = connection.Exec(
-      "DELETE FROM sessiond_changes WHERE change_us < $1::bigint", params);
-  if (!result.ok()) return result.status();
-  return RowsChanged(result->get());
+  return connection
+      .Exec(
+          "WITH d AS (DELETE FROM sessiond_changes WHERE change_us <"
+          " $1::bigint RETURNING xid) INSERT INTO sessiond_cutoffs (name,"
+          " cutoff_us) SELECT 'log_trimmed_xid', max(xid)::text::bigint"
+          " FROM d HAVING count(*) > 0 ON CONFLICT (name) DO UPDATE SET"
+          " cutoff_us = greatest(sessiond_cutoffs.cutoff_us,"
+          " excluded.cutoff_us)",
+          params)
+      .status();
 }
 
 }  // namespace sessiond

@@ -69,15 +69,27 @@ struct PgLogEntry {
   StoreChange change;
 };
 
+// A snapshot's bounds: every transaction below `horizon` (xmin) has ended;
+// every one that committed before the snapshot is below `next` (xmax).
+struct PgSnapshot {
+  uint64_t horizon = 0;
+  uint64_t next = 0;
+};
+
 struct PgLogRead {
   std::vector<PgLogEntry> entries;
   PgLogCursor next;   // where the next read starts
   bool more = false;  // the limit cut the read short
+  PgSnapshot snapshot;
+  // The largest xid of the rows the sweeper has trimmed from the log (0:
+  // none). A reader whose cursor is below it may have missed rows.
+  uint64_t trimmed_through = 0;
 };
 
 // BeginSnapshot starts a read-only REPEATABLE READ transaction and returns
-// its horizon; the caller reads in it, then ends it (COMMIT).
-[[nodiscard]] absl::StatusOr<uint64_t> BeginSnapshot(PgConnection& connection);
+// its bounds; the caller reads in it, then ends it (COMMIT).
+[[nodiscard]] absl::StatusOr<PgSnapshot> BeginSnapshot(
+    PgConnection& connection);
 
 // ReadChanges reads up to `limit` rows after `after`, in one snapshot.
 [[nodiscard]] absl::StatusOr<PgLogRead> ReadChanges(PgConnection& connection,
@@ -85,7 +97,7 @@ struct PgLogRead {
                                                     int64_t limit,
                                                     Sealer* sealer);
 
-// The NOTIFY channel writers signal after each batch with changes. The
+// The NOTIFY channel writers signal after each batch. The
 // payload names the writing replica and lists the batch's removed sessions
 // when they fit, so readers can apply revocations before the horizon lets
 // them read the log (a long transaction elsewhere can hold it back);
@@ -102,9 +114,17 @@ std::vector<StoreChange> ParseRemovals(absl::string_view payload,
 // with this transaction's removals.
 std::string NotifySql();
 
-// DeleteChangesBefore removes log rows written before `cutoff_us`.
-[[nodiscard]] absl::StatusOr<int64_t> DeleteChangesBefore(
-    PgConnection& connection, int64_t cutoff_us);
+// TrimChangesBefore removes log rows written before `cutoff_us` and raises
+// the trimmed-through mark readers check (PgLogRead::trimmed_through), in
+// the caller's transaction.
+[[nodiscard]] absl::Status TrimChangesBefore(PgConnection& connection,
+                                             int64_t cutoff_us);
+
+// NextXid is the id the server will give its next transaction. After a
+// crash or a failover it can be lower than ids seen before (ids whose
+// transactions never reached the WAL are given again): a reader whose
+// cursor is past it must go back to it.
+[[nodiscard]] absl::StatusOr<uint64_t> NextXid(PgConnection& connection);
 
 }  // namespace sessiond
 

@@ -208,7 +208,8 @@ absl::Status PgConnection::BeginPipeline() {
 absl::Status PgConnection::Send(absl::string_view sql, const PgParams& params) {
   const std::string text(sql);
   auto [it, fresh] =
-      prepared_.try_emplace(text, absl::StrCat("sessiond_", prepared_.size()));
+      prepared_.try_emplace(text, absl::StrCat("sessiond_", next_name_));
+  if (fresh) ++next_name_;
   const std::string name = it->second;
   preparing_.push_back(fresh ? text : "");
   if (fresh && PQsendPrepare(conn_.get(), name.c_str(), text.c_str(),

@@ -127,6 +127,7 @@ class PgConnection {
   // BeginPipeline the SQL prepared just before it ("" if none).
   absl::flat_hash_map<std::string, std::string> prepared_;
   std::vector<std::string> preparing_;
+  int64_t next_name_ = 0;  // names are never reused on a connection
 };
 
 // RedactedUri is `uri` with any password replaced by "***", for logs.

@@ -72,10 +72,18 @@ absl::Status MigratePgSchema(PgConnection& connection) {
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = run("CREATE TABLE IF NOT EXISTS sessiond_schema ("
-                             " version bigint NOT NULL)");
-        !s.ok()) {
-      return s;
+    // Checked first: CREATE ... IF NOT EXISTS needs the CREATE privilege
+    // even when the table exists, and a role may have it only for the
+    // first start.
+    absl::StatusOr<PgResult> exists =
+        connection.Exec("SELECT to_regclass('sessiond_schema') IS NOT NULL");
+    if (!exists.ok()) return exists.status();
+    if (BytesOf(exists->get(), 0, 0) != "\x01") {
+      if (absl::Status s =
+              run("CREATE TABLE sessiond_schema (version bigint NOT NULL)");
+          !s.ok()) {
+        return s;
+      }
     }
     absl::StatusOr<PgResult> found =
         connection.Exec("SELECT max(version) FROM sessiond_schema");

@@ -46,15 +46,8 @@ absl::StatusOr<StoredDetails> StoreDetails(const SessionRecord& record,
   return StoredDetails{std::move(*sealed), sealer->key_id()};
 }
 
-void AddKeyId(const StoredDetails& details, PgParams& params) {
-  // NULL key_id: details in clear.
-  if (details.key_id.empty()) {
-    params.Null();
-  } else {
-    params.Bytes(details.key_id);
-  }
-}
-
+// NULL for an empty value: a create that was not idempotent, details in
+// clear (no key id).
 void AddOptionalBytes(absl::string_view value, PgParams& params) {
   if (value.empty()) {
     params.Null();
@@ -87,7 +80,7 @@ absl::StatusOr<PgStatement> Insert(const SessionRecord& r,
       .Int64(Micros(r.last_active_time))
       .Bytes(details->data)
       .Bytes(EncodeRotatedDigests(r));
-  AddKeyId(*details, p);
+  AddOptionalBytes(details->key_id, p);
   AddOptionalBytes(r.request_key, p);
   AddOptionalBytes(r.request_binding, p);
   p.Bytes(origin).Int64(0);
@@ -141,7 +134,7 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
         .Int64(Micros(r.last_active_time))
         .Bytes(details->data)
         .Bytes(EncodeRotatedDigests(r));
-    AddKeyId(*details, p);
+    AddOptionalBytes(details->key_id, p);
     p.Bytes(DigestBytes(update->expected_digest)).Bytes(origin).Int64(0);
   } else if (const auto* remove = std::get_if<DeleteSession>(&op)) {
     if (remove->why == DeleteSession::Why::kExpired) return out;

@@ -115,8 +115,8 @@ absl::Status PgSessionStore::LoadLive(
   absl::MutexLock lock(&reader_mu_);
   PgConnection& connection = *reader_;
   Sealer* sealer = reader_sealer_.has_value() ? &*reader_sealer_ : nullptr;
-  absl::StatusOr<uint64_t> horizon = BeginSnapshot(connection);
-  if (!horizon.ok()) return horizon.status();
+  absl::StatusOr<PgSnapshot> snapshot = BeginSnapshot(connection);
+  if (!snapshot.ok()) return snapshot.status();
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<PgResult> cutoff = connection.Exec(
         "SELECT coalesce(max(cutoff_us), -9223372036854775808)"
@@ -142,8 +142,9 @@ absl::Status PgSessionStore::LoadLive(
         absl::StatusOr<SessionRecord> record =
             DecodeSessionRow(page->get(), row, 0, sealer);
         if (!record.ok()) return record.status();
-        if (row == rows - 1)
+        if (row == rows - 1) {
           after = std::string(SelectorBytes(record->selector));
+        }
         sink(std::move(*record));
       }
       if (rows < kLoadPage) return absl::OkStatus();
@@ -152,7 +153,7 @@ absl::Status PgSessionStore::LoadLive(
   absl::Status ended = connection.Exec("COMMIT").status();
   if (!status.ok()) return status;
   if (!ended.ok()) return ended;
-  start_cursor_ = PgLogCursor::AtHorizon(*horizon);
+  start_cursor_ = PgLogCursor::AtHorizon(snapshot->horizon);
   return absl::OkStatus();
 }
 
@@ -269,19 +270,22 @@ void PgSessionStore::Follow(ChangeListener listener) {
       std::move(feed), [this](int64_t batch) { return OwnRowOf(batch); },
       std::move(listener), start, metrics_);
   feed_->Start();
+  feed_view_.store(feed_.get());
 }
 
 PgChangeFeed::OwnRow PgSessionStore::OwnRowOf(int64_t batch) {
   if (batch > settled_batch_.load()) return PgChangeFeed::OwnRow::kPending;
   absl::MutexLock lock(&ambiguous_mu_);
-  // Each batch's rows are read in one go, so its entry is needed no more
-  // once read; a later read finds none of them.
+  // Ambiguous batches are rare (a connection lost during COMMIT) and their
+  // entries small, so they are kept: a batch's rows can span two reads.
   return ambiguous_.contains(batch) ? PgChangeFeed::OwnRow::kApply
                                     : PgChangeFeed::OwnRow::kSkip;
 }
 
 absl::Time PgSessionStore::synced_through() const {
-  return feed_ == nullptr ? absl::InfinitePast() : feed_->synced_through();
+  // Read from serving threads while Follow may still be starting the feed.
+  const PgChangeFeed* feed = feed_view_.load();
+  return feed == nullptr ? absl::InfinitePast() : feed->synced_through();
 }
 
 void PgSessionStore::SetWritableListener(

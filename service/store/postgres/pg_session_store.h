@@ -150,6 +150,7 @@ class PgSessionStore final : public SessionStore {
   absl::AnyInvocable<void(bool)> listener_ ABSL_GUARDED_BY(listener_mu_);
 
   std::unique_ptr<PgChangeFeed> feed_;
+  std::atomic<const PgChangeFeed*> feed_view_{nullptr};  // feed_, published
   std::thread writer_;
 };
 

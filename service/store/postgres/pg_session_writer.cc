@@ -114,8 +114,9 @@ void PgSessionStore::CommitAndAnswer(std::vector<PendingWrite> batch) {
     absl::MutexLock lock(&ambiguous_mu_);
     ambiguous_.insert(number);
   }
-  ReportWritable(status.ok() ||
-                 status.code() != absl::StatusCode::kUnavailable);
+  // Only a lost database makes the store unwritable: a deadlock or a
+  // statement timeout fails this batch alone.
+  ReportWritable(writer_connection_.has_value() && writer_connection_->ok());
   for (size_t i = 0; i < batch.size(); ++i) {
     absl::Status answer = failed[i].has_value() ? *failed[i] : status;
     if (committed_unknown && !failed[i].has_value()) {
@@ -252,7 +253,6 @@ void PgSessionStore::SweepIfDue() {
       connection.Exec("SELECT pg_try_advisory_xact_lock($1::bigint)", lock);
   const bool sweeper = held.ok() && BytesOf(held->get(), 0, 0) == "\x01";
   int64_t expired = 0;
-  int64_t trimmed = 0;
   if (sweeper) {
     // Expired rows go without a log row: every replica expires them itself.
     PgParams params;
@@ -263,16 +263,12 @@ void PgSessionStore::SweepIfDue() {
         " LIMIT $2::bigint)",
         params);
     if (removed.ok()) expired = RowsChanged(removed->get());
-    absl::StatusOr<int64_t> old = DeleteChangesBefore(
+    (void)TrimChangesBefore(
         connection, absl::ToUnixMicros(now - options_.change_log_retention));
-    if (old.ok()) trimmed = *old;
   }
   if (!connection.Exec("COMMIT").ok()) return;
-  if (expired > 0 || trimmed > 0) {
-    LogInfo(
-        "PostgreSQL store: swept %d expired sessions, %d old change-log "
-        "rows",
-        expired, trimmed);
+  if (expired > 0) {
+    LogInfo("PostgreSQL store: swept %d expired sessions", expired);
   }
   // More to do: come back at once rather than after a whole interval.
   if (expired >= options_.sweep_batch) next_sweep_ = now;

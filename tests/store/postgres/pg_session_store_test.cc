@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/key_ring.h"
+#include "service/store/postgres/pg_connection.h"
 #include "service/store/postgres/pg_schema.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/store_test_util.h"
@@ -235,6 +236,52 @@ TEST_F(PgSessionStoreTest, PollDeliversWhenTheListeningConnectionIsKilled) {
   EXPECT_TRUE(
       seen_by_b.WaitFor(StoreChange::Kind::kSessionWritten, record.selector));
   EXPECT_GE(b->metrics()->feed_connections.load(), 2);
+}
+
+// Waits up to 10 s for `store` to be synced through a moment after `after`.
+bool SyncedPast(const PgSessionStore& store, absl::Time after) {
+  for (int i = 0; i < 500; ++i) {
+    if (store.synced_through() > after) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+TEST_F(PgSessionStoreTest, ALongTransactionElsewhereShowsAsStaleness) {
+  Changes seen;
+  std::unique_ptr<PgSessionStore> a = OpenStore();
+  std::unique_ptr<PgSessionStore> b = OpenStore(&seen);
+  ASSERT_TRUE(SyncedPast(*b, absl::Now()));
+  // Another client's transaction holds an id, and so the horizon: a write
+  // committed after it cannot be read until it ends.
+  absl::StatusOr<PgConnection> other =
+      PgConnection::Connect(pg_->primary_uri(), "long-transaction");
+  ASSERT_THAT(other, IsOk());
+  ASSERT_THAT(other->Exec("BEGIN"), IsOk());
+  ASSERT_THAT(other->Exec("SELECT pg_current_xact_id()"), IsOk());
+  const SessionRecord record = SampleRecord(45, absl::Now());
+  ASSERT_THAT(WriteAndWait(*a, Insert(record)), IsOk());
+  const absl::Time written = absl::Now();
+  absl::SleepFor(absl::Milliseconds(500));
+  // Not delivered, and the staleness says so.
+  EXPECT_LT(b->synced_through(), written);
+  ASSERT_THAT(other->Exec("COMMIT"), IsOk());
+  EXPECT_TRUE(SyncedPast(*b, written));
+  EXPECT_TRUE(
+      seen.WaitFor(StoreChange::Kind::kSessionWritten, record.selector));
+}
+
+TEST_F(PgSessionStoreTest, ALogTrimmedPastTheCursorKeepsTheReplicaStale) {
+  Changes seen;
+  std::unique_ptr<PgSessionStore> b = OpenStore(&seen);
+  ASSERT_TRUE(SyncedPast(*b, absl::Now()));
+  // As the sweeper records having trimmed rows this replica never read.
+  ASSERT_THAT(pg_->Sql("INSERT INTO sessiond_cutoffs VALUES"
+                       " ('log_trimmed_xid', 9000000000000)"),
+              IsOk());
+  const absl::Time trimmed = absl::Now();
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_LT(b->synced_through(), trimmed + absl::Milliseconds(100));
 }
 
 TEST_F(PgSessionStoreTest, WritesFailWhileTheDatabaseIsDownThenRecover) {
