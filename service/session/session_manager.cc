@@ -92,6 +92,13 @@ absl::Status SessionManager::Load() {
     store_.Follow([this](std::vector<StoreChange> changes) {
       ApplyChanges(std::move(changes));
     });
+    // Serve once caught up with what other replicas committed since the
+    // snapshot (usually the first read of the log); if that takes long,
+    // serve anyway: health and Freshness refuse until it happens.
+    const absl::Time deadline = absl::Now() + kCatchUpWait;
+    while (!CaughtUp() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
   }
   return absl::OkStatus();
 }

@@ -136,7 +136,9 @@ class SessionManager {
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
 
-  // Load fills the index from the store. Call once, before serving.
+  // Load fills the index from the store. Call once, before serving. On a
+  // shared store it then follows the store's changes, and returns once
+  // caught up with them, or after kCatchUpWait.
   [[nodiscard]] absl::Status Load();
 
   // Create starts a session. INVALID_ARGUMENT for a broken request,
@@ -232,6 +234,7 @@ class SessionManager {
   // counted in one summary line a minute. A caller's budget is larger, so
   // one session presented again and again does not hide the next session.
   static constexpr int64_t kReuseLinesPerSession = 3;
+  static constexpr absl::Duration kCatchUpWait = absl::Seconds(10);
   static constexpr int64_t kReuseLinesPerCaller = 20;
   const TokenCodec& codec() const { return codec_; }
 

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,6 +193,9 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
   }
   server->primary_.port = FreePort();
   absl::Status started = server->StartPrimaryCluster();
+  if (started.ok() && !options.tls_cert.empty()) {
+    started = server->EnableTls(options);
+  }
   if (started.ok() && options.sync_standby) {
     do {
       server->standby_.port = FreePort();
@@ -308,6 +312,42 @@ absl::Status PostgresServer::StopNode(const Node& node, bool immediate) {
 }
 
 std::string PostgresServer::primary_uri() const { return Uri(primary_); }
+
+std::string PostgresServer::tcp_uri() const {
+  return absl::StrCat("postgresql://postgres@127.0.0.1:", primary_.port,
+                      "/sessiond");
+}
+
+absl::Status PostgresServer::EnableTls(const Options& options) {
+  const std::string data = DataDir(primary_);
+  for (const auto& [from, to] :
+       {std::pair{options.tls_cert, data + "/server.crt"},
+        std::pair{options.tls_key, data + "/server.key"}}) {
+    std::error_code error;
+    std::filesystem::copy_file(from, to, error);
+    if (error) {
+      return absl::InternalError(
+          absl::StrCat("cannot copy ", from, ": ", error.message()));
+    }
+    // The server refuses a key others can read.
+    chmod(to.c_str(), 0600);
+    if (RunningAsRoot()) {
+      const passwd* user = getpwnam("postgres");
+      if (chown(to.c_str(), user->pw_uid, user->pw_gid) != 0) {
+        return absl::InternalError(absl::StrCat("cannot chown ", to));
+      }
+    }
+  }
+  std::ofstream conf(data + "/postgresql.conf", std::ios::app);
+  conf << "listen_addresses = '127.0.0.1'\n"
+       << "ssl = on\n";
+  conf.close();
+  if (!conf) return absl::InternalError("cannot write the TLS settings");
+  if (absl::Status s = StopNode(primary_, /*immediate=*/false); !s.ok()) {
+    return s;
+  }
+  return StartNode(primary_);
+}
 
 std::string PostgresServer::standby_uri() const {
   return standby_.port == 0 ? "" : Uri(standby_);

@@ -45,6 +45,10 @@ class PostgresServer {
     // so a COMMIT returns only once s2 has the commit on disk. Start returns
     // once the primary reports s2 synchronous.
     bool sync_standby = false;
+    // With a certificate and key (PEM files), the primary also listens on
+    // 127.0.0.1 over TLS (tcp_uri), the way a remote database would.
+    std::string tls_cert;
+    std::string tls_key;
   };
 
   // Starts the servers and creates the database "sessiond". Fails (never
@@ -64,6 +68,9 @@ class PostgresServer {
   // libpq URIs of database "sessiond" as user postgres (trust
   // authentication), e.g. postgresql://postgres@/sessiond?host=DIR&port=PORT.
   std::string primary_uri() const;
+  // The primary over TCP on 127.0.0.1 (only with tls_cert), without any
+  // sslmode: the caller adds its own.
+  std::string tcp_uri() const;
   std::string standby_uri() const;  // "" without sync_standby
   // Both servers, primary first, with target_session_attrs=read-write: libpq
   // connects to whichever accepts writes (after PromoteStandby, the standby).
@@ -113,6 +120,10 @@ class PostgresServer {
   std::string LogPath(const Node& node) const;
   // The end of `node`'s server log, for error messages.
   std::string LogTail(const Node& node) const;
+
+  // Copies the certificate and key where the primary reads them, owned by
+  // the user it runs as, and turns TLS on.
+  absl::Status EnableTls(const Options& options);
 
   const std::string dir_;  // the folder under /tmp, also the socket folder
   Node primary_;

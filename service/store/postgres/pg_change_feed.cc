@@ -24,7 +24,6 @@ PgChangeFeed::PgChangeFeed(Options options, OwnRowFn own_row,
       own_row_(std::move(own_row)),
       listener_(std::move(listener)),
       cursor_(start),
-      synced_micros_(absl::ToUnixMicros(absl::InfinitePast())),
       metrics_(metrics) {
   if (options_.keys != nullptr) {
     absl::StatusOr<Sealer> sealer = Sealer::Create(options_.keys);

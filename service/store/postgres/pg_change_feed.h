@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,7 +79,9 @@ class PgChangeFeed {
   // this feed had not read (a replica cut off for longer than the log's
   // retention): a restart reloads.
   absl::Time synced_through() const {
-    return absl::FromUnixMicros(synced_micros_.load());
+    const int64_t micros = synced_micros_.load();
+    return micros == kNever ? absl::InfinitePast()
+                            : absl::FromUnixMicros(micros);
   }
 
  private:
@@ -102,7 +105,10 @@ class PgChangeFeed {
   ChangeListener listener_;
   PgLogCursor cursor_;  // only the feed thread
   std::optional<Sealer> sealer_;
-  std::atomic<int64_t> synced_micros_;
+  // synced_through in Unix microseconds; kNever until the first catch-up
+  // (FromUnixMicros of it would be a finite time, not InfinitePast).
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
+  std::atomic<int64_t> synced_micros_{kNever};
   std::atomic<bool> stopping_{false};
   StoreMetrics& metrics_;
   std::thread thread_;

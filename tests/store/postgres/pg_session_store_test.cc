@@ -61,6 +61,15 @@ class Changes {
   std::vector<StoreChange> changes_ ABSL_GUARDED_BY(mu_);
 };
 
+// Waits up to 10 s for `store` to be synced through a moment after `after`.
+bool SyncedPast(const PgSessionStore& store, absl::Time after) {
+  for (int i = 0; i < 500; ++i) {
+    if (store.synced_through() > after) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
 class PgSessionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -230,21 +239,13 @@ TEST_F(PgSessionStoreTest, PollDeliversWhenTheListeningConnectionIsKilled) {
   std::unique_ptr<PgSessionStore> a = OpenStore();
   PgStoreOptions slow_reconnect;
   std::unique_ptr<PgSessionStore> b = OpenStore(&seen_by_b, slow_reconnect);
+  ASSERT_TRUE(SyncedPast(*b, absl::InfinitePast()));  // connected
   ASSERT_THAT(pg_->TerminateBackends("sessiond-feed"), IsOkAndHolds(1));
   const SessionRecord record = SampleRecord(40, absl::Now());
   ASSERT_THAT(WriteAndWait(*a, Insert(record)), IsOk());
   EXPECT_TRUE(
       seen_by_b.WaitFor(StoreChange::Kind::kSessionWritten, record.selector));
   EXPECT_GE(b->metrics()->feed_connections.load(), 2);
-}
-
-// Waits up to 10 s for `store` to be synced through a moment after `after`.
-bool SyncedPast(const PgSessionStore& store, absl::Time after) {
-  for (int i = 0; i < 500; ++i) {
-    if (store.synced_through() > after) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return false;
 }
 
 TEST_F(PgSessionStoreTest, ALongTransactionElsewhereShowsAsStaleness) {
