@@ -13,12 +13,12 @@
 //   every revoked one does not, every rotated-out token is refused, and every
 //   call cut off by the kill took effect entirely or not at all.
 //
-// With --store=postgresql it runs two replicas on one PostgreSQL instead and
+// With --backend=postgresql it runs two replicas on one PostgreSQL instead and
 // kills one of them each cycle (crash_harness_postgres.cc).
 //
 // Usage: crash_harness --sessiond=PATH [--cycles=20] [--seed=N]
 //                      [--clients=4] [--signal=KILL|TERM]
-//                      [--store=sqlite|postgresql]
+//                      [--backend=sqlite|postgresql]
 // Exit status 0 when every cycle passed; the seed is printed to reproduce.
 
 #include <grpcpp/grpcpp.h>
@@ -56,7 +56,7 @@ ABSL_FLAG(int, clients, 4, "concurrent client threads");
 ABSL_FLAG(std::string, signal, "KILL", "KILL (crash) or TERM (graceful stop)");
 ABSL_FLAG(int, min_run_ms, 50, "shortest load before the signal");
 ABSL_FLAG(int, max_run_ms, 500, "longest load before the signal");
-ABSL_FLAG(std::string, store, "sqlite",
+ABSL_FLAG(std::string, backend, "sqlite",
           "sqlite (one server) or postgresql (two replicas)");
 
 namespace sessiond {
@@ -422,16 +422,16 @@ int Run() {
   if (config.binary.empty()) config.binary = SessiondBinary();
   config.min_run_ms = absl::GetFlag(FLAGS_min_run_ms);
   config.max_run_ms = absl::GetFlag(FLAGS_max_run_ms);
-  const std::string store = absl::GetFlag(FLAGS_store);
-  if (store != "sqlite" && store != "postgresql") {
-    std::cerr << "crash_harness: --store must be sqlite or postgresql\n";
+  const std::string backend = absl::GetFlag(FLAGS_backend);
+  if (backend != "sqlite" && backend != "postgresql") {
+    std::cerr << "crash_harness: --backend must be sqlite or postgresql\n";
     return 2;
   }
   std::cout << "crash_harness: seed=" << config.seed
             << " cycles=" << config.cycles << " clients=" << config.clients
-            << " signal=" << absl::GetFlag(FLAGS_signal) << " store=" << store
-            << std::endl;
-  return store == "sqlite" ? RunSqlite(config) : RunPostgres(config);
+            << " signal=" << absl::GetFlag(FLAGS_signal)
+            << " backend=" << backend << std::endl;
+  return backend == "sqlite" ? RunSqlite(config) : RunPostgres(config);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The crash harness's PostgreSQL mode (crash_harness --store=postgresql):
+// The crash harness's PostgreSQL mode (crash_harness --backend=postgresql):
 // two sessiond replicas on one real PostgreSQL 15 (PostgresServer), one of
 // them killed each cycle while both are under load.
 
