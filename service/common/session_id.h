@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -29,6 +30,16 @@ inline constexpr size_t kDigestSize = 32;  // SHA-256
 
 using Selector = std::array<uint8_t, kSelectorSize>;
 using VerifierDigest = std::array<uint8_t, kDigestSize>;
+
+// SelectorHash hashes a selector by its first bytes: selectors are uniformly
+// random, so their bytes are a good hash already.
+struct SelectorHash {
+  size_t operator()(const Selector& selector) const {
+    size_t hash;
+    std::memcpy(&hash, selector.data(), sizeof(hash));
+    return hash;
+  }
+};
 
 // SameDigest compares two digests in constant time (CRYPTO_memcmp).
 bool SameDigest(const VerifierDigest& a, const VerifierDigest& b);

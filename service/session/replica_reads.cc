@@ -1,18 +1,11 @@
 #include "service/session/replica_reads.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "service/common/log.h"
 
 namespace sessiond {
-
-size_t ReplicaReads::SelectorHash::operator()(const Selector& selector) const {
-  size_t hash;
-  std::memcpy(&hash, selector.data(), sizeof(hash));
-  return hash;
-}
 
 ReplicaReads::ReplicaReads(SessionStore& store, const Clock& clock,
                            size_t per_second)

@@ -63,9 +63,6 @@ class ReplicaReads {
     bool done ABSL_GUARDED_BY(mu) = false;
     Fetched fetched ABSL_GUARDED_BY(mu);
   };
-  struct SelectorHash {
-    size_t operator()(const Selector& selector) const;
-  };
 
   // Takes one token from the bucket; false when empty.
   bool Admit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

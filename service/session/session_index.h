@@ -23,7 +23,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,15 +121,6 @@ class SessionIndex {
   size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
-  // Selectors are uniformly random, so their bytes are a good hash already.
-  struct SelectorHash {
-    size_t operator()(const Selector& selector) const {
-      size_t hash;
-      std::memcpy(&hash, selector.data(), sizeof(hash));
-      return hash;
-    }
-  };
-
   // A selector shard holds the sessions themselves, found by their own
   // selector: keying a map by a copy of the selector would cost 16 bytes per
   // session.

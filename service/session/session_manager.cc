@@ -16,6 +16,7 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
                                CompletionExecutor* completions,
                                RevocationSink* revocations)
     : store_(store),
+      shared_store_(store.shared()),
       clock_(clock),
       completions_(completions),
       revocations_(revocations),
@@ -30,7 +31,7 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
   // that never loads keeps nothing across restarts anyway).
   absl::StatusOr<std::string> secret = NewStoreSecret();
   if (secret.ok()) digests_ = std::make_unique<RequestDigests>(*secret);
-  if (store_.shared() && options_.replica_point_reads_per_second > 0) {
+  if (shared_store_ && options_.replica_point_reads_per_second > 0) {
     replica_reads_ = std::make_unique<ReplicaReads>(
         store_, clock_, options_.replica_point_reads_per_second);
   }
@@ -88,7 +89,7 @@ absl::Status SessionManager::Load() {
       "indexed %d sessions holding %d MiB of a %d MiB budget "
       "(--max_session_bytes)",
       index_.size(), index_.bytes() >> 20, session_bytes_budget_ >> 20);
-  if (store_.shared()) {
+  if (shared_store_) {
     store_.Follow([this](std::vector<StoreChange> changes) {
       ApplyChanges(std::move(changes));
     });

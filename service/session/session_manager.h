@@ -288,6 +288,8 @@ class SessionManager {
   void ApplyChange(StoreChange& change);
 
   SessionStore& store_;
+  // store_.shared(), asked once: Freshness runs on every validation.
+  const bool shared_store_;
   const Clock& clock_;
   CompletionExecutor* const completions_;
   RevocationSink* const revocations_;

@@ -178,7 +178,7 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                                 DeleteSession::Why::kRevoked,
                                 RevocationCause::kEvicted});
   }
-  if (store_.shared()) {
+  if (shared_store_) {
     // Other replicas create for this subject too: the store counts them all.
     ops.push_back(
         EnforceSubjectCap{session->record().subject, session->record().selector,

@@ -126,7 +126,7 @@ bool SessionManager::RefreshActivity(LiveSession& session) {
 }
 
 absl::Status SessionManager::Freshness() const {
-  if (!store_.shared() ||
+  if (!shared_store_ ||
       options_.stale_policy == ManagerOptions::StalePolicy::kServe) {
     return absl::OkStatus();
   }

@@ -139,14 +139,14 @@ void SessionManager::RevokeSubject(absl::string_view subject,
   }
   // On a shared store, sessions another replica created a moment ago may
   // not be in this index yet: the store deletes them too.
-  if (targets.empty() && !store_.shared()) {
+  if (targets.empty() && !shared_store_) {
     std::move(done)(0);
     return;
   }
   std::vector<StoreOp> ops;
   ops.reserve(targets.size() + 1);
   for (const auto& target : targets) ops.push_back(DeleteSession{target.first});
-  if (store_.shared()) {
+  if (shared_store_) {
     ops.push_back(DeleteSubjectSessions{std::string(subject), keep});
   }
   store_.Write(
