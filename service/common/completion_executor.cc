@@ -2,21 +2,25 @@
 
 #include <utility>
 
+#include "service/common/log_batch.h"
+
 namespace sessiond {
 
 CompletionExecutor::CompletionExecutor() : thread_([this] { Loop(); }) {}
 
 CompletionExecutor::~CompletionExecutor() { Shutdown(); }
 
-void CompletionExecutor::Run(absl::AnyInvocable<void() &&> task) {
+void CompletionExecutor::Run(absl::AnyInvocable<void() &&> log,
+                             absl::AnyInvocable<void() &&> answer) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      tasks_.push_back(std::move(task));
+      tasks_.push_back(Task{std::move(log), std::move(answer)});
       return;
     }
   }
-  std::move(task)();
+  if (log) std::move(log)();
+  std::move(answer)();
 }
 
 void CompletionExecutor::Shutdown() {
@@ -33,14 +37,20 @@ bool CompletionExecutor::HasWork() const {
 
 void CompletionExecutor::Loop() {
   while (true) {
-    std::deque<absl::AnyInvocable<void() &&>> batch;
+    std::deque<Task> batch;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &CompletionExecutor::HasWork));
       if (tasks_.empty()) return;  // stopping, and nothing left
       batch.swap(tasks_);
     }
-    for (auto& task : batch) std::move(task)();
+    {
+      LogBatch lines;
+      for (Task& task : batch) {
+        if (task.log) std::move(task.log)();
+      }
+    }  // written: now the callers may hear back
+    for (Task& task : batch) std::move(task.answer)();
   }
 }
 

@@ -6,9 +6,15 @@
 // the next commit. The manager keeps its own bookkeeping (the index) on the
 // writer thread, in commit order, and passes the answers here.
 //
+// A task comes in two parts: what it logs (the audit line) and the answer.
+// The executor takes every task queued so far at once, runs their log parts
+// under one LogBatch (one write(2) for the lot instead of one per line), and
+// only then their answers: no caller hears of a change before its audit line
+// is written.
+//
 // Example:
 //   CompletionExecutor executor;
-//   executor.Run([] { /* answer a call */ });
+//   executor.Run([] { /* log the change */ }, [] { /* answer the call */ });
 //   executor.Shutdown();  // runs what is queued, then stops
 
 #ifndef SESSIOND_SERVICE_COMMON_COMPLETION_EXECUTOR_H_
@@ -32,18 +38,25 @@ class CompletionExecutor {
   CompletionExecutor(const CompletionExecutor&) = delete;
   CompletionExecutor& operator=(const CompletionExecutor&) = delete;
 
-  // Run queues `task`. After Shutdown it runs `task` on the caller's thread.
-  void Run(absl::AnyInvocable<void() &&> task);
+  // Run queues a task: `log` (may be empty), then `answer`. After Shutdown
+  // it runs both on the caller's thread.
+  void Run(absl::AnyInvocable<void() &&> log,
+           absl::AnyInvocable<void() &&> answer);
 
   // Shutdown runs every queued task, then stops the thread. Idempotent.
   void Shutdown();
 
  private:
+  struct Task {
+    absl::AnyInvocable<void() &&> log;
+    absl::AnyInvocable<void() &&> answer;
+  };
+
   void Loop();
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
-  std::deque<absl::AnyInvocable<void() &&>> tasks_ ABSL_GUARDED_BY(mu_);
+  std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

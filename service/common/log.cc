@@ -1,7 +1,5 @@
 #include "service/common/log.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "service/common/log_batch.h"
 
 namespace sessiond {
 namespace {
@@ -188,16 +187,6 @@ std::string JsonStart(LogLevel level, absl::string_view event) {
                       LevelName(level), "\",\"event\":\"", event, "\"");
 }
 
-// One write per line keeps concurrent lines whole. A failed or short write
-// to stderr has nowhere better to be reported, so it is ignored.
-void WriteLine(absl::string_view line) {
-  while (!line.empty()) {
-    ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
-    if (written <= 0) return;
-    line.remove_prefix(static_cast<size_t>(written));
-  }
-}
-
 }  // namespace
 
 void SetLogFormat(LogFormat format) { log_format.store(format); }
@@ -226,7 +215,7 @@ void LogLine(LogLevel level, absl::string_view message) {
     }
     line = absl::StrCat(Now(), " ", LevelName(level), " ", message, "\n");
   }
-  WriteLine(line);
+  WriteLogLine(line);
 }
 
 void LogEvent(LogLevel level, absl::string_view event,
@@ -246,7 +235,7 @@ void LogEvent(LogLevel level, absl::string_view event,
     }
     line.push_back('\n');
   }
-  WriteLine(line);
+  WriteLogLine(line);
 }
 
 }  // namespace sessiond

@@ -58,11 +58,13 @@ void SessionManager::Announce(RevocationEvent event) {
   if (revocations_ != nullptr) revocations_->Publish(std::move(event));
 }
 
-void SessionManager::Answer(absl::AnyInvocable<void() &&> answer) {
+void SessionManager::Answer(absl::AnyInvocable<void() &&> log,
+                            absl::AnyInvocable<void() &&> answer) {
   if (completions_ == nullptr) {
+    if (log) std::move(log)();
     std::move(answer)();
   } else {
-    completions_->Run(std::move(answer));
+    completions_->Run(std::move(log), std::move(answer));
   }
 }
 
@@ -257,35 +259,39 @@ void SessionManager::Rotate(absl::string_view token_text,
 
   std::vector<StoreOp> ops;
   ops.push_back(UpdateSession{SharedRecord(session), digest});
-  store_.Write(
-      std::move(ops),
-      [this, old, session, text = codec_.Encode(*fresh), who = caller(),
-       done = std::move(done)](absl::Status status) mutable {
-        // The store applied the update only if the digest was still the old
-        // one; the index agrees exactly when `old` is still the indexed
-        // session.
-        if (status.ok() && !index_.Replace(old, session)) {
-          status = absl::NotFoundError(
-              "the session was revoked or rotated meanwhile");
-        }
-        if (status.ok()) {
-          counters_.Revoked(RevokeReason::kRotated);
-          Announce(RevocationEvent::SessionRotated(session->record().selector));
-        }
-        Answer([done = std::move(done), status, session = std::move(session),
-                text = std::move(text), who = std::move(who)]() mutable {
-          if (!status.ok()) {
-            std::move(done)(status);
-            return;
-          }
+  store_.Write(std::move(ops), [this, old, session,
+                                text = codec_.Encode(*fresh), who = caller(),
+                                done = std::move(done)](
+                                   absl::Status status) mutable {
+    // The store applied the update only if the digest was still the old
+    // one; the index agrees exactly when `old` is still the indexed
+    // session.
+    if (status.ok() && !index_.Replace(old, session)) {
+      status =
+          absl::NotFoundError("the session was revoked or rotated meanwhile");
+    }
+    if (status.ok()) {
+      counters_.Revoked(RevokeReason::kRotated);
+      Announce(RevocationEvent::SessionRotated(session->record().selector));
+    }
+    if (!status.ok()) {
+      Answer({}, [done = std::move(done), status]() mutable {
+        std::move(done)(status);
+      });
+      return;
+    }
+    Answer(
+        [session, who = std::move(who)] {
           const SessionRecord& record = session->record();
           LogEvent(LogLevel::kInfo, "session.rotated",
                    {{"session_id", EncodeSessionId(record.selector)},
                     {"subject", record.subject},
                     {"caller", who}});
+        },
+        [done = std::move(done), session, text = std::move(text)]() mutable {
           std::move(done)(IssuedSession{std::move(session), std::move(text)});
         });
-      });
+  });
 }
 
 absl::StatusOr<SessionPage> SessionManager::List(absl::string_view subject,

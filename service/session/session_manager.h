@@ -255,7 +255,9 @@ class SessionManager {
                        std::optional<Selector> replaced, CreateCallback done);
   // Hands a caller's answer to the completion executor, so the store's
   // writer thread goes on committing; runs it at once when there is none.
-  void Answer(absl::AnyInvocable<void() &&> answer);
+  // `log` (the audit line; may be empty) is written before `answer` runs.
+  void Answer(absl::AnyInvocable<void() &&> log,
+              absl::AnyInvocable<void() &&> answer);
   // The lifetime rules plus the issued-before cut: a session created before
   // the cut counts as revoked (kRevoked) until the sweeper drops it.
   enum class Liveness { kLive, kExpired, kIdleExpired, kRevoked };

@@ -224,7 +224,7 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     pending_bytes_.fetch_sub(cost);
     if (!status.ok()) {
       if (!record.request_key.empty()) idempotency_.Abort(record.request_key);
-      Answer([done = std::move(done), status]() mutable {
+      Answer({}, [done = std::move(done), status]() mutable {
         std::move(done)(status);
       });
       return;
@@ -234,14 +234,16 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                             record.create_time);
     }
     counters_.Created();
-    Answer([done = std::move(done), session = std::move(session),
-            text = std::move(text), caller = std::move(caller)]() mutable {
-      LogEvent(LogLevel::kInfo, "session.created",
-               {{"session_id", EncodeSessionId(session->record().selector)},
-                {"subject", session->record().subject},
-                {"caller", caller}});
-      std::move(done)(IssuedSession{std::move(session), std::move(text)});
-    });
+    Answer(
+        [session, caller = std::move(caller)] {
+          LogEvent(LogLevel::kInfo, "session.created",
+                   {{"session_id", EncodeSessionId(session->record().selector)},
+                    {"subject", session->record().subject},
+                    {"caller", caller}});
+        },
+        [done = std::move(done), session, text = std::move(text)]() mutable {
+          std::move(done)(IssuedSession{std::move(session), std::move(text)});
+        });
   });
 }
 

@@ -93,22 +93,24 @@ void SessionManager::Revoke(LiveSessionPtr session, RevokeReason reason,
       counters_.Revoked(reason);
       Announce(RevocationEvent::SessionRevoked(selector, CauseOf(reason)));
     }
-    Answer([done = std::move(done), status, removed, was_live, reason,
-            session = std::move(session),
-            caller = std::move(caller)]() mutable {
-      if (!status.ok()) {
-        std::move(done)(status);
-        return;
-      }
-      if (removed) {
+    absl::AnyInvocable<void() &&> log;
+    if (removed) {
+      log = [session = std::move(session), caller = std::move(caller), reason] {
         LogEvent(LogLevel::kInfo, "session.revoked",
                  {{"session_id", EncodeSessionId(session->record().selector)},
                   {"subject", session->record().subject},
                   {"caller", caller},
                   {"reason", RevokeReasonName(reason)}});
-      }
-      std::move(done)(removed && was_live);
-    });
+      };
+    }
+    Answer(std::move(log),
+           [done = std::move(done), status, removed, was_live]() mutable {
+             if (!status.ok()) {
+               std::move(done)(status);
+             } else {
+               std::move(done)(removed && was_live);
+             }
+           });
   });
 }
 
@@ -164,19 +166,23 @@ void SessionManager::RevokeSubject(absl::string_view subject,
           Announce(RevocationEvent::SubjectRevoked(subject, keep));
         }
         counters_.Revoked(RevokeReason::kSubject, removed);
-        Answer([done = std::move(done), status, revoked,
-                subject = std::move(subject), who = std::move(who)]() mutable {
-          if (!status.ok()) {
+        if (!status.ok()) {
+          Answer({}, [done = std::move(done), status]() mutable {
             std::move(done)(status);
-            return;
-          }
-          LogEvent(LogLevel::kInfo, "subject.revoked",
-                   {{"subject", subject},
-                    {"caller", who},
-                    {"reason", RevokeReasonName(RevokeReason::kSubject)},
-                    {"count", absl::StrCat(revoked)}});
-          std::move(done)(revoked);
-        });
+          });
+          return;
+        }
+        Answer(
+            [revoked, subject = std::move(subject), who = std::move(who)] {
+              LogEvent(LogLevel::kInfo, "subject.revoked",
+                       {{"subject", subject},
+                        {"caller", who},
+                        {"reason", RevokeReasonName(RevokeReason::kSubject)},
+                        {"count", absl::StrCat(revoked)}});
+            },
+            [done = std::move(done), revoked]() mutable {
+              std::move(done)(revoked);
+            });
       });
 }
 
@@ -224,21 +230,25 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
           counters_.Revoked(RevokeReason::kAdmin, removed);
           Announce(RevocationEvent::IssuedBefore(cutoff));
         }
-        Answer([done = std::move(done), status, cutoff, live,
-                who = std::move(who)]() mutable {
-          if (!status.ok()) {
+        if (!status.ok()) {
+          Answer({}, [done = std::move(done), status]() mutable {
             std::move(done)(status);
-            return;
-          }
-          // An administrator's cut: a warning, as it logs many users out.
-          LogEvent(
-              LogLevel::kWarning, "sessions.revoked_issued_before",
-              {{"issued_before", absl::FormatTime(cutoff, absl::UTCTimeZone())},
-               {"caller", who},
-               {"reason", RevokeReasonName(RevokeReason::kAdmin)},
-               {"count", absl::StrCat(live)}});
-          std::move(done)(IssuedBeforeResult{live, cutoff});
-        });
+          });
+          return;
+        }
+        Answer(
+            [cutoff, live, who = std::move(who)] {
+              // An administrator's cut: a warning, as it logs many users out.
+              LogEvent(LogLevel::kWarning, "sessions.revoked_issued_before",
+                       {{"issued_before",
+                         absl::FormatTime(cutoff, absl::UTCTimeZone())},
+                        {"caller", who},
+                        {"reason", RevokeReasonName(RevokeReason::kAdmin)},
+                        {"count", absl::StrCat(live)}});
+            },
+            [done = std::move(done), cutoff, live]() mutable {
+              std::move(done)(IssuedBeforeResult{live, cutoff});
+            });
       });
 }
 
