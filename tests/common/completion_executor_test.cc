@@ -25,6 +25,11 @@ using ::testing::EndsWith;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
+// A write split at its newlines (the last piece is what follows the last).
+std::vector<std::string> Lines(const std::string& write) {
+  return absl::StrSplit(write, '\n');
+}
+
 TEST(CompletionExecutorTest, AnswersRunInOrderOnItsOwnThread) {
   CompletionExecutor executor;
   absl::Mutex mu;
@@ -66,7 +71,7 @@ TEST(CompletionExecutorTest,
   executor.Shutdown();
   // The first answer found all three lines written, in one write.
   ASSERT_THAT(seen_by_answer[0], SizeIs(1));
-  EXPECT_THAT(absl::StrSplit(seen_by_answer[0][0], '\n'),
+  EXPECT_THAT(Lines(seen_by_answer[0][0]),
               ElementsAre(EndsWith("INFO audit 0"), EndsWith("INFO audit 1"),
                           EndsWith("INFO audit 2"), ""));
   EXPECT_THAT(seen_by_answer[1], IsEmpty());

@@ -26,6 +26,11 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
+// A write split at its newlines (the last piece is what follows the last).
+std::vector<std::string> Lines(const std::string& write) {
+  return absl::StrSplit(write, '\n');
+}
+
 TEST(LogBatchTest, WithoutABatchEachLineIsAWriteOfItsOwn) {
   StderrWrites writes;
   LogInfo("one");
@@ -46,7 +51,7 @@ TEST(LogBatchTest, LinesWaitForTheEndOfTheBatchAndLeaveInOneWrite) {
   }
   std::vector<std::string> taken = writes.Take();
   ASSERT_THAT(taken, SizeIs(1));
-  EXPECT_THAT(absl::StrSplit(taken[0], '\n'),
+  EXPECT_THAT(Lines(taken[0]),
               ElementsAre(EndsWith("INFO one"),
                           EndsWith("session.revoked subject=\"bob\""),
                           EndsWith("WARNING three"), ""));
