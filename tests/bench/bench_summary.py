@@ -54,6 +54,10 @@ MEASURES = [
     ("create", "Create",
      "CreateSession, a new subject each, {main} sessions, vs baseline",
      "rps", (">=", 0.5), "create"),
+    ("create_memory", "Create, memory store",
+     "CreateSession on the memory store (nothing written), a new subject "
+     "each, vs baseline: the most any store can give", "rps", None,
+     "create_memory"),
     ("revoke", "Revoke",
      "RevokeSession, {revoke_size} sessions, vs baseline",
      "rps", (">=", 0.5), "revoke"),

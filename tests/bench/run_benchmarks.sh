@@ -7,7 +7,8 @@
 #     h2load too), Envoy's ext_authz Check vs ValidateSession,
 #     CreateSession (a new subject per call) and RevokeSession, durable
 #     (SQLite, synchronous=FULL), and a 90/5/5 mix, vs the baseline
-#     (sessiond with its metrics on, as by default);
+#     (sessiond with its metrics on, as by default); CreateSession on the
+#     memory store too, what is left of a create when nothing is written;
 #   - ValidateSession with metrics on (--http_listen) vs off (empty);
 #   - CreateSession for one subject at the per-subject cap (100, each create
 #     evicting the oldest) vs the baseline;
@@ -137,7 +138,15 @@ writer_revoke() { fresh writer "$work/stores/revoke.db"; }
 writer_subject() {
   fresh writer "$work/stores/subject.db" --max_sessions_per_subject=1000000
 }
+# The same creates with nothing written: the part of a durable create that
+# is the call itself (token, index, answer), which no store can remove.
+writer_memory() {
+  stop memory
+  start memory "$bin/service/sessiond" --store=memory \
+    --http_listen=127.0.0.1:0
+}
 create() { sl_written writer create 64; }
+create_memory() { sl memory create 64; }
 create_capped() { sl writer create 64 --subject=capped; }
 create_big() { sl writer create 64 --subject=big; }
 revoke() { sl_written writer revoke 64 --tokens="$work/revoke.tokens"; }
@@ -164,6 +173,8 @@ rounds check "$count" : validate check
 
 section "Create, Revoke, Create at the cap, the mix vs baseline"
 rounds create "$count" writer_main ping create
+rounds create_memory "$count" writer_memory ping create_memory
+stop memory
 rounds revoke "$count" writer_revoke ping revoke
 rounds create_at_cap "$count" writer_main ping create_capped
 rounds mixed "$few" writer_main ping mixed
