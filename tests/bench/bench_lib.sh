@@ -167,18 +167,42 @@ rounds() {
   done
 }
 
-# rounds_until_settled NAME MIN MAX PREPARE REFERENCE MEASURE: as rounds,
-# MIN rounds and then more, up to MAX, until the spread of the per-round
-# ratios is smaller than the difference their median reports (see
+# together NAME ROUND REFERENCE MEASURE: round ROUND of NAME with the
+# reference and the measure loading at the same time, their counted seconds
+# aligned (--start_at), each with half the calls in flight. For two servers
+# whose calls cost alike, this cancels what back-to-back rounds cannot: the
+# machine's speed changing from one second to the next (loads 3 s apart here
+# differ by up to 2x), as both halves see the same seconds. Which of the two
+# starts first alternates with the round. REFERENCE and MEASURE take
+# CONCURRENCY and then sessiond_load flags.
+together() {
+  measure=$1 round=$2
+  local at first
+  at=$(awk -v now="$(date +%s.%N)" 'BEGIN { printf "%.3f", now + 2 }')
+  if [ $((round % 2)) -eq 1 ]; then
+    role=reference "$3" 32 --start_at="$at" &
+    first=$!
+    role=measure "$4" 32 --start_at="$at"
+  else
+    role=measure "$4" 32 --start_at="$at" &
+    first=$!
+    role=reference "$3" 32 --start_at="$at"
+  fi
+  wait "$first"
+}
+
+# rounds_until_settled NAME MIN MAX REFERENCE MEASURE: rounds run together
+# (above), MIN and then more, up to MAX, until the spread of the per-round
+# ratios is smaller than their median's distance from NAME's goal (see
 # bench_summary.py settled).
 rounds_until_settled() {
   local name=$1 min=$2 max=$3 r
   for r in $(seq 1 "$max"); do
-    one_round "$name" "$r" "$4" "$5" "$6"
+    together "$name" "$r" "$4" "$5"
     if [ "$r" -ge "$min" ] && python3 "$summary" settled "$results" "$name"; then
-      echo "  $name: spread smaller than the difference after $r rounds"
+      echo "  $name: spread smaller than the distance to the goal after $r rounds"
       return 0
     fi
   done
-  echo "  $name: spread still not smaller than the difference after $max rounds"
+  echo "  $name: spread still not smaller than the distance to the goal after $max rounds"
 }

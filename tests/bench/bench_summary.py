@@ -14,7 +14,9 @@ measure; for the curves, the mode) and "round" (for the curves, the
 concurrency).
 
 settled: exits 0 when the spread of NAME's per-round ratios (max - min) is
-  smaller than the difference their median reports (|median - 1|), 1 if not.
+  smaller than their median's distance from NAME's goal (from 1 when it has
+  none): the rounds agree on which side of the goal the figure lies. 1 if
+  not.
 one: prints the summary of measure NAME alone (a store of MAIN sessions)
   as JSON, for a run of one measure.
 report: writes OUT_JSON (bench-results.json: one object per measurement,
@@ -105,11 +107,19 @@ def ratios(rows, name, key):
     return found
 
 
-def settled(values):
-    """The spread is smaller than the difference the median reports."""
+def goal_of(name):
+    for measure in MEASURES:
+        if measure[0] == name:
+            return measure[4]
+    return None
+
+
+def settled(values, goal):
+    """The spread is smaller than the median's distance from the goal."""
     if len(values) < 2:
         return False
-    return max(values) - min(values) < abs(statistics.median(values) - 1)
+    bound = goal[1] if goal else 1.0
+    return max(values) - min(values) < abs(statistics.median(values) - bound)
 
 
 def median_of(rows, key):
@@ -145,7 +155,7 @@ def summarize(rows, meta):
             "spread": [round(min(values), 3), round(max(values), 3)],
             "rounds": len(values),
             "ratios": [round(v, 3) for v in values],
-            "spread_below_difference": settled(values),
+            "spread_below_difference": settled(values, goal),
             "goal": f"{goal[0]} {goal[1]}x" if goal else None,
             "goal_met": meets(goal, median),
             "errors": sum(r.get("errors", 0) for r in measured),
@@ -243,9 +253,10 @@ def markdown(report):
         if m["ran_out_of_tokens"]:
             absolute += "; ran out of tokens"
         if m["name"] == "validate_largest":
-            absolute += ("; spread smaller than the difference"
+            absolute += ("; spread smaller than the distance to the goal"
                          if m["spread_below_difference"] else
-                         "; spread **not** smaller than the difference")
+                         "; spread **not** smaller than the distance to "
+                         "the goal")
         goal = ""
         if m["goal"]:
             goal = m["goal"] + ("" if m["goal_met"] else ": **missed**")
@@ -284,7 +295,8 @@ def markdown(report):
 
 def main(argv):
     if len(argv) == 4 and argv[1] == "settled":
-        return 0 if settled(ratios(load(argv[2]), argv[3], "rps")) else 1
+        return 0 if settled(ratios(load(argv[2]), argv[3], "rps"),
+                            goal_of(argv[3])) else 1
     if len(argv) == 5 and argv[1] == "one":
         meta = {k: 0 for k in ("small", "largest", "subject_size",
                                "revoke_size")}

@@ -13,8 +13,9 @@
 #   - CreateSession for one subject at the per-subject cap (100, each create
 #     evicting the oldest) vs the baseline;
 #   - CreateSession for a subject holding 100k sessions / for new subjects;
-#   - Validate at 1M sessions / at 10k, in rounds until their spread is
-#     smaller than the difference (or at most 21 rounds);
+#   - Validate at 1M sessions / at 10k, both loaded at the same time in
+#     each round, in rounds until their spread is smaller than the median's
+#     distance from the goal, 0.95x (or at most 21 rounds);
 #   - bytes sessiond writes per Create and per Revoke (write(2), log
 #     excluded), resident memory per session and startup time at 1M;
 #   - calls per second at 1, 4, 16, 64 and 256 calls in flight, one run each;
@@ -151,8 +152,11 @@ create_capped() { sl writer create 64 --subject=capped; }
 create_big() { sl writer create 64 --subject=big; }
 revoke() { sl_written writer revoke 64 --tokens="$work/revoke.tokens"; }
 mixed() { sl writer mixed 64 --tokens="$work/main.tokens"; }
-validate_small() { sl small validate 64 --tokens="$work/small.tokens"; }
-validate_largest() { sl largest validate 64 --tokens="$work/largest.tokens"; }
+# CONCURRENCY [FLAGS...]: run together (bench_lib.sh), half the calls each.
+validate_small() { sl small validate "$1" --tokens="$work/small.tokens" "${@:2}"; }
+validate_largest() {
+  sl largest validate "$1" --tokens="$work/largest.tokens" "${@:2}"
+}
 
 section "Validate vs baseline, Check vs Validate ($main sessions)"
 rounds validate "$count" : ping validate
@@ -206,7 +210,7 @@ fresh largest "$work/stores/largest.db"
 measure=startup round=0 role=""
 tagged "{\"sessions\": $largest, \"startup_ms\": $started_ms, \"rss_bytes\": $(rss_bytes "${pid[largest]}"), \"empty_rss_bytes\": $empty_rss}" >>"$results"
 echo "  started in $started_ms ms"
-rounds_until_settled validate_largest "$settle_min" "$settle_max" : \
+rounds_until_settled validate_largest "$settle_min" "$settle_max" \
   validate_small validate_largest
 stop largest
 stop small

@@ -24,6 +24,7 @@
 // Usage: sessiond_load --target=127.0.0.1:PORT --mode=validate
 //          --tokens=FILE [--concurrency=64] [--connections=4] [--seconds=5]
 //          [--warmup=0.5] [--server_pid=PID --server_log=FILE]
+//          [--start_at=UNIX_SECONDS]
 
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
@@ -59,6 +60,9 @@ ABSL_FLAG(int, concurrency, 64, "calls in flight");
 ABSL_FLAG(int, connections, 4, "HTTP/2 connections");
 ABSL_FLAG(double, seconds, 5, "how long to load, after the warm-up");
 ABSL_FLAG(double, warmup, 0.5, "seconds of load not counted, first");
+ABSL_FLAG(double, start_at, 0,
+          "wait until this wall-clock time (Unix seconds) to begin the "
+          "warm-up, so that loads started apart run the same seconds");
 ABSL_FLAG(std::string, subject, "",
           "create: every session for this subject (default: a new subject "
           "per call)");
@@ -331,6 +335,13 @@ int Main() {
   };
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   const std::string server_log = absl::GetFlag(FLAGS_server_log);
+  // Tokens are read and channels made by now: what is left is the load.
+  if (const double start_at = absl::GetFlag(FLAGS_start_at); start_at > 0) {
+    std::this_thread::sleep_until(
+        std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::duration<double>(start_at))));
+  }
   run.counted_from =
       Clock::now() + to_duration(std::max(0.0, absl::GetFlag(FLAGS_warmup)));
   run.end = run.counted_from + to_duration(absl::GetFlag(FLAGS_seconds));
