@@ -337,10 +337,9 @@ int Main() {
   const std::string server_log = absl::GetFlag(FLAGS_server_log);
   // Tokens are read and channels made by now: what is left is the load.
   if (const double start_at = absl::GetFlag(FLAGS_start_at); start_at > 0) {
-    std::this_thread::sleep_until(
-        std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                std::chrono::duration<double>(start_at))));
+    std::this_thread::sleep_until(std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::duration<double>(start_at))));
   }
   run.counted_from =
       Clock::now() + to_duration(std::max(0.0, absl::GetFlag(FLAGS_warmup)));

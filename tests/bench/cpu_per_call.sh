@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# CPU per call, server and load generator apart: where a durable write's
+# cost goes when both share the machine's cores (docs/performance.md, "Why
+# durable writes miss 0.5x"). Each run starts a fresh server (sessiond on a
+# new SQLite store, or the empty-RPC baseline for `ping`), loads it for
+# SECONDS with 64 calls in flight over 4 connections, and prints calls/s and
+# CPU microseconds per call answered: the server's utime + stime from
+# /proc/PID/stat, the generator's from /usr/bin/time.
+#
+# Usage: tests/bench/cpu_per_call.sh [--rounds=N] [--seconds=S] \
+#          MODE [SESSIOND FLAGS...]
+#   MODE: ping (the baseline) or create (sessiond); flags go to sessiond,
+#   e.g. --store=memory. Expects the Release tree of run_benchmarks.sh
+#   (build-release/).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$root/build-release
+rounds=3 seconds=5
+while [[ $# -gt 0 && $1 == --* ]]; do
+  case $1 in
+    --rounds=*) rounds=${1#*=} ;;
+    --seconds=*) seconds=${1#*=} ;;
+    *) echo "usage: $0 [--rounds=N] [--seconds=S] MODE [FLAGS...]" >&2; exit 2 ;;
+  esac
+  shift
+done
+mode=${1:?usage: $0 [--rounds=N] [--seconds=S] MODE [FLAGS...]}
+shift
+work=$(mktemp -d)
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+ticks=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+for round in $(seq 1 "$rounds"); do
+  rm -f "$work"/store.db* "$work/server.log"
+  if [ "$mode" = ping ]; then
+    "$bin/tests/baseline_server" --listen=127.0.0.1:0 2>"$work/server.log" &
+  else
+    "$bin/service/sessiond" --store="sqlite:$work/store.db" \
+      --sqlite_synchronous=FULL --http_listen= --listen=127.0.0.1:0 "$@" \
+      2>"$work/server.log" &
+  fi
+  server=$!
+  port=""
+  for _ in $(seq 1 500); do
+    port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' \
+      "$work/server.log" || true)
+    [ -n "$port" ] && break
+    sleep 0.01
+  done
+  [ -n "$port" ] || { cat "$work/server.log" >&2; exit 1; }
+  before=$(cpu_ticks "$server")
+  line=$(/usr/bin/time -f "%U %S" -o "$work/time" "$bin/tests/sessiond_load" \
+    --target="127.0.0.1:$port" --mode="$mode" --seconds="$seconds" \
+    --warmup=0 --concurrency=64 --connections=4)
+  after=$(cpu_ticks "$server")
+  kill "$server"
+  wait "$server" 2>/dev/null || true
+  server=""
+  rps=$(sed 's/.*"rps": \([0-9]*\).*/\1/' <<<"$line")
+  read -r user sys <"$work/time"
+  awk -v mode="$mode" -v round="$round" -v rps="$rps" -v s="$seconds" \
+    -v ticks="$((after - before))" -v hz="$ticks" -v u="$user" -v k="$sys" '
+    BEGIN {
+      calls = rps * s
+      printf "%s #%d: %d calls/s, server %.1f us/call, generator %.1f us/call\n",
+        mode, round, rps, ticks / hz * 1e6 / calls, (u + k) * 1e6 / calls
+    }'
+done
