@@ -8,8 +8,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
@@ -24,11 +22,6 @@ using ::testing::ElementsAre;
 using ::testing::EndsWith;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-// A write split at its newlines (the last piece is what follows the last).
-std::vector<std::string> Lines(const std::string& write) {
-  return absl::StrSplit(write, '\n');
-}
 
 TEST(CompletionExecutorTest, AnswersRunInOrderOnItsOwnThread) {
   CompletionExecutor executor;
@@ -71,7 +64,7 @@ TEST(CompletionExecutorTest,
   executor.Shutdown();
   // The first answer found all three lines written, in one write.
   ASSERT_THAT(seen_by_answer[0], SizeIs(1));
-  EXPECT_THAT(Lines(seen_by_answer[0][0]),
+  EXPECT_THAT(StderrWrites::LinesOf(seen_by_answer[0][0]),
               ElementsAre(EndsWith("INFO audit 0"), EndsWith("INFO audit 1"),
                           EndsWith("INFO audit 2"), ""));
   EXPECT_THAT(seen_by_answer[1], IsEmpty());

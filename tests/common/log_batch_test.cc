@@ -26,11 +26,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-// A write split at its newlines (the last piece is what follows the last).
-std::vector<std::string> Lines(const std::string& write) {
-  return absl::StrSplit(write, '\n');
-}
-
 TEST(LogBatchTest, WithoutABatchEachLineIsAWriteOfItsOwn) {
   StderrWrites writes;
   LogInfo("one");
@@ -51,7 +46,7 @@ TEST(LogBatchTest, LinesWaitForTheEndOfTheBatchAndLeaveInOneWrite) {
   }
   std::vector<std::string> taken = writes.Take();
   ASSERT_THAT(taken, SizeIs(1));
-  EXPECT_THAT(Lines(taken[0]),
+  EXPECT_THAT(StderrWrites::LinesOf(taken[0]),
               ElementsAre(EndsWith("INFO one"),
                           EndsWith("session.revoked subject=\"bob\""),
                           EndsWith("WARNING three"), ""));

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
 namespace sessiond {
@@ -44,6 +45,10 @@ std::vector<std::string> StderrWrites::Take() {
     writes.emplace_back(buffer.data(), static_cast<size_t>(n));
   }
   return writes;
+}
+
+std::vector<std::string> StderrWrites::LinesOf(const std::string& write) {
+  return absl::StrSplit(write, '\n');
 }
 
 }  // namespace sessiond

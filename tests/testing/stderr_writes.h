@@ -31,6 +31,10 @@ class StderrWrites {
   // does not wait for more.
   std::vector<std::string> Take();
 
+  // A write split at its newlines; the last piece is what follows the last
+  // newline (empty for whole lines).
+  static std::vector<std::string> LinesOf(const std::string& write);
+
  private:
   int saved_stderr_ = -1;
   int reader_ = -1;
