@@ -19,23 +19,27 @@ void WriteToStderr(absl::string_view bytes) {
   }
 }
 
+// Writes what `lines` holds, if anything, and empties it.
+void WriteHeld(std::string& lines) {
+  if (lines.empty()) return;
+  WriteToStderr(lines);
+  lines.clear();
+}
+
 }  // namespace
 
-LogBatch::LogBatch() : outermost_(open_lines == nullptr) {
-  if (outermost_) open_lines = &lines_;
+LogBatch::LogBatch() {
+  if (open_lines == nullptr) open_lines = &lines_;
 }
 
 LogBatch::~LogBatch() {
-  if (!outermost_) return;
-  Flush();
+  if (open_lines != &lines_) return;  // an inner batch: the outer one writes
+  WriteHeld(lines_);
   open_lines = nullptr;
 }
 
 void LogBatch::Flush() {
-  std::string* lines = open_lines;
-  if (lines == nullptr || lines->empty()) return;
-  WriteToStderr(*lines);
-  lines->clear();
+  if (open_lines != nullptr) WriteHeld(*open_lines);
 }
 
 void WriteLogLine(absl::string_view line) {
@@ -47,10 +51,7 @@ void WriteLogLine(absl::string_view line) {
   }
   // Writes of at most PIPE_BUF bytes to a pipe are never interleaved with
   // other writers'; a longer line goes alone, as it would without a batch.
-  if (lines->size() + line.size() > PIPE_BUF) {
-    WriteToStderr(*lines);
-    lines->clear();
-  }
+  if (lines->size() + line.size() > PIPE_BUF) WriteHeld(*lines);
   if (line.size() > PIPE_BUF) {
     WriteToStderr(line);
     return;

@@ -38,7 +38,6 @@ class LogBatch {
   void Flush();
 
  private:
-  bool outermost_;
   std::string lines_;
 };
 

@@ -270,16 +270,14 @@ void SessionManager::Rotate(absl::string_view token_text,
       status =
           absl::NotFoundError("the session was revoked or rotated meanwhile");
     }
-    if (status.ok()) {
-      counters_.Revoked(RevokeReason::kRotated);
-      Announce(RevocationEvent::SessionRotated(session->record().selector));
-    }
     if (!status.ok()) {
       Answer({}, [done = std::move(done), status]() mutable {
         std::move(done)(status);
       });
       return;
     }
+    counters_.Revoked(RevokeReason::kRotated);
+    Announce(RevocationEvent::SessionRotated(session->record().selector));
     Answer(
         [session, who = std::move(who)] {
           const SessionRecord& record = session->record();
