@@ -22,6 +22,7 @@ SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
       guesses_(guesses),
       revocations_(revocations),
       cookie_policy_(std::move(cookie_policy)),
+      clear_cookie_header_(ClearCookieHeader(cookie_policy_)),
       policy_(policy) {
   SetMessageAllocatorFor_CreateSession(&create_allocator_);
   SetMessageAllocatorFor_RevokeSession(&revoke_allocator_);
@@ -110,7 +111,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
       return;
     }
     response->set_revoked(*revoked);
-    response->set_clear_cookie_header(ClearCookieHeader(cookie_policy_));
+    response->set_clear_cookie_header(clear_cookie_header_);
     reactor->Finish(grpc::Status::OK);
   };
   if (policy_ != nullptr &&

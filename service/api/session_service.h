@@ -15,6 +15,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+
 #include "service/api/access_policy.h"
 #include "service/api/arena_message_allocator.h"
 #include "service/session/cookie.h"
@@ -122,6 +124,8 @@ class SessionServiceImpl final : public SessionServiceBase {
   Allocator<session::v1::ListSessionsRequest, session::v1::ListSessionsResponse>
       list_allocator_;
   const CookiePolicy cookie_policy_;
+  // The same for every revocation: made once.
+  const std::string clear_cookie_header_;
   PolicyProcessor* const policy_;
 };
 

@@ -162,14 +162,29 @@ std::string EscapeLogMessage(absl::string_view message) {
   return out;
 }
 
+std::string FormatLogTime(absl::Time time) {
+  // Formatting a civil time costs more than the rest of an audit line, and
+  // lines come thousands a second: each thread keeps its current second's
+  // text and adds the milliseconds.
+  const int64_t millis = absl::ToUnixMillis(time);
+  const int64_t second = millis / 1000;
+  thread_local int64_t cached_second = std::numeric_limits<int64_t>::min();
+  thread_local std::string cached_text;
+  if (second != cached_second) {
+    cached_text =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                         absl::UTCTimeZone());
+    cached_second = second;
+  }
+  return absl::StrCat(cached_text, ".",
+                      absl::Dec(millis % 1000, absl::kZeroPad3), "Z");
+}
+
 namespace {
 
 std::atomic<LogFormat> log_format{LogFormat::kText};
 
-std::string Now() {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                          absl::UTCTimeZone());
-}
+std::string Now() { return FormatLogTime(absl::Now()); }
 
 // Appends `"key":"value"` (JSON) with the value escaped, cut at `limit`.
 void AppendJsonField(std::string& out, absl::string_view key,

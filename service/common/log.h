@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace sessiond {
 
@@ -101,6 +102,10 @@ class Quoted {
 // byte that is not valid UTF-8 escaped as Quoted does; quotes and
 // backslashes are left alone, so a Quoted value inside it is unchanged.
 std::string EscapeLogMessage(absl::string_view message);
+
+// The time as every log line starts: UTC, to the millisecond
+// ("2026-11-30T19:42:02.376Z"). Times before 1970 are not expected.
+std::string FormatLogTime(absl::Time time);
 
 template <typename... Args>
 void LogInfo(const absl::FormatSpec<Args...>& format, const Args&... args) {

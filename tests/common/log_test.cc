@@ -128,5 +128,21 @@ TEST(LogLineTest, PlainMessagesAreWrittenAsTheyAre) {
                                    "50051)")));
 }
 
+// Each thread keeps its current second's text: a later second, an earlier
+// one (the clock stepped back) and the milliseconds must all still show.
+TEST(FormatLogTimeTest, ShowsEveryMillisecondAcrossSecondsEitherWay) {
+  EXPECT_EQ(FormatLogTime(absl::FromUnixMillis(1796067722376)),
+            "2026-11-30T19:42:02.376Z");
+  EXPECT_EQ(FormatLogTime(absl::FromUnixMillis(1796067722005)),
+            "2026-11-30T19:42:02.005Z");
+  EXPECT_EQ(FormatLogTime(absl::FromUnixMillis(1798761599999)),
+            "2026-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatLogTime(absl::FromUnixMillis(1798761600000)),
+            "2027-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatLogTime(absl::FromUnixMillis(1796067722376)),
+            "2026-11-30T19:42:02.376Z");
+  EXPECT_EQ(FormatLogTime(absl::FromUnixMillis(0)), "1970-01-01T00:00:00.000Z");
+}
+
 }  // namespace
 }  // namespace sessiond
