@@ -18,7 +18,9 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
     : store_(store),
       shared_store_(store.shared()),
       clock_(clock),
-      completions_(completions),
+      // A store that answers on the gRPC thread needs no hand-off: the
+      // answer leaves from the thread that took the call.
+      completions_(store.calls_back_inline() ? nullptr : completions),
       revocations_(revocations),
       options_(std::move(options)),
       codec_(options_.token_prefix),

@@ -125,7 +125,8 @@ class SessionManager {
   // `store` and `clock` (and `completions`, if set) must outlive the
   // manager. With `completions`, callbacks of writes run there, in commit
   // order, so the store's writer does not wait for answers to be sent;
-  // without, they run on the store's thread. `revocations`, if set (it must
+  // without, or when the store calls back inline (the memory store), they
+  // run on the store's thread. `revocations`, if set (it must
   // outlive the manager), hears of every committed revocation once the
   // index shows it, in commit order, before its caller is answered.
   SessionManager(SessionStore& store, const Clock& clock,

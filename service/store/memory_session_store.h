@@ -34,6 +34,8 @@ class MemorySessionStore final : public SessionStore {
                         : absl::OkStatus());
   }
 
+  bool calls_back_inline() const override { return true; }
+
   void Shutdown() override { shut_down_.store(true); }
 
  private:

@@ -167,6 +167,11 @@ class SessionStore {
   // Write applies `ops` atomically (all or none) and then calls `done`.
   virtual void Write(std::vector<StoreOp> ops, WriteCallback done) = 0;
 
+  // Whether Write always calls `done` on the caller's thread before it
+  // returns (the memory store). Callers answer there too, then, instead of
+  // handing the answer to another thread.
+  virtual bool calls_back_inline() const { return false; }
+
   // Shutdown completes every queued write, answers its callback, and
   // releases the backend. Writes after Shutdown fail with UNAVAILABLE.
   virtual void Shutdown() = 0;
