@@ -8,23 +8,30 @@
 # /proc/PID/stat, the generator's from /usr/bin/time.
 #
 # Usage: tests/bench/cpu_per_call.sh [--rounds=N] [--seconds=S] \
-#          MODE [SESSIOND FLAGS...]
-#   MODE: ping (the baseline) or create (sessiond); flags go to sessiond,
-#   e.g. --store=memory. Expects the Release tree of run_benchmarks.sh
-#   (build-release/).
+#          [--sessions=N] MODE [SESSIOND FLAGS...]
+#   MODE: ping (the baseline), create, validate or revoke (sessiond); flags
+#   go to sessiond, e.g. --store=memory. validate and revoke start each
+#   round from a fresh copy of one store of N sessions (default 300,000,
+#   more than a round revokes), filled once by bench_fill. Expects the
+#   Release tree of run_benchmarks.sh (build-release/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$root/build-release
-rounds=3 seconds=5
+rounds=3 seconds=5 sessions=300000
 while [[ $# -gt 0 && $1 == --* ]]; do
   case $1 in
     --rounds=*) rounds=${1#*=} ;;
     --seconds=*) seconds=${1#*=} ;;
-    *) echo "usage: $0 [--rounds=N] [--seconds=S] MODE [FLAGS...]" >&2; exit 2 ;;
+    --sessions=*) sessions=${1#*=} ;;
+    *)
+      echo "usage: $0 [--rounds=N] [--seconds=S] [--sessions=N] MODE" \
+        "[FLAGS...]" >&2
+      exit 2
+      ;;
   esac
   shift
 done
-mode=${1:?usage: $0 [--rounds=N] [--seconds=S] MODE [FLAGS...]}
+mode=${1:?usage: $0 [--rounds=N] [--seconds=S] [--sessions=N] MODE [FLAGS...]}
 shift
 work=$(mktemp -d)
 server=""
@@ -33,8 +40,25 @@ ticks=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+load_flags=()
+case $mode in
+  ping | create) ;;
+  validate | revoke)
+    "$bin/tests/bench_fill" --sessions="$sessions" --db="$work/filled.db" \
+      --tokens="$work/tokens" 2>"$work/fill.log" ||
+      { cat "$work/fill.log" >&2; exit 1; }
+    rm -f "$work/filled.db-reserve"
+    load_flags=(--tokens="$work/tokens")
+    ;;
+  *) echo "MODE must be ping, create, validate or revoke" >&2; exit 2 ;;
+esac
+
 for round in $(seq 1 "$rounds"); do
   rm -f "$work"/store.db* "$work/server.log"
+  if [ -e "$work/filled.db" ]; then
+    cp "$work/filled.db" "$work/store.db"
+    [ ! -e "$work/filled.db-wal" ] || cp "$work/filled.db-wal" "$work/store.db-wal"
+  fi
   if [ "$mode" = ping ]; then
     "$bin/tests/baseline_server" --listen=127.0.0.1:0 2>"$work/server.log" &
   else
@@ -54,7 +78,7 @@ for round in $(seq 1 "$rounds"); do
   before=$(cpu_ticks "$server")
   line=$(/usr/bin/time -f "%U %S" -o "$work/time" "$bin/tests/sessiond_load" \
     --target="127.0.0.1:$port" --mode="$mode" --seconds="$seconds" \
-    --warmup=0 --concurrency=64 --connections=4)
+    --warmup=0 --concurrency=64 --connections=4 "${load_flags[@]}")
   after=$(cpu_ticks "$server")
   kill "$server"
   wait "$server" 2>/dev/null || true
