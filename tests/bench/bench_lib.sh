@@ -191,15 +191,17 @@ together() {
   wait "$first"
 }
 
-# rounds_until_settled NAME MIN MAX REFERENCE MEASURE: rounds run together
-# (above), MIN and then more, up to MAX, until the spread of the per-round
-# ratios is smaller than their median's distance from NAME's goal (see
+# rounds_until_settled NAME MIN MAX REFERENCE MEASURE [FIGURE...]: rounds
+# run together (above), MIN and then more, up to MAX, until the spread of
+# the per-round ratios of NAME, or of one of the FIGUREs drawn from its
+# rounds, is smaller than their median's distance from its goal (see
 # bench_summary.py settled).
 rounds_until_settled() {
   local name=$1 min=$2 max=$3 r
   for r in $(seq 1 "$max"); do
     together "$name" "$r" "$4" "$5"
-    if [ "$r" -ge "$min" ] && python3 "$summary" settled "$results" "$name"; then
+    if [ "$r" -ge "$min" ] &&
+      python3 "$summary" settled "$results" "$name" "${@:6}"; then
       echo "  $name: spread smaller than the distance to the goal after $r rounds"
       return 0
     fi

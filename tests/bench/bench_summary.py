@@ -4,7 +4,7 @@ for each measure, the ratio of measure to reference in each round, their
 median and spread (min-max), and the absolute figures behind them.
 
 Usage:
-  bench_summary.py settled RESULTS NAME
+  bench_summary.py settled RESULTS NAME [NAME...]
   bench_summary.py one RESULTS NAME MAIN
   bench_summary.py report RESULTS MICRO META OUT_JSON OUT_MD
 
@@ -13,10 +13,10 @@ a load generator's result tagged with "measure", "role" (reference or
 measure; for the curves, the mode) and "round" (for the curves, the
 concurrency).
 
-settled: exits 0 when the spread of NAME's per-round ratios (max - min) is
-  smaller than their median's distance from NAME's goal (from 1 when it has
-  none): the rounds agree on which side of the goal the figure lies. 1 if
-  not.
+settled: exits 0 when, for a NAME, the spread of its per-round ratios
+  (max - min) is smaller than their median's distance from its goal (from 1
+  when it has none): the rounds agree on which side of the goal the figure
+  lies. 1 if for none.
 one: prints the summary of measure NAME alone (a store of MAIN sessions)
   as JSON, for a run of one measure.
 report: writes OUT_JSON (bench-results.json: one object per measurement,
@@ -75,7 +75,14 @@ MEASURES = [
     ("validate_largest", "Validate {largest} / {small}",
      "ValidateSession at {largest} sessions / at {small}",
      "rps", (">=", 0.95), "validate_largest"),
+    ("validate_largest_cpu", "Validate {largest} / {small}, per CPU second",
+     "ValidateSession at {largest} sessions / at {small}, calls per second "
+     "of sessiond's CPU (the same rounds)",
+     "calls_per_cpu_s", (">=", 0.95), "validate_largest"),
 ]
+
+# Figures for which the report says whether the rounds settled them.
+SETTLING = ("validate_largest", "validate_largest_cpu")
 
 # Bytes sessiond writes per call, from these measures' measure halves.
 WRITTEN = [("create", "CreateSession"), ("revoke", "RevokeSession")]
@@ -107,10 +114,10 @@ def ratios(rows, name, key):
     return found
 
 
-def goal_of(name):
+def measure_named(name):
     for measure in MEASURES:
         if measure[0] == name:
-            return measure[4]
+            return measure
     return None
 
 
@@ -168,6 +175,7 @@ def summarize(rows, meta):
                         f"{group[0]['generator']}, "
                         f"{group[0]['concurrency']} in flight",
                 "median_rps": median_of(group, "rps"),
+                "median_calls_per_cpu_s": median_of(group, "calls_per_cpu_s"),
                 **{f"median_{p}": median_of(group, p) for p in PERCENTILES},
             }
         out.append(entry)
@@ -245,6 +253,10 @@ def markdown(report):
         if m["compares"] == "rps":
             absolute = (f"{mes['median_rps']:,.0f} vs "
                         f"{ref['median_rps']:,.0f} calls/s")
+        elif m["compares"] == "calls_per_cpu_s":
+            absolute = (f"{mes['median_calls_per_cpu_s']:,.0f} vs "
+                        f"{ref['median_calls_per_cpu_s']:,.0f} calls per "
+                        "CPU second")
         else:
             absolute = (f"{mes['median_p99_us']:,.0f} vs "
                         f"{ref['median_p99_us']:,.0f} us")
@@ -252,7 +264,7 @@ def markdown(report):
             absolute += f"; {m['errors']} calls failed"
         if m["ran_out_of_tokens"]:
             absolute += "; ran out of tokens"
-        if m["name"] == "validate_largest":
+        if m["name"] in SETTLING:
             absolute += ("; spread smaller than the distance to the goal"
                          if m["spread_below_difference"] else
                          "; spread **not** smaller than the distance to "
@@ -294,9 +306,13 @@ def markdown(report):
 
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "settled":
-        return 0 if settled(ratios(load(argv[2]), argv[3], "rps"),
-                            goal_of(argv[3])) else 1
+    if len(argv) >= 4 and argv[1] == "settled":
+        rows = load(argv[2])
+        for name in argv[3:]:
+            _, _, _, key, goal, source = measure_named(name)
+            if settled(ratios(rows, source, key), goal):
+                return 0
+        return 1
     if len(argv) == 5 and argv[1] == "one":
         meta = {k: 0 for k in ("small", "largest", "subject_size",
                                "revoke_size")}

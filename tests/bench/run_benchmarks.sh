@@ -14,8 +14,9 @@
 #     evicting the oldest) vs the baseline;
 #   - CreateSession for a subject holding 100k sessions / for new subjects;
 #   - Validate at 1M sessions / at 10k, both loaded at the same time in
-#     each round, in rounds until their spread is smaller than the median's
-#     distance from the goal, 0.95x (or at most 21 rounds);
+#     each round, as calls per second and as calls per second of each
+#     server's CPU, in rounds until the spread of either is smaller than its
+#     median's distance from the goal, 0.95x (or at most 21 rounds);
 #   - bytes sessiond writes per Create and per Revoke (write(2), log
 #     excluded), resident memory per session and startup time at 1M;
 #   - calls per second at 1, 4, 16, 64 and 256 calls in flight, one run each;
@@ -153,9 +154,12 @@ create_big() { sl writer create 64 --subject=big; }
 revoke() { sl_written writer revoke 64 --tokens="$work/revoke.tokens"; }
 mixed() { sl writer mixed 64 --tokens="$work/main.tokens"; }
 # CONCURRENCY [FLAGS...]: run together (bench_lib.sh), half the calls each.
-validate_small() { sl small validate "$1" --tokens="$work/small.tokens" "${@:2}"; }
+# With each server's CPU over the counted seconds (sl_written).
+validate_small() {
+  sl_written small validate "$1" --tokens="$work/small.tokens" "${@:2}"
+}
 validate_largest() {
-  sl largest validate "$1" --tokens="$work/largest.tokens" "${@:2}"
+  sl_written largest validate "$1" --tokens="$work/largest.tokens" "${@:2}"
 }
 
 section "Validate vs baseline, Check vs Validate ($main sessions)"
@@ -211,7 +215,7 @@ measure=startup round=0 role=""
 tagged "{\"sessions\": $largest, \"startup_ms\": $started_ms, \"rss_bytes\": $(rss_bytes "${pid[largest]}"), \"empty_rss_bytes\": $empty_rss}" >>"$results"
 echo "  started in $started_ms ms"
 rounds_until_settled validate_largest "$settle_min" "$settle_max" \
-  validate_small validate_largest
+  validate_small validate_largest validate_largest_cpu
 stop largest
 stop small
 stop baseline

@@ -19,7 +19,8 @@
 // With --server_pid it also reports what that process wrote while the calls
 // were counted: the growth of `wchar` in /proc/PID/io (every write(2): the
 // WAL, checkpoints, log lines) and of --server_log (its log lines), so the
-// caller can tell bytes written per call with the log left out.
+// caller can tell bytes written per call with the log left out; and the
+// CPU it used (utime + stime in /proc/PID/stat), as calls per CPU second.
 //
 // Usage: sessiond_load --target=127.0.0.1:PORT --mode=validate
 //          --tokens=FILE [--concurrency=64] [--connections=4] [--seconds=5]
@@ -28,6 +29,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -45,6 +47,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
@@ -66,7 +69,8 @@ ABSL_FLAG(double, start_at, 0,
 ABSL_FLAG(std::string, subject, "",
           "create: every session for this subject (default: a new subject "
           "per call)");
-ABSL_FLAG(int, server_pid, 0, "report what this process wrote (/proc/PID/io)");
+ABSL_FLAG(int, server_pid, 0,
+          "report what this process wrote and the CPU it used (/proc/PID)");
 ABSL_FLAG(std::string, server_log, "",
           "the log file of --server_pid, whose growth is reported too");
 ABSL_FLAG(std::string, label, "", "free text copied into the result");
@@ -250,23 +254,37 @@ class Slot {
 
 // What a process has written so far: /proc/PID/io's wchar (bytes passed to
 // write(2) and its kind) and the size of its log file.
-struct Written {
+// What the server has written and the CPU it has used so far.
+struct ServerUsage {
   int64_t wchar = 0;
   int64_t log_bytes = 0;
+  int64_t cpu_ticks = 0;  // utime + stime, in clock ticks
 };
 
-Written WrittenBy(int pid, const std::string& log) {
-  Written written;
+ServerUsage UsageOf(int pid, const std::string& log) {
+  ServerUsage usage;
   std::ifstream io(absl::StrCat("/proc/", pid, "/io"));
   for (std::string key; io >> key;) {
     int64_t value = 0;
     io >> value;
-    if (key == "wchar:") written.wchar = value;
+    if (key == "wchar:") usage.wchar = value;
   }
   struct stat st;
-  if (!log.empty() && stat(log.c_str(), &st) == 0)
-    written.log_bytes = st.st_size;
-  return written;
+  if (!log.empty() && stat(log.c_str(), &st) == 0) usage.log_bytes = st.st_size;
+  // /proc/PID/stat: the command (field 2) is in parentheses and may hold
+  // spaces; utime and stime are fields 14 and 15, the 12th and 13th after it.
+  std::ifstream stat_file(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(stat_file, line);
+  const size_t after_command = line.rfind(')');
+  if (after_command != std::string::npos) {
+    std::vector<std::string> fields =
+        absl::StrSplit(line.substr(after_command + 1), ' ', absl::SkipEmpty());
+    if (fields.size() > 12) {
+      usage.cpu_ticks = std::stoll(fields[11]) + std::stoll(fields[12]);
+    }
+  }
+  return usage;
 }
 
 uint32_t Percentile(const std::vector<uint32_t>& sorted, double p) {
@@ -346,12 +364,12 @@ int Main() {
   run.end = run.counted_from + to_duration(absl::GetFlag(FLAGS_seconds));
   for (auto& slot : slots) slot->Start();
   std::this_thread::sleep_until(run.counted_from);
-  Written before;
-  if (server_pid > 0) before = WrittenBy(server_pid, server_log);
+  ServerUsage before;
+  if (server_pid > 0) before = UsageOf(server_pid, server_log);
   run.done.WaitForNotification();
   const auto finished = Clock::now();
-  Written after;
-  if (server_pid > 0) after = WrittenBy(server_pid, server_log);
+  ServerUsage after;
+  if (server_pid > 0) after = UsageOf(server_pid, server_log);
   const double elapsed =
       std::chrono::duration<double>(finished - run.counted_from).count();
 
@@ -362,9 +380,16 @@ int Main() {
   std::sort(all.begin(), all.end());
   std::string written;
   if (server_pid > 0) {
+    // Calls per second of the server's CPU: what a call costs it, less
+    // swayed than calls per second by what else the machine runs.
+    const double cpu_s =
+        static_cast<double>(after.cpu_ticks - before.cpu_ticks) /
+        static_cast<double>(sysconf(_SC_CLK_TCK));
     written = absl::StrFormat(
-        ", \"server_wchar_bytes\": %d, \"server_log_bytes\": %d",
-        after.wchar - before.wchar, after.log_bytes - before.log_bytes);
+        ", \"server_wchar_bytes\": %d, \"server_log_bytes\": %d, "
+        "\"server_cpu_s\": %.3f, \"calls_per_cpu_s\": %.0f",
+        after.wchar - before.wchar, after.log_bytes - before.log_bytes, cpu_s,
+        cpu_s > 0 ? static_cast<double>(all.size()) / cpu_s : 0.0);
   }
   std::cout
       << absl::StrFormat(
