@@ -38,6 +38,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -47,10 +48,10 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
+#include "service/metrics/process_metrics.h"
 #include "service/session/token.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/bench/baseline.grpc.pb.h"
@@ -252,13 +253,13 @@ class Slot {
   session::v1::RevokeSessionResponse revoked_;
 };
 
-// What a process has written so far: /proc/PID/io's wchar (bytes passed to
-// write(2) and its kind) and the size of its log file.
-// What the server has written and the CPU it has used so far.
+// What the server has written and the CPU it has used so far: /proc/PID/io's
+// wchar (bytes passed to write(2) and its kind), the size of its log file,
+// and utime + stime from /proc/PID/stat.
 struct ServerUsage {
   int64_t wchar = 0;
   int64_t log_bytes = 0;
-  int64_t cpu_ticks = 0;  // utime + stime, in clock ticks
+  double cpu_seconds = 0;
 };
 
 ServerUsage UsageOf(int pid, const std::string& log) {
@@ -271,18 +272,12 @@ ServerUsage UsageOf(int pid, const std::string& log) {
   }
   struct stat st;
   if (!log.empty() && stat(log.c_str(), &st) == 0) usage.log_bytes = st.st_size;
-  // /proc/PID/stat: the command (field 2) is in parentheses and may hold
-  // spaces; utime and stime are fields 14 and 15, the 12th and 13th after it.
   std::ifstream stat_file(absl::StrCat("/proc/", pid, "/stat"));
   std::string line;
   std::getline(stat_file, line);
-  const size_t after_command = line.rfind(')');
-  if (after_command != std::string::npos) {
-    std::vector<std::string> fields =
-        absl::StrSplit(line.substr(after_command + 1), ' ', absl::SkipEmpty());
-    if (fields.size() > 12) {
-      usage.cpu_ticks = std::stoll(fields[11]) + std::stoll(fields[12]);
-    }
+  if (std::optional<ProcStat> parsed =
+          ParseProcStat(line, sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE))) {
+    usage.cpu_seconds = parsed->cpu_seconds;
   }
   return usage;
 }
@@ -382,9 +377,7 @@ int Main() {
   if (server_pid > 0) {
     // Calls per second of the server's CPU: what a call costs it, less
     // swayed than calls per second by what else the machine runs.
-    const double cpu_s =
-        static_cast<double>(after.cpu_ticks - before.cpu_ticks) /
-        static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double cpu_s = after.cpu_seconds - before.cpu_seconds;
     written = absl::StrFormat(
         ", \"server_wchar_bytes\": %d, \"server_log_bytes\": %d, "
         "\"server_cpu_s\": %.3f, \"calls_per_cpu_s\": %.0f",
