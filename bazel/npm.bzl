@@ -47,10 +47,6 @@ def buf_tests(name = "buf"):
     native.sh_test(
         name = "buf_curl_test",
         size = "medium",
-        # The script can read sessiond's log before the background process
-        # has created it, and under `set -e` that failed read ends the test
-        # (1 run in about 80 here). Retried until the script is fixed.
-        flaky = True,
         srcs = ["//tests:api/buf_curl_test.sh"],
         args = [
             "$(rootpath //service:sessiond)",
@@ -59,7 +55,9 @@ def buf_tests(name = "buf"):
         data = [
             ":" + name,
             "//service:sessiond",
+            "//tests:testing/wait_for_port.sh",
         ],
+        env = {"SESSIOND_SOURCE_DIR": "."},
     )
 
 def buf_generate_test(name = "buf_generate_test"):

@@ -8,6 +8,11 @@ set -euo pipefail
 
 sessiond=$1
 buf=$2
+# Bazel runs this script as //:buf_curl_test, not from tests/api/, and says
+# where the source tree is.
+repo=${SESSIOND_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=tests/testing/wait_for_port.sh
+source "$repo/tests/testing/wait_for_port.sh"
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -28,13 +33,7 @@ start() {
   shift
   "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 "$@" 2>"$work/$name.log" &
   pids+=($!)
-  for _ in $(seq 1 300); do
-    port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/$name.log" 2>/dev/null || true)
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  cat "$work/$name.log" >&2
-  fail "sessiond did not start"
+  wait_for_port "$work/$name.log" "$!" || fail "sessiond did not start"
 }
 
 call() {  # call PORT METHOD JSON

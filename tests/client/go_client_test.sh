@@ -12,6 +12,8 @@ set -euo pipefail
 absolute() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 sessiond=$(absolute "$1")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/testing/wait_for_port.sh
+source "$repo/tests/testing/wait_for_port.sh"
 # Bazel's sandbox allows writes only below $TEST_TMPDIR.
 work=$(mktemp -d "${TEST_TMPDIR:-${TMPDIR:-/tmp}}/go-client-test.XXXXXX")
 pid=
@@ -42,13 +44,7 @@ go build -o "$work/example" sessiond/client/go/example
 # The example's round trip, as client/go/README.md shows it.
 "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --store=memory 2>"$work/sessiond.log" &
 pid=$!
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/sessiond.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || fail "sessiond did not start: $(cat "$work/sessiond.log")"
+wait_for_port "$work/sessiond.log" "$pid" || fail "sessiond did not start"
 out=$("$work/example" -target "127.0.0.1:$port")
 echo "$out"
 grep -q '^login:    session [A-Za-z0-9_-]\{22\} for alice$' <<<"$out" || fail "login: $out"

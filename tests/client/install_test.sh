@@ -9,6 +9,8 @@ set -euo pipefail
 build=$1
 source=$2
 sessiond=$3
+# shellcheck source=tests/testing/wait_for_port.sh
+source "$source/tests/testing/wait_for_port.sh"
 work=$(mktemp -d)
 pid=
 cleanup() {
@@ -43,13 +45,7 @@ grep -q -e "$source/client" -e "$build/gen" "$work/consumer/CMakeFiles/login_exa
 
 "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --store=memory 2>"$work/sessiond.log" &
 pid=$!
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/sessiond.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/sessiond.log" >&2; fail "sessiond did not start"; }
+wait_for_port "$work/sessiond.log" "$pid" || fail "sessiond did not start"
 
 out=$("$work/consumer/login_example" "127.0.0.1:$port") || fail "login_example: $out"
 grep -q '^valid: 1, subject: alice$' <<<"$out" || fail "unexpected: $out"

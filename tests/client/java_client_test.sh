@@ -12,6 +12,8 @@ set -euo pipefail
 absolute() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 sessiond=$(absolute "$1")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/testing/wait_for_port.sh
+source "$repo/tests/testing/wait_for_port.sh"
 # Bazel's sandbox allows writes only below $TEST_TMPDIR.
 work=$(mktemp -d "${TEST_TMPDIR:-${TMPDIR:-/tmp}}/java-client-test.XXXXXX")
 pid=
@@ -37,13 +39,7 @@ library_path=$(sed -n 's/^-Djava.library.path=//p' "$work/client/java-args")
 start() {
   "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --store=memory "$@" 2>"$work/sessiond.log" &
   pid=$!
-  port=
-  for _ in $(seq 1 300); do
-    port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$work/sessiond.log")
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  fail "sessiond did not start: $(cat "$work/sessiond.log")"
+  wait_for_port "$work/sessiond.log" "$pid" || fail "sessiond did not start"
 }
 
 # check_round_trip OUTPUT: the example's four lines, as client/java/README.md shows them.

@@ -8,6 +8,8 @@ set -euo pipefail
 
 sessiond=$1
 sessionctl=$2
+# shellcheck source=tests/testing/wait_for_port.sh
+source "$(cd "$(dirname "$0")/../.." && pwd)/tests/testing/wait_for_port.sh"
 work=$(mktemp -d)
 pid=
 cleanup() {
@@ -25,19 +27,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 start() {
   local log=$1
   shift
-  # Made here, not only by the child's redirection, so the loop below never
-  # reads a file that does not exist yet (set -e would end the script).
-  : >"$log"
   "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 "$@" 2>"$log" &
   pid=$!
-  port=
-  for _ in $(seq 1 300); do
-    port=$(sed -n 's/.*serving on .* (port \([0-9]*\)).*/\1/p' "$log")
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  cat "$log" >&2
-  fail "sessiond did not start"
+  wait_for_port "$log" "$pid" || fail "sessiond did not start"
 }
 
 start "$work/sessiond.log" --store="sqlite:$work/sessions.db"
