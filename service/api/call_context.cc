@@ -32,14 +32,17 @@ bool ParseBytes(const grpc::ByteBuffer& bytes,
   return message.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
 }
 
+grpc::Status Encode(const google::protobuf::MessageLite& message,
+                    grpc::ByteBuffer* response) {
+  bool own_buffer = false;
+  return grpc::SerializationTraits<google::protobuf::MessageLite>::Serialize(
+      message, response, &own_buffer);
+}
+
 grpc::ServerUnaryReactor* FinishEncoded(
     grpc::CallbackServerContext* context,
     const google::protobuf::MessageLite& message, grpc::ByteBuffer* response) {
-  bool own_buffer = false;
-  return FinishNow(
-      context,
-      grpc::SerializationTraits<google::protobuf::MessageLite>::Serialize(
-          message, response, &own_buffer));
+  return FinishNow(context, Encode(message, response));
 }
 
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,

@@ -22,6 +22,11 @@ std::string CallerOf(grpc::CallbackServerContext* context);
 bool ParseBytes(const grpc::ByteBuffer& bytes,
                 google::protobuf::MessageLite& message);
 
+// Encode writes `message` into a raw method's `response`: OK, or the error
+// of encoding it.
+grpc::Status Encode(const google::protobuf::MessageLite& message,
+                    grpc::ByteBuffer* response);
+
 // FinishEncoded answers a raw method's call at once with `message`, encoded
 // into `response` (or the error of encoding it).
 grpc::ServerUnaryReactor* FinishEncoded(

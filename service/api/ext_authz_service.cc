@@ -72,17 +72,18 @@ void ToProto(const AuthDecision& decision, CheckResponse& response) {
 grpc::ServerUnaryReactor* ExtAuthzService::Check(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
+  CountedCall call(check_counter_);
   // Answered before this returns: request and response on an arena whose
   // first block is on the stack, as ValidateSession's.
   StackArena<4096> arena;
   auto* request = arena.Create<api::CheckWireRequest>();
   auto* response = arena.Create<CheckResponse>();
   if (!ParseBytes(*request_bytes, *request)) {
-    return FinishNow(context,
-                     grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  "the request is not an "
-                                  "envoy.service.auth.v3.CheckRequest in "
-                                  "protobuf encoding"));
+    return call.FinishNow(context,
+                          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                       "the request is not an "
+                                       "envoy.service.auth.v3.CheckRequest in "
+                                       "protobuf encoding"));
   }
   const api::CheckWireAttributes& attributes = request->attributes();
   const api::CheckWireHttp& http = attributes.request().http();
@@ -94,10 +95,10 @@ grpc::ServerUnaryReactor* ExtAuthzService::Check(
   }
   absl::StatusOr<bool> optional = ParseAuthMode(mode);
   if (!optional.ok()) {
-    return FinishNow(context,
-                     grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  absl::StrCat("context_extensions: ",
-                                               optional.status().message())));
+    return call.FinishNow(
+        context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              absl::StrCat("context_extensions: ",
+                                           optional.status().message())));
   }
   auth.optional = *optional;
   auth.method = http.method();
@@ -121,10 +122,10 @@ grpc::ServerUnaryReactor* ExtAuthzService::Check(
   auth.client = source.empty() ? CallerOf(context) : source;
 
   if (absl::Status ready = auth_.Ready(); !ready.ok()) {
-    return FinishNow(context, ToGrpcStatus(ready));
+    return call.FinishNow(context, ToGrpcStatus(ready));
   }
   ToProto(auth_.Decide(auth), *response);
-  return FinishEncoded(context, *response, response_bytes);
+  return call.FinishEncoded(context, *response, response_bytes);
 }
 
 }  // namespace sessiond

@@ -21,6 +21,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
+#include "service/api/counted_call.h"
 #include "service/session/forward_auth.h"
 
 namespace sessiond {
@@ -37,6 +38,10 @@ class ExtAuthzService final : public ExtAuthzServiceBase {
  public:
   explicit ExtAuthzService(const ForwardAuth& auth) : auth_(auth) {}
 
+  // Check's counters (counted_call.h: Check answers before returning, so it
+  // counts itself). Call before the server starts; null counts nothing.
+  void CountInlineCalls(MethodCounter* check) { check_counter_ = check; }
+
   // The encoded CheckRequest in, the encoded CheckResponse out.
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
                                   const grpc::ByteBuffer* request,
@@ -44,6 +49,7 @@ class ExtAuthzService final : public ExtAuthzServiceBase {
 
  private:
   const ForwardAuth& auth_;
+  MethodCounter* check_counter_ = nullptr;
 };
 
 }  // namespace sessiond

@@ -31,6 +31,12 @@ SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
   SetMessageAllocatorFor_ListSessions(&list_allocator_);
 }
 
+void SessionServiceImpl::CountInlineCalls(MethodCounter* validate,
+                                          MethodCounter* list) {
+  validate_counter_ = validate;
+  list_counter_ = list;
+}
+
 template <typename Response>
 CreateCallback SessionServiceImpl::AnswerIssued(
     grpc::ServerUnaryReactor* reactor, Response* response) const {
@@ -73,6 +79,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
 grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
+  CountedCall call(validate_counter_);
   // The call is answered before this returns, so request and response live
   // on an arena whose first block is on the stack: no allocation for them
   // unless a session's attributes overflow it.
@@ -80,13 +87,13 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
   auto* request = arena.Create<sessiond::api::ValidateSessionWireRequest>();
   auto* response = arena.Create<session::v1::ValidateSessionResponse>();
   if (!ParseBytes(*request_bytes, *request)) {
-    return FinishNow(context,
-                     grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  "the request is not a ValidateSessionRequest "
-                                  "in protobuf encoding"));
+    return call.FinishNow(
+        context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "the request is not a ValidateSessionRequest "
+                              "in protobuf encoding"));
   }
   if (absl::Status fresh = manager_.Freshness(); !fresh.ok()) {
-    return FinishNow(context, ToGrpcStatus(fresh));
+    return call.FinishNow(context, ToGrpcStatus(fresh));
   }
   Validation verdict = manager_.Validate(
       request->token(), [context] { return CallerOf(context); });
@@ -97,7 +104,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
   response->set_valid(verdict.valid());
   response->set_reason(ToProto(verdict.reason));
   if (verdict.valid()) ToProto(*verdict.session, response->mutable_session());
-  return FinishEncoded(context, *response, response_bytes);
+  return call.FinishEncoded(context, *response, response_bytes);
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
@@ -191,15 +198,16 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
     grpc::CallbackServerContext* context,
     const session::v1::ListSessionsRequest* request,
     session::v1::ListSessionsResponse* response) {
+  CountedCall call(list_counter_);
   absl::StatusOr<SessionPage> page = manager_.List(
       request->subject(), request->page_size(), request->page_token(),
       [context] { return CallerOf(context); });
-  if (!page.ok()) return FinishNow(context, ToGrpcStatus(page.status()));
+  if (!page.ok()) return call.FinishNow(context, ToGrpcStatus(page.status()));
   for (const LiveSessionPtr& session : page->sessions) {
     ToProto(*session, response->add_sessions());
   }
   response->set_next_page_token(std::move(page->next_page_token));
-  return FinishNow(context, grpc::Status::OK);
+  return call.FinishNow(context, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSessionsIssuedBefore(

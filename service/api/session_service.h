@@ -19,6 +19,7 @@
 
 #include "service/api/access_policy.h"
 #include "service/api/arena_message_allocator.h"
+#include "service/api/counted_call.h"
 #include "service/session/cookie.h"
 #include "service/session/guess_detector.h"
 #include "service/session/revocation_feed.h"
@@ -54,6 +55,11 @@ class SessionServiceImpl final : public SessionServiceBase {
   SessionServiceImpl(SessionManager& manager, GuessDetector& guesses,
                      RevocationFeed& revocations, CookiePolicy cookie_policy,
                      PolicyProcessor* policy = nullptr);
+
+  // The counters of the calls these handlers answer before returning
+  // (counted_call.h); the metrics interceptor counts the others. Call before
+  // the server starts; null counts nothing, as without it.
+  void CountInlineCalls(MethodCounter* validate, MethodCounter* list);
 
   grpc::ServerUnaryReactor* CreateSession(
       grpc::CallbackServerContext* context,
@@ -127,6 +133,8 @@ class SessionServiceImpl final : public SessionServiceBase {
   // The same for every revocation: made once.
   const std::string clear_cookie_header_;
   PolicyProcessor* const policy_;
+  MethodCounter* validate_counter_ = nullptr;
+  MethodCounter* list_counter_ = nullptr;
 };
 
 }  // namespace sessiond

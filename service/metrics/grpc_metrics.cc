@@ -52,7 +52,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
   explicit MetricsInterceptor(GrpcMetrics::Method& method)
       : method_(method), start_(std::chrono::steady_clock::now()) {
-    method_.started->Increment();
+    method_.Started();
   }
 
   ~MetricsInterceptor() override {
@@ -73,7 +73,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     handled_ = true;
     const std::chrono::duration<double> elapsed =
         std::chrono::steady_clock::now() - start_;
-    method_.Handled(static_cast<int>(code), elapsed.count());
+    method_.Handled(code, elapsed.count());
   }
 
   GrpcMetrics::Method& method_;
@@ -89,7 +89,10 @@ class MetricsInterceptorFactory final
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new MetricsInterceptor(metrics_.MethodFor(info->method()));
+    GrpcMetrics::Method& method = metrics_.MethodFor(info->method());
+    // With no interceptor at all for a call, gRPC skips its hooks.
+    if (method.counted_by_handler) return nullptr;
+    return new MetricsInterceptor(method);
   }
 
  private:
@@ -105,7 +108,10 @@ GrpcMetrics::Method::Method(
       handled_family(handled_family),
       handling_seconds(HandlingBounds()) {}
 
-void GrpcMetrics::Method::Handled(int code, double seconds) {
+void GrpcMetrics::Method::Started() { started->Increment(); }
+
+void GrpcMetrics::Method::Handled(grpc::StatusCode status, double seconds) {
+  int code = static_cast<int>(status);
   if (code < 0 || code >= static_cast<int>(handled.size())) {
     code = static_cast<int>(grpc::StatusCode::UNKNOWN);
   }
@@ -170,6 +176,13 @@ GrpcMetrics::Method& GrpcMetrics::Add(absl::string_view type,
 GrpcMetrics::Method& GrpcMetrics::MethodFor(absl::string_view full_method) {
   auto it = methods_.find(full_method);
   return it == methods_.end() ? *unknown_ : *it->second;
+}
+
+MethodCounter* GrpcMetrics::CountedByHandler(absl::string_view full_method) {
+  auto it = methods_.find(full_method);
+  if (it == methods_.end()) return nullptr;
+  it->second->counted_by_handler = true;
+  return it->second.get();
 }
 
 std::vector<

@@ -1,9 +1,13 @@
-// GrpcMetrics: the go-grpc-prometheus server metrics, from one gRPC server
-// interceptor, so every RPC (sessiond's, health, reflection) is counted the
-// same way and no handler carries copies:
+// GrpcMetrics: the go-grpc-prometheus server metrics of every RPC
+// (sessiond's, Envoy's Check, health, reflection):
 //   grpc_server_started_total{grpc_type,grpc_service,grpc_method}
 //   grpc_server_handled_total{grpc_type,grpc_service,grpc_method,grpc_code}
 //   grpc_server_handling_seconds{grpc_type,grpc_service,grpc_method}
+//
+// A gRPC server interceptor counts the calls, except those of the methods
+// whose handlers count them (CountedByHandler, service/api/counted_call.h):
+// the ones answered before the handler returns, for which the interceptor's
+// hooks would cost more than the handling.
 //
 // Every method's counters and histogram are made once, when the server is
 // assembled, from the services' descriptors; a method not known then is
@@ -15,6 +19,8 @@
 //
 // Example:
 //   GrpcMetrics metrics(registry, {"session.v1.SessionService"});
+//   service.CountInlineCalls(
+//       metrics.CountedByHandler("/session.v1.SessionService/ValidateSession"));
 //   builder.experimental().SetInterceptorCreators(metrics.Interceptors());
 //   families = metrics.CollectHistograms();
 
@@ -35,6 +41,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "service/api/counted_call.h"
 #include "service/common/atomic_histogram.h"
 
 namespace sessiond {
@@ -60,13 +67,16 @@ class GrpcMetrics {
   prometheus::MetricFamily CollectHistograms() const;
 
   // The counters and histogram of one method.
-  struct Method {
+  struct Method final : MethodCounter {
     Method(prometheus::Family<prometheus::Counter>& handled_family,
            prometheus::Labels labels);
+    void Started() override;
     // Counts one finished call with status `code` that took `seconds`.
-    void Handled(int code, double seconds);
+    void Handled(grpc::StatusCode code, double seconds) override;
 
     prometheus::Labels labels;
+    // Set by CountedByHandler: the interceptor leaves these calls alone.
+    bool counted_by_handler = false;
     prometheus::Counter* started = nullptr;
     prometheus::Family<prometheus::Counter>& handled_family;
     // Made on first use, per grpc::StatusCode (0-16).
@@ -76,6 +86,12 @@ class GrpcMetrics {
 
   // The metrics of `full_method` ("/pkg.Service/Method"), or of "unknown".
   Method& MethodFor(absl::string_view full_method);
+
+  // The counters of `full_method`, for its handler to count its calls with
+  // (CountedCall); the interceptor then leaves them alone, so each call is
+  // counted once. Null for a method not known. Call before the server
+  // starts (the interceptor reads the mark without a lock).
+  MethodCounter* CountedByHandler(absl::string_view full_method);
 
  private:
   Method& Add(absl::string_view type, absl::string_view service,

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -193,8 +194,17 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       *credentials);
   if (server->metrics_ != nullptr) {
-    builder.experimental().SetInterceptorCreators(
-        server->metrics_->grpc().Interceptors());
+    GrpcMetrics& metrics = server->metrics_->grpc();
+    auto method = [](absl::string_view service, absl::string_view name) {
+      return absl::StrCat("/", service, "/", name);
+    };
+    const std::string session_service = SessionService::service_full_name();
+    server->service_.CountInlineCalls(
+        metrics.CountedByHandler(method(session_service, "ValidateSession")),
+        metrics.CountedByHandler(method(session_service, "ListSessions")));
+    server->ext_authz_.CountInlineCalls(metrics.CountedByHandler(
+        method(AuthorizationService::service_full_name(), "Check")));
+    builder.experimental().SetInterceptorCreators(metrics.Interceptors());
   }
   builder.RegisterService(&server->service_);
   builder.RegisterService(&server->ext_authz_);

@@ -80,7 +80,7 @@ TEST_F(ServerMetricsTest, PromtoolAcceptsTheExposition) {
   Create("alice");
   metrics_->grpc()
       .MethodFor("/session.v1.SessionService/CreateSession")
-      .Handled(0, 0.001);
+      .Handled(grpc::StatusCode::OK, 0.001);
   CommandResult check =
       RunCommand({"promtool", "check", "metrics"}, metrics_->Exposition());
   EXPECT_EQ(check.exit_code, 0) << check.output;
@@ -136,9 +136,12 @@ TEST_F(ServerMetricsTest, SessionAndStoreValuesByExactDeltas) {
 
 TEST_F(ServerMetricsTest, GrpcMethodsAreKnownByNameAndOthersAsUnknown) {
   GrpcMetrics& grpc = metrics_->grpc();
-  grpc.MethodFor("/session.v1.SessionService/ValidateSession").Handled(0, 1e-4);
-  grpc.MethodFor("/session.v1.SessionService/ValidateSession").Handled(5, 1e-4);
-  grpc.MethodFor("/attacker.Made/UpName").Handled(12, 1e-4);
+  grpc.MethodFor("/session.v1.SessionService/ValidateSession")
+      .Handled(grpc::StatusCode::OK, 1e-4);
+  grpc.MethodFor("/session.v1.SessionService/ValidateSession")
+      .Handled(grpc::StatusCode::NOT_FOUND, 1e-4);
+  grpc.MethodFor("/attacker.Made/UpName")
+      .Handled(grpc::StatusCode::UNIMPLEMENTED, 1e-4);
   const std::string text = metrics_->Exposition();
   const std::string validate =
       R"(grpc_method="ValidateSession",grpc_service="session.v1.SessionService",grpc_type="unary")";

@@ -20,6 +20,7 @@
 #include "service/store/sqlite/sqlite_db.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/testing/http_client.h"
+#include "tests/testing/raw_unary_call.h"
 #include "tests/testing/sessiond_process.h"
 #include "tests/testing/test_util.h"
 
@@ -147,6 +148,75 @@ TEST_F(MetricsEndToEndTest, EnvoyChecksAreCountedUnderTheirService) {
   grpc::ClientContext context;
   ASSERT_TRUE(authorization->Check(&context, request, &response).ok());
   EXPECT_EQ(Sample(Scrape(), kCheckOk) - before, 1);
+}
+
+// ValidateSession, ListSessions and Check are counted by their handlers, the
+// other calls by the interceptor (service/api/counted_call.h): each call must
+// be counted once, under its status code, with its time in the histogram.
+TEST_F(MetricsEndToEndTest, CallsAnsweredInlineAreCountedOnceByCode) {
+  StartSessiond();
+  std::string token;
+  ASSERT_TRUE(Create("alice", &token).ok());
+  auto series = [](absl::string_view name, absl::string_view service,
+                   absl::string_view method, absl::string_view code = "") {
+    return absl::StrCat(name, "{",
+                        code.empty() ? "" : absl::StrCat("grpc_code=\"", code,
+                                                         "\","),
+                        "grpc_method=\"", method, "\",grpc_service=\"",
+                        service, "\",grpc_type=\"unary\"}");
+  };
+  constexpr absl::string_view kSessions = "session.v1.SessionService";
+  constexpr absl::string_view kEnvoy = "envoy.service.auth.v3.Authorization";
+  const std::vector<std::string> counted = {
+      series("grpc_server_started_total", kSessions, "ValidateSession"),
+      series("grpc_server_handled_total", kSessions, "ValidateSession", "OK"),
+      series("grpc_server_handled_total", kSessions, "ValidateSession",
+             "InvalidArgument"),
+      series("grpc_server_handling_seconds_count", kSessions,
+             "ValidateSession"),
+      series("grpc_server_handled_total", kSessions, "ListSessions", "OK"),
+      series("grpc_server_handled_total", kSessions, "ListSessions",
+             "InvalidArgument"),
+      series("grpc_server_handled_total", kEnvoy, "Check", "InvalidArgument"),
+      series("grpc_server_handling_seconds_count", kEnvoy, "Check"),
+  };
+  const std::string before = Scrape();
+
+  EXPECT_TRUE(Validate(token).valid());
+  EXPECT_FALSE(Validate("not a token").valid());
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
+      process_.address(), grpc::InsecureChannelCredentials());
+  // Bytes that are no protobuf message: an error status from the handler.
+  const std::string junk = "\xff\xff\xff";
+  EXPECT_EQ(RawUnaryCall(channel, "/session.v1.SessionService/ValidateSession",
+                         junk)
+                .first.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(RawUnaryCall(channel, "/envoy.service.auth.v3.Authorization/Check",
+                         junk)
+                .first.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  {
+    session::v1::ListSessionsRequest request;
+    request.set_subject("alice");
+    session::v1::ListSessionsResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ListSessions(&context, request, &response).ok());
+    EXPECT_EQ(response.sessions_size(), 1);
+    grpc::ClientContext bad_context;
+    request.set_page_token("not a page token");
+    EXPECT_EQ(stub_->ListSessions(&bad_context, request, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  const std::string after = Scrape();
+  const std::vector<double> want = {3, 2, 1, 3, 1, 1, 1, 1};
+  for (size_t i = 0; i < counted.size(); ++i) {
+    EXPECT_EQ(Sample(after, counted[i]) - std::max(Sample(before, counted[i]), 0.0),
+              want[i])
+        << counted[i] << " in:\n"
+        << after;
+  }
 }
 
 TEST_F(MetricsEndToEndTest, ProbesAndUnknownRequests) {
