@@ -122,9 +122,11 @@ ms() { awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }'; }
 
 # h2 SERVER PATH BODY CONCURRENCY: one h2load run (4 connections, the
 # request BODY replayed); appends its tagged result to $results. Its log
-# holds the warm-up's requests too: percentiles leave them out.
+# holds the warm-up's requests too: percentiles leave them out. Its errors
+# are the requests h2load saw fail; a gRPC error comes in the trailers of an
+# HTTP 200, which h2load does not read, so callers check what it replays.
 h2() {
-  local out log rps p50 p90 p99 p999
+  local out log rps p50 p90 p99 p999 errors
   log="$work/h2load.log"
   rm -f "$log"
   out=$(h2load -c 4 -m $(($4 / 4)) -t 1 --warm-up-time="$(ms "$warmup")ms" \
@@ -132,6 +134,8 @@ h2() {
     -H 'te: trailers' -d "$3" --log-file="$log" \
     "http://127.0.0.1:${port[$1]}$2" 2>&1)
   rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
+  errors=$(sed -n 's/^requests: .* \([0-9]*\) failed, \([0-9]*\) errored, \([0-9]*\) timeout.*/\1 + \2 + \3/p' <<<"$out")
+  errors=$((${errors:-0}))
   read -r p50 p90 p99 p999 < <(sort -n "$log" |
     awk -F'\t' -v warmup_us="$(ms "$warmup")000" '
       NR == 1 { from = $1 + warmup_us }
@@ -141,7 +145,7 @@ h2() {
       printf "%d %d %d %d\n", v[int(0.5 * (NR - 1)) + 1],
         v[int(0.9 * (NR - 1)) + 1], v[int(0.99 * (NR - 1)) + 1],
         v[int(0.999 * (NR - 1)) + 1] }')
-  tagged "{\"generator\": \"h2load\", \"mode\": \"$2\", \"label\": \"$1\", \"concurrency\": $4, \"connections\": 4, \"rps\": ${rps:-0}, \"p50_us\": $p50, \"p90_us\": $p90, \"p99_us\": $p99, \"p999_us\": $p999, \"errors\": 0}" >>"$results"
+  tagged "{\"generator\": \"h2load\", \"mode\": \"$2\", \"label\": \"$1\", \"concurrency\": $4, \"connections\": 4, \"rps\": ${rps:-0}, \"p50_us\": $p50, \"p90_us\": $p90, \"p99_us\": $p99, \"p999_us\": $p999, \"errors\": $errors}" >>"$results"
   echo "  $measure #$round $role: h2load on $1, c=$4: ${rps:-?} calls/s, p50 $p50 us, p99 $p99 us"
 }
 

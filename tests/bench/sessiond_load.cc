@@ -9,12 +9,15 @@
 //   validate   ValidateSession, valid tokens from --tokens, spread over all
 //   invalid    ValidateSession, well-formed tokens of no session
 //   check      Envoy's ext_authz Check of a request as Envoy sends it, with
-//              the session cookie of a token from --tokens among others; a
-//              denial counts as an error
+//              the session cookie of a token from --tokens among others
 //   create     CreateSession (durable), each call for a new subject, or all
 //              for --subject
 //   revoke     RevokeSession of tokens from --tokens, each once
 //   mixed      90% validate, 5% create, 5% revoke
+//
+// An answer other than the one the mode times counts as an error, not as a
+// call: a Check denial, a Validate verdict that is not valid (valid, for
+// `invalid`), a Revoke of no live session.
 //
 // With --server_pid it also reports what that process wrote while the calls
 // were counted: the growth of `wchar` in /proc/PID/io (every write(2): the
@@ -197,9 +200,7 @@ class Slot {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             Clock::now() - started_)
                             .count();
-    // A Check answers a denial with status OK: here that is a failure.
-    const bool ok =
-        status.ok() && (op_ != Op::kCheck || decision_.has_ok_response());
+    const bool ok = status.ok() && AnsweredAsMeant();
     if (started_ >= run_.counted_from) {  // not a warm-up call
       if (ok) {
         latencies_.push_back(static_cast<uint32_t>(micros));
@@ -208,6 +209,27 @@ class Slot {
       }
     }
     Issue();
+  }
+
+  // Whether an OK answer is the one the mode times. A Check denial, a
+  // Validate that is not valid, or a Revoke of no live session is an OK
+  // status taking another, cheaper path: a store whose sessions have expired
+  // would otherwise be timed as if they were live.
+  bool AnsweredAsMeant() const {
+    switch (op_) {
+      case Op::kValidate:
+        return verdict_.valid();
+      case Op::kInvalid:
+        return !verdict_.valid();
+      case Op::kCheck:
+        return decision_.has_ok_response();
+      case Op::kRevoke:
+        return revoked_.revoked();
+      case Op::kPing:
+      case Op::kCreate:
+        return true;
+    }
+    return true;
   }
 
   // What Envoy sends for a browser's request with the session cookie,
