@@ -39,17 +39,4 @@ grpc::Status Encode(const google::protobuf::MessageLite& message,
       message, response, &own_buffer);
 }
 
-grpc::ServerUnaryReactor* FinishEncoded(
-    grpc::CallbackServerContext* context,
-    const google::protobuf::MessageLite& message, grpc::ByteBuffer* response) {
-  return FinishNow(context, Encode(message, response));
-}
-
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const grpc::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
-}
-
 }  // namespace sessiond

@@ -27,16 +27,6 @@ bool ParseBytes(const grpc::ByteBuffer& bytes,
 grpc::Status Encode(const google::protobuf::MessageLite& message,
                     grpc::ByteBuffer* response);
 
-// FinishEncoded answers a raw method's call at once with `message`, encoded
-// into `response` (or the error of encoding it).
-grpc::ServerUnaryReactor* FinishEncoded(
-    grpc::CallbackServerContext* context,
-    const google::protobuf::MessageLite& message, grpc::ByteBuffer* response);
-
-// FinishNow answers a call at once with `status`.
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const grpc::Status& status);
-
 }  // namespace sessiond
 
 #endif  // SESSIOND_SERVICE_API_CALL_CONTEXT_H_

@@ -11,14 +11,32 @@ CountedCall::CountedCall(MethodCounter* counter)
   if (counter_ != nullptr) counter_->Started();
 }
 
+CountedCall::CountedCall(CountedCall&& other) noexcept
+    : counter_(other.counter_), start_(other.start_) {
+  other.counter_ = nullptr;
+}
+
+CountedCall::~CountedCall() { Count(grpc::StatusCode::CANCELLED); }
+
+void CountedCall::Count(grpc::StatusCode code) {
+  if (counter_ == nullptr) return;
+  const std::chrono::duration<double> elapsed =
+      std::chrono::steady_clock::now() - start_;
+  counter_->Handled(code, elapsed.count());
+  counter_ = nullptr;
+}
+
+void CountedCall::Finish(grpc::ServerUnaryReactor* reactor,
+                         const grpc::Status& status) {
+  Count(status.error_code());
+  reactor->Finish(status);
+}
+
 grpc::ServerUnaryReactor* CountedCall::FinishNow(
     grpc::CallbackServerContext* context, const grpc::Status& status) {
-  if (counter_ != nullptr) {
-    const std::chrono::duration<double> elapsed =
-        std::chrono::steady_clock::now() - start_;
-    counter_->Handled(status.error_code(), elapsed.count());
-  }
-  return sessiond::FinishNow(context, status);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Finish(reactor, status);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CountedCall::FinishEncoded(

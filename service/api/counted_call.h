@@ -1,17 +1,19 @@
-// CountedCall: the metrics of one call whose handler answers before it
-// returns (ValidateSession, ListSessions, Envoy's Check), counted by the
-// handler itself.
+// CountedCall: the metrics of one unary call of sessiond's own services,
+// counted by its handler.
 //
-// The metrics interceptor counts every other call, but an interceptor makes
-// gRPC run its hooks on each batch of a call: about 2.5 us of server CPU a
-// call, more than a Validate's own work (docs/write-path-costs.md). These
-// handlers start and finish on one thread, so they can count for the
-// interceptor, which leaves their methods alone.
+// A gRPC interceptor could count them, but any interceptor makes gRPC run
+// its hooks on each batch of a call: about 1.6 us of server CPU a call, a
+// fifth of what a Validate costs beyond an empty call (docs/performance.md,
+// "Metrics"). So the handlers count their calls, and the metrics
+// interceptor returns no interceptor for their methods; it counts only the
+// rest (the revocation stream, health, reflection, unknown methods).
 //
 // Example:
-//   CountedCall call(validate_counter_);  // may be null: metrics are off
-//   ...
-//   return call.FinishNow(context, status);
+//   CountedCall call(counters_.create);  // may be null: metrics are off
+//   if (!ok) return call.FinishNow(context, status);
+//   manager_.Create(..., [call = std::move(call), reactor](...) mutable {
+//     call.Finish(reactor, status);
+//   });
 
 #ifndef SESSIOND_SERVICE_API_COUNTED_CALL_H_
 #define SESSIOND_SERVICE_API_COUNTED_CALL_H_
@@ -35,16 +37,26 @@ class MethodCounter {
   virtual void Handled(grpc::StatusCode code, double seconds) = 0;
 };
 
+// Move-only: the call is counted as handled once, by whoever holds it last.
 class CountedCall {
  public:
   // Counts the call as started now; a null `counter` counts nothing.
   explicit CountedCall(MethodCounter* counter);
 
+  CountedCall(CountedCall&& other) noexcept;
+  // A call dropped without an answer counts as CANCELLED, as the
+  // interceptor counts one that ends without a status.
+  ~CountedCall();
+  CountedCall& operator=(CountedCall&&) = delete;
   CountedCall(const CountedCall&) = delete;
   CountedCall& operator=(const CountedCall&) = delete;
 
-  // As FinishNow and FinishEncoded (call_context.h), counting the call as
-  // handled with the status that goes out.
+  // Counts the call as handled with `status`, then finishes `reactor` with
+  // it.
+  void Finish(grpc::ServerUnaryReactor* reactor, const grpc::Status& status);
+
+  // Finish on the call's default reactor, at once: with `status`, or with
+  // `message` encoded into `response` (or the error of encoding it).
   grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
                                       const grpc::Status& status);
   grpc::ServerUnaryReactor* FinishEncoded(
@@ -52,8 +64,11 @@ class CountedCall {
       const google::protobuf::MessageLite& message, grpc::ByteBuffer* response);
 
  private:
-  MethodCounter* const counter_;
-  const std::chrono::steady_clock::time_point start_;
+  // Counts the call as handled with `code`, once.
+  void Count(grpc::StatusCode code);
+
+  MethodCounter* counter_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 }  // namespace sessiond

@@ -38,9 +38,9 @@ class ExtAuthzService final : public ExtAuthzServiceBase {
  public:
   explicit ExtAuthzService(const ForwardAuth& auth) : auth_(auth) {}
 
-  // Check's counters (counted_call.h: Check answers before returning, so it
-  // counts itself). Call before the server starts; null counts nothing.
-  void CountInlineCalls(MethodCounter* check) { check_counter_ = check; }
+  // The counter Check counts its calls with (counted_call.h). Call before
+  // the server starts; without it (or with null) nothing is counted.
+  void CountCalls(MethodCounter* check) { check_counter_ = check; }
 
   // The encoded CheckRequest in, the encoded CheckResponse out.
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,

@@ -31,18 +31,14 @@ SessionServiceImpl::SessionServiceImpl(SessionManager& manager,
   SetMessageAllocatorFor_ListSessions(&list_allocator_);
 }
 
-void SessionServiceImpl::CountInlineCalls(MethodCounter* validate,
-                                          MethodCounter* list) {
-  validate_counter_ = validate;
-  list_counter_ = list;
-}
-
 template <typename Response>
 CreateCallback SessionServiceImpl::AnswerIssued(
-    grpc::ServerUnaryReactor* reactor, Response* response) const {
-  return [this, reactor, response](absl::StatusOr<IssuedSession> issued) {
+    CountedCall call, grpc::ServerUnaryReactor* reactor,
+    Response* response) const {
+  return [this, call = std::move(call), reactor,
+          response](absl::StatusOr<IssuedSession> issued) mutable {
     if (!issued.ok()) {
-      reactor->Finish(ToGrpcStatus(issued.status()));
+      call.Finish(reactor, ToGrpcStatus(issued.status()));
       return;
     }
     ToProto(*issued->session, response->mutable_session());
@@ -56,7 +52,7 @@ CreateCallback SessionServiceImpl::AnswerIssued(
     cookie->set_set_cookie_header(
         SetCookieHeader(cookie_policy_, issued->token, lifetime));
     response->set_token(std::move(issued->token));
-    reactor->Finish(grpc::Status::OK);
+    call.Finish(reactor, grpc::Status::OK);
   };
 }
 
@@ -64,22 +60,24 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
     grpc::CallbackServerContext* context,
     const session::v1::CreateSessionRequest* request,
     session::v1::CreateSessionResponse* response) {
+  CountedCall call(counters_.create);
   absl::StatusOr<NewSession> new_session = FromProto(*request);
   if (!new_session.ok()) {
-    return FinishNow(context, ToGrpcStatus(new_session.status()));
+    return call.FinishNow(context, ToGrpcStatus(new_session.status()));
   }
   // An idempotent retry gets the first answer's token only if it comes
   // from the same caller.
   new_session->caller = CallerOf(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  manager_.Create(std::move(*new_session), AnswerIssued(reactor, response));
+  manager_.Create(std::move(*new_session),
+                  AnswerIssued(std::move(call), reactor, response));
   return reactor;
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
-  CountedCall call(validate_counter_);
+  CountedCall call(counters_.validate);
   // The call is answered before this returns, so request and response live
   // on an arena whose first block is on the stack: no allocation for them
   // unless a session's attributes overflow it.
@@ -111,46 +109,42 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
     grpc::CallbackServerContext* context,
     const session::v1::RevokeSessionRequest* request,
     session::v1::RevokeSessionResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto finish = [this, reactor, response](absl::StatusOr<bool> revoked) {
-    if (!revoked.ok()) {
-      reactor->Finish(ToGrpcStatus(revoked.status()));
-      return;
-    }
-    response->set_revoked(*revoked);
-    response->set_clear_cookie_header(clear_cookie_header_);
-    reactor->Finish(grpc::Status::OK);
-  };
-  if (policy_ != nullptr &&
-      request->target_case() !=
-          session::v1::RevokeSessionRequest::TARGET_NOT_SET) {
+  CountedCall call(counters_.revoke);
+  if (request->target_case() ==
+      session::v1::RevokeSessionRequest::TARGET_NOT_SET) {
+    return call.FinishNow(context,
+                          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                       "set either token or session_id"));
+  }
+  if (policy_ != nullptr) {
     // By token revokes what the caller holds; by id, any session.
-    const absl::string_view call =
+    const absl::string_view policy_call =
         request->target_case() == session::v1::RevokeSessionRequest::kSessionId
             ? kRevokeByIdCall
             : "RevokeSession";
     grpc::Status allowed = policy_->CheckCall(
-        CallerIdentity(*context->auth_context()), call,
+        CallerIdentity(*context->auth_context()), policy_call,
         absl::StrCat("/", SessionService::service_full_name(),
                      "/RevokeSession"));
-    if (!allowed.ok()) {
-      reactor->Finish(allowed);
-      return reactor;
-    }
+    if (!allowed.ok()) return call.FinishNow(context, allowed);
   }
-  switch (request->target_case()) {
-    case session::v1::RevokeSessionRequest::kToken:
-      manager_.RevokeByToken(request->token(), std::move(finish),
-                             [context] { return CallerOf(context); });
-      break;
-    case session::v1::RevokeSessionRequest::kSessionId:
-      manager_.RevokeById(request->session_id(), std::move(finish),
-                          [context] { return CallerOf(context); });
-      break;
-    case session::v1::RevokeSessionRequest::TARGET_NOT_SET:
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                   "set either token or session_id"));
-      break;
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [this, call = std::move(call), reactor,
+                 response](absl::StatusOr<bool> revoked) mutable {
+    if (!revoked.ok()) {
+      call.Finish(reactor, ToGrpcStatus(revoked.status()));
+      return;
+    }
+    response->set_revoked(*revoked);
+    response->set_clear_cookie_header(clear_cookie_header_);
+    call.Finish(reactor, grpc::Status::OK);
+  };
+  if (request->target_case() == session::v1::RevokeSessionRequest::kToken) {
+    manager_.RevokeByToken(request->token(), std::move(finish),
+                           [context] { return CallerOf(context); });
+  } else {
+    manager_.RevokeById(request->session_id(), std::move(finish),
+                        [context] { return CallerOf(context); });
   }
   return reactor;
 }
@@ -159,18 +153,20 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RotateSession(
     grpc::CallbackServerContext* context,
     const session::v1::RotateSessionRequest* request,
     session::v1::RotateSessionResponse* response) {
+  CountedCall call(counters_.rotate);
   std::optional<Attributes> attributes;
   if (request->replace_attributes()) {
     attributes.emplace(request->attributes().begin(),
                        request->attributes().end());
   } else if (!request->attributes().empty()) {
-    return FinishNow(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                           "attributes are only used with "
-                                           "replace_attributes=true"));
+    return call.FinishNow(context,
+                          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                       "attributes are only used with "
+                                       "replace_attributes=true"));
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_.Rotate(request->token(), std::move(attributes),
-                  AnswerIssued(reactor, response),
+                  AnswerIssued(std::move(call), reactor, response),
                   [context] { return CallerOf(context); });
   return reactor;
 }
@@ -179,16 +175,18 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSubjectSessions(
     grpc::CallbackServerContext* context,
     const session::v1::RevokeSubjectSessionsRequest* request,
     session::v1::RevokeSubjectSessionsResponse* response) {
+  CountedCall call(counters_.revoke_subject);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_.RevokeSubject(
       request->subject(), request->except_session_id(),
-      [reactor, response](absl::StatusOr<int> count) {
+      [call = std::move(call), reactor,
+       response](absl::StatusOr<int> count) mutable {
         if (!count.ok()) {
-          reactor->Finish(ToGrpcStatus(count.status()));
+          call.Finish(reactor, ToGrpcStatus(count.status()));
           return;
         }
         response->set_revoked_count(*count);
-        reactor->Finish(grpc::Status::OK);
+        call.Finish(reactor, grpc::Status::OK);
       },
       [context] { return CallerOf(context); });
   return reactor;
@@ -198,7 +196,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
     grpc::CallbackServerContext* context,
     const session::v1::ListSessionsRequest* request,
     session::v1::ListSessionsResponse* response) {
-  CountedCall call(list_counter_);
+  CountedCall call(counters_.list);
   absl::StatusOr<SessionPage> page = manager_.List(
       request->subject(), request->page_size(), request->page_token(),
       [context] { return CallerOf(context); });
@@ -214,24 +212,29 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSessionsIssuedBefore(
     grpc::CallbackServerContext* context,
     const session::v1::RevokeSessionsIssuedBeforeRequest* request,
     session::v1::RevokeSessionsIssuedBeforeResponse* response) {
+  CountedCall call(counters_.revoke_issued_before);
   if (!request->has_issued_before()) {
-    return FinishNow(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                           "issued_before is required"));
+    return call.FinishNow(context,
+                          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                       "issued_before is required"));
   }
   absl::StatusOr<absl::Time> cutoff =
       FromProto(request->issued_before(), "issued_before");
-  if (!cutoff.ok()) return FinishNow(context, ToGrpcStatus(cutoff.status()));
+  if (!cutoff.ok()) {
+    return call.FinishNow(context, ToGrpcStatus(cutoff.status()));
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_.RevokeIssuedBefore(
       *cutoff,
-      [reactor, response](absl::StatusOr<IssuedBeforeResult> result) {
+      [call = std::move(call), reactor,
+       response](absl::StatusOr<IssuedBeforeResult> result) mutable {
         if (!result.ok()) {
-          reactor->Finish(ToGrpcStatus(result.status()));
+          call.Finish(reactor, ToGrpcStatus(result.status()));
           return;
         }
         response->set_revoked_count(result->revoked);
         ToProto(result->cutoff, response->mutable_issued_before());
-        reactor->Finish(grpc::Status::OK);
+        call.Finish(reactor, grpc::Status::OK);
       },
       [context] { return CallerOf(context); });
   return reactor;

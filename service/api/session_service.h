@@ -45,6 +45,18 @@ using SessionServiceBase = SessionService::WithCallbackMethod_CreateSession<
                                     WithCallbackMethod_WatchRevocations<
                                         SessionService::Service>>>>>>>>;
 
+// The counters of SessionService's unary methods (counted_call.h); a null
+// one counts nothing.
+struct SessionServiceCounters {
+  MethodCounter* create = nullptr;
+  MethodCounter* validate = nullptr;
+  MethodCounter* revoke = nullptr;
+  MethodCounter* rotate = nullptr;
+  MethodCounter* revoke_subject = nullptr;
+  MethodCounter* list = nullptr;
+  MethodCounter* revoke_issued_before = nullptr;
+};
+
 // Thread-safe. `manager`, `guesses`, `revocations` and `policy` must outlive
 // the service.
 // `policy` is the server's access policy, or null when there is none; the
@@ -56,10 +68,11 @@ class SessionServiceImpl final : public SessionServiceBase {
                      RevocationFeed& revocations, CookiePolicy cookie_policy,
                      PolicyProcessor* policy = nullptr);
 
-  // The counters of the calls these handlers answer before returning
-  // (counted_call.h); the metrics interceptor counts the others. Call before
-  // the server starts; null counts nothing, as without it.
-  void CountInlineCalls(MethodCounter* validate, MethodCounter* list);
+  // The counters the handlers count their calls with. Call before the
+  // server starts; without it nothing is counted.
+  void CountCalls(const SessionServiceCounters& counters) {
+    counters_ = counters;
+  }
 
   grpc::ServerUnaryReactor* CreateSession(
       grpc::CallbackServerContext* context,
@@ -106,7 +119,8 @@ class SessionServiceImpl final : public SessionServiceBase {
   // The callback that answers a Create or Rotate call: the session, its
   // token and cookie, or the error.
   template <typename Response>
-  CreateCallback AnswerIssued(grpc::ServerUnaryReactor* reactor,
+  CreateCallback AnswerIssued(CountedCall call,
+                              grpc::ServerUnaryReactor* reactor,
                               Response* response) const;
 
   template <typename Request, typename Response>
@@ -133,8 +147,7 @@ class SessionServiceImpl final : public SessionServiceBase {
   // The same for every revocation: made once.
   const std::string clear_cookie_header_;
   PolicyProcessor* const policy_;
-  MethodCounter* validate_counter_ = nullptr;
-  MethodCounter* list_counter_ = nullptr;
+  SessionServiceCounters counters_;
 };
 
 }  // namespace sessiond

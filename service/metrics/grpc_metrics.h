@@ -4,10 +4,11 @@
 //   grpc_server_handled_total{grpc_type,grpc_service,grpc_method,grpc_code}
 //   grpc_server_handling_seconds{grpc_type,grpc_service,grpc_method}
 //
-// A gRPC server interceptor counts the calls, except those of the methods
-// whose handlers count them (CountedByHandler, service/api/counted_call.h):
-// the ones answered before the handler returns, for which the interceptor's
-// hooks would cost more than the handling.
+// The handlers of sessiond's unary methods count their own calls
+// (CountedByHandler, service/api/counted_call.h), since an interceptor
+// makes gRPC run its hooks on every batch of a call; a gRPC server
+// interceptor counts the rest (the revocation stream, health, reflection,
+// unknown methods).
 //
 // Every method's counters and histogram are made once, when the server is
 // assembled, from the services' descriptors; a method not known then is
@@ -19,8 +20,8 @@
 //
 // Example:
 //   GrpcMetrics metrics(registry, {"session.v1.SessionService"});
-//   service.CountInlineCalls(
-//       metrics.CountedByHandler("/session.v1.SessionService/ValidateSession"));
+//   ext_authz.CountCalls(
+//       metrics.CountedByHandler("/envoy.service.auth.v3.Authorization/Check"));
 //   builder.experimental().SetInterceptorCreators(metrics.Interceptors());
 //   families = metrics.CollectHistograms();
 

@@ -198,11 +198,20 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
     auto method = [](absl::string_view service, absl::string_view name) {
       return absl::StrCat("/", service, "/", name);
     };
-    const std::string session_service = SessionService::service_full_name();
-    server->service_.CountInlineCalls(
-        metrics.CountedByHandler(method(session_service, "ValidateSession")),
-        metrics.CountedByHandler(method(session_service, "ListSessions")));
-    server->ext_authz_.CountInlineCalls(metrics.CountedByHandler(
+    const std::string sessions = SessionService::service_full_name();
+    auto counter = [&](absl::string_view name) {
+      return metrics.CountedByHandler(method(sessions, name));
+    };
+    SessionServiceCounters counters;
+    counters.create = counter("CreateSession");
+    counters.validate = counter("ValidateSession");
+    counters.revoke = counter("RevokeSession");
+    counters.rotate = counter("RotateSession");
+    counters.revoke_subject = counter("RevokeSubjectSessions");
+    counters.list = counter("ListSessions");
+    counters.revoke_issued_before = counter("RevokeSessionsIssuedBefore");
+    server->service_.CountCalls(counters);
+    server->ext_authz_.CountCalls(metrics.CountedByHandler(
         method(AuthorizationService::service_full_name(), "Check")));
     builder.experimental().SetInterceptorCreators(metrics.Interceptors());
   }

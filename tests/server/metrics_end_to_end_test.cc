@@ -150,20 +150,21 @@ TEST_F(MetricsEndToEndTest, EnvoyChecksAreCountedUnderTheirService) {
   EXPECT_EQ(Sample(Scrape(), kCheckOk) - before, 1);
 }
 
-// ValidateSession, ListSessions and Check are counted by their handlers, the
-// other calls by the interceptor (service/api/counted_call.h): each call must
-// be counted once, under its status code, with its time in the histogram.
-TEST_F(MetricsEndToEndTest, CallsAnsweredInlineAreCountedOnceByCode) {
+// sessiond's unary calls and Envoy's Check are counted by their handlers,
+// the others by the interceptor (service/api/counted_call.h): each call must
+// be counted once, under the status code it got, with its time in the
+// histogram, whether answered at once or from the store's writer.
+TEST_F(MetricsEndToEndTest, UnaryCallsAreCountedOnceByCode) {
   StartSessiond();
   std::string token;
   ASSERT_TRUE(Create("alice", &token).ok());
   auto series = [](absl::string_view name, absl::string_view service,
                    absl::string_view method, absl::string_view code = "") {
-    return absl::StrCat(name, "{",
-                        code.empty() ? "" : absl::StrCat("grpc_code=\"", code,
-                                                         "\","),
-                        "grpc_method=\"", method, "\",grpc_service=\"",
-                        service, "\",grpc_type=\"unary\"}");
+    return absl::StrCat(
+        name, "{",
+        code.empty() ? "" : absl::StrCat("grpc_code=\"", code, "\","),
+        "grpc_method=\"", method, "\",grpc_service=\"", service,
+        "\",grpc_type=\"unary\"}");
   };
   constexpr absl::string_view kSessions = "session.v1.SessionService";
   constexpr absl::string_view kEnvoy = "envoy.service.auth.v3.Authorization";
@@ -179,6 +180,14 @@ TEST_F(MetricsEndToEndTest, CallsAnsweredInlineAreCountedOnceByCode) {
              "InvalidArgument"),
       series("grpc_server_handled_total", kEnvoy, "Check", "InvalidArgument"),
       series("grpc_server_handling_seconds_count", kEnvoy, "Check"),
+      series("grpc_server_handled_total", kSessions, "CreateSession", "OK"),
+      series("grpc_server_handled_total", kSessions, "CreateSession",
+             "InvalidArgument"),
+      series("grpc_server_handling_seconds_count", kSessions, "CreateSession"),
+      series("grpc_server_handled_total", kSessions, "RevokeSession", "OK"),
+      series("grpc_server_handled_total", kSessions, "RevokeSession",
+             "InvalidArgument"),
+      series("grpc_server_started_total", kSessions, "RevokeSession"),
   };
   const std::string before = Scrape();
 
@@ -188,14 +197,14 @@ TEST_F(MetricsEndToEndTest, CallsAnsweredInlineAreCountedOnceByCode) {
       process_.address(), grpc::InsecureChannelCredentials());
   // Bytes that are no protobuf message: an error status from the handler.
   const std::string junk = "\xff\xff\xff";
-  EXPECT_EQ(RawUnaryCall(channel, "/session.v1.SessionService/ValidateSession",
-                         junk)
-                .first.error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(RawUnaryCall(channel, "/envoy.service.auth.v3.Authorization/Check",
-                         junk)
-                .first.error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      RawUnaryCall(channel, "/session.v1.SessionService/ValidateSession", junk)
+          .first.error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      RawUnaryCall(channel, "/envoy.service.auth.v3.Authorization/Check", junk)
+          .first.error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
   {
     session::v1::ListSessionsRequest request;
     request.set_subject("alice");
@@ -205,15 +214,30 @@ TEST_F(MetricsEndToEndTest, CallsAnsweredInlineAreCountedOnceByCode) {
     EXPECT_EQ(response.sessions_size(), 1);
     grpc::ClientContext bad_context;
     request.set_page_token("not a page token");
-    EXPECT_EQ(stub_->ListSessions(&bad_context, request, &response).error_code(),
+    EXPECT_EQ(
+        stub_->ListSessions(&bad_context, request, &response).error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  std::string second;
+  ASSERT_TRUE(Create("bob", &second).ok());
+  EXPECT_EQ(Create("", nullptr).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(Revoke(second));
+  {
+    session::v1::RevokeSessionRequest no_target;
+    session::v1::RevokeSessionResponse response;
+    grpc::ClientContext context;
+    EXPECT_EQ(stub_->RevokeSession(&context, no_target, &response).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT);
   }
 
   const std::string after = Scrape();
-  const std::vector<double> want = {3, 2, 1, 3, 1, 1, 1, 1};
+  const std::vector<double> want = {3, 2, 1, 3, 1, 1, 1, 1, 1, 1, 2, 1, 1, 2};
   for (size_t i = 0; i < counted.size(); ++i) {
-    EXPECT_EQ(Sample(after, counted[i]) - std::max(Sample(before, counted[i]), 0.0),
-              want[i])
+    EXPECT_EQ(
+        Sample(after, counted[i]) - std::max(Sample(before, counted[i]), 0.0),
+        want[i])
         << counted[i] << " in:\n"
         << after;
   }
