@@ -18,10 +18,7 @@ source "$repo/tests/testing/wait_for_port.sh"
 work=$(mktemp -d)
 pid=
 cleanup() {
-  if [ -n "$pid" ]; then
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  [ -z "$pid" ] || { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
