@@ -2,11 +2,13 @@
 // counted by its handler.
 //
 // A gRPC interceptor could count them, but any interceptor makes gRPC run
-// its hooks on each batch of a call: about 1.6 us of server CPU a call, a
-// fifth of what a Validate costs beyond an empty call (docs/performance.md,
-// "Metrics"). So the handlers count their calls, and the metrics
-// interceptor returns no interceptor for their methods; it counts only the
-// rest (the revocation stream, health, reflection, unknown methods).
+// its hooks on each batch of a call: about 1.6 us of server CPU a call,
+// near a third of what a Validate costs beyond an empty call
+// (docs/performance.md, "Metrics"). So the handlers count their calls, and
+// the metrics interceptor returns no interceptor for their methods; it
+// counts only the rest (the revocation stream, health, reflection, unknown
+// methods). A request gRPC cannot decode for a typed method never reaches
+// its handler: gRPC answers it UNIMPLEMENTED, uncounted.
 //
 // Example:
 //   CountedCall call(counters_.create);  // may be null: metrics are off

@@ -10,6 +10,8 @@
 // Example:
 //   ServerMetrics metrics(manager, guesses, store,
 //   {"session.v1.SessionService"});
+//   ext_authz.CountCalls(metrics.grpc().CountedByHandler(
+//       "/envoy.service.auth.v3.Authorization/Check"));
 //   builder.experimental().SetInterceptorCreators(metrics.grpc().Interceptors());
 //   std::string body = metrics.Exposition();
 

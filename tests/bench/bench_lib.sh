@@ -134,8 +134,8 @@ h2() {
     -H 'te: trailers' -d "$3" --log-file="$log" \
     "http://127.0.0.1:${port[$1]}$2" 2>&1)
   rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
-  errors=$(sed -n 's/^requests: .* \([0-9]*\) failed, \([0-9]*\) errored, \([0-9]*\) timeout.*/\1 + \2 + \3/p' <<<"$out")
-  errors=$((${errors:-0}))
+  # "failed" includes the "errored" and "timeout" requests.
+  errors=$(sed -n 's/^requests: .* \([0-9]*\) failed, .*/\1/p' <<<"$out")
   read -r p50 p90 p99 p999 < <(sort -n "$log" |
     awk -F'\t' -v warmup_us="$(ms "$warmup")000" '
       NR == 1 { from = $1 + warmup_us }
@@ -145,7 +145,7 @@ h2() {
       printf "%d %d %d %d\n", v[int(0.5 * (NR - 1)) + 1],
         v[int(0.9 * (NR - 1)) + 1], v[int(0.99 * (NR - 1)) + 1],
         v[int(0.999 * (NR - 1)) + 1] }')
-  tagged "{\"generator\": \"h2load\", \"mode\": \"$2\", \"label\": \"$1\", \"concurrency\": $4, \"connections\": 4, \"rps\": ${rps:-0}, \"p50_us\": $p50, \"p90_us\": $p90, \"p99_us\": $p99, \"p999_us\": $p999, \"errors\": $errors}" >>"$results"
+  tagged "{\"generator\": \"h2load\", \"mode\": \"$2\", \"label\": \"$1\", \"concurrency\": $4, \"connections\": 4, \"rps\": ${rps:-0}, \"p50_us\": $p50, \"p90_us\": $p90, \"p99_us\": $p99, \"p999_us\": $p999, \"errors\": ${errors:-0}}" >>"$results"
   echo "  $measure #$round $role: h2load on $1, c=$4: ${rps:-?} calls/s, p50 $p50 us, p99 $p99 us"
 }
 

@@ -37,6 +37,9 @@ library_path=$(sed -n 's/^-Djava.library.path=//p' "$work/client/java-args")
 
 # start FLAGS...: runs sessiond on a free port; sets $pid and $port.
 start() {
+  # Emptied first: the child truncates it only once running, and until then
+  # it holds the port of the server started before.
+  : >"$work/sessiond.log"
   "$sessiond" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --store=memory "$@" 2>"$work/sessiond.log" &
   pid=$!
   wait_for_port "$work/sessiond.log" "$pid" || fail "sessiond did not start"

@@ -3,7 +3,9 @@
 #
 # wait_for_port LOG PID: sets $port to the port that the server with process
 # id PID, its stderr going to LOG, says it serves on. Fails, with LOG on
-# stderr, when that process ends first or 30 seconds pass.
+# stderr, when that process ends first or 30 seconds pass. A LOG used by an
+# earlier server must be emptied before the new one starts (`: >LOG`), or its
+# old port may be read before the child's redirection truncates it.
 wait_for_port() {
   local log=$1 pid=$2
   port=

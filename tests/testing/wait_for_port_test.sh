@@ -23,8 +23,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The log appears half a second after the child starts, as when the shell
-# has not yet run the child's redirection. Called as the tests call it, not
-# in a condition, so that `set -e` applies inside.
+# has not yet run the child's redirection. Called outside any condition, so
+# that `set -e` applies inside (stricter than the tests' `|| fail`, which
+# turns it off there).
 bash -c 'sleep 0.5; exec 2>"$1"; echo "I serving on 127.0.0.1:0 (port 4242)" >&2; sleep 30' \
   _ "$work/late.log" &
 pids+=($!)
