@@ -46,8 +46,8 @@ class CountedCall {
   explicit CountedCall(MethodCounter* counter);
 
   CountedCall(CountedCall&& other) noexcept;
-  // A call dropped without an answer counts as CANCELLED, as the
-  // interceptor counts one that ends without a status.
+  // A call dropped without an answer (for the interceptor: one that ends
+  // without a status) counts as CANCELLED.
   ~CountedCall();
   CountedCall& operator=(CountedCall&&) = delete;
   CountedCall(const CountedCall&) = delete;
@@ -56,6 +56,10 @@ class CountedCall {
   // Counts the call as handled with `status`, then finishes `reactor` with
   // it.
   void Finish(grpc::ServerUnaryReactor* reactor, const grpc::Status& status);
+
+  // Counts the call as handled with `code`, once, for a caller that sends
+  // the status itself (the metrics interceptor).
+  void Count(grpc::StatusCode code);
 
   // Finish on the call's default reactor, at once: with `status`, or with
   // `message` encoded into `response` (or the error of encoding it).
@@ -66,9 +70,6 @@ class CountedCall {
       const google::protobuf::MessageLite& message, grpc::ByteBuffer* response);
 
  private:
-  // Counts the call as handled with `code`, once.
-  void Count(grpc::StatusCode code);
-
   MethodCounter* counter_;
   std::chrono::steady_clock::time_point start_;
 };

@@ -4,7 +4,6 @@
 #include <grpcpp/support/interceptor.h>
 #include <grpcpp/support/status.h>
 
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -47,38 +46,22 @@ absl::string_view TypeOf(const google::protobuf::MethodDescriptor& method) {
 }
 
 // One per call: counts it as started when made, as handled when the status
-// goes out (or as Canceled if the call ends without one).
+// goes out (CountedCall counts it as Canceled if the call ends without one).
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit MetricsInterceptor(GrpcMetrics::Method& method)
-      : method_(method), start_(std::chrono::steady_clock::now()) {
-    method_.Started();
-  }
-
-  ~MetricsInterceptor() override {
-    if (!handled_) Finish(grpc::StatusCode::CANCELLED);
-  }
+  explicit MetricsInterceptor(GrpcMetrics::Method& method) : call_(&method) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Finish(methods->GetSendStatus().error_code());
+      call_.Count(methods->GetSendStatus().error_code());
     }
     methods->Proceed();
   }
 
  private:
-  void Finish(grpc::StatusCode code) {
-    handled_ = true;
-    const std::chrono::duration<double> elapsed =
-        std::chrono::steady_clock::now() - start_;
-    method_.Handled(code, elapsed.count());
-  }
-
-  GrpcMetrics::Method& method_;
-  const std::chrono::steady_clock::time_point start_;
-  bool handled_ = false;
+  CountedCall call_;
 };
 
 class MetricsInterceptorFactory final

@@ -1,7 +1,7 @@
 // CountedCall counts each call once: moved into a callback, only the last
 // holder counts it, and a call dropped without an answer (a callback
-// destroyed unrun) counts as CANCELLED, as the interceptor counts one that
-// ends without a status. Answered calls are counted end to end in
+// destroyed unrun) counts as CANCELLED, as does a call the interceptor saw
+// end without a status. Answered calls are counted end to end in
 // tests/server/metrics_end_to_end_test.cc.
 
 #include "service/api/counted_call.h"
@@ -40,6 +40,19 @@ TEST(CountedCallTest, ADroppedCallCountsAsCancelledOnce) {
   }
   EXPECT_EQ(counter.started, 1);
   EXPECT_THAT(counter.handled, ElementsAre(grpc::StatusCode::CANCELLED));
+}
+
+// The metrics interceptor counts with Count when the status goes out; the
+// call is then not counted again when it ends.
+TEST(CountedCallTest, CountedStatusIsNotCountedAgain) {
+  RecordingCounter counter;
+  {
+    CountedCall call(&counter);
+    call.Count(grpc::StatusCode::NOT_FOUND);
+    call.Count(grpc::StatusCode::OK);
+  }
+  EXPECT_EQ(counter.started, 1);
+  EXPECT_THAT(counter.handled, ElementsAre(grpc::StatusCode::NOT_FOUND));
 }
 
 TEST(CountedCallTest, NullCounterCountsNothing) {

@@ -188,6 +188,11 @@ TEST_F(MetricsEndToEndTest, UnaryCallsAreCountedOnceByCode) {
       series("grpc_server_handled_total", kSessions, "RevokeSession",
              "InvalidArgument"),
       series("grpc_server_started_total", kSessions, "RevokeSession"),
+      // Counted by the interceptor.
+      series("grpc_server_handled_total", "grpc.health.v1.Health", "Check",
+             "OK"),
+      series("grpc_server_handling_seconds_count", "grpc.health.v1.Health",
+             "Check"),
   };
   const std::string before = Scrape();
 
@@ -205,6 +210,9 @@ TEST_F(MetricsEndToEndTest, UnaryCallsAreCountedOnceByCode) {
       RawUnaryCall(channel, "/envoy.service.auth.v3.Authorization/Check", junk)
           .first.error_code(),
       grpc::StatusCode::INVALID_ARGUMENT);
+  // An empty HealthCheckRequest: the server's overall health.
+  EXPECT_TRUE(
+      RawUnaryCall(channel, "/grpc.health.v1.Health/Check", "").first.ok());
   {
     session::v1::ListSessionsRequest request;
     request.set_subject("alice");
@@ -233,7 +241,8 @@ TEST_F(MetricsEndToEndTest, UnaryCallsAreCountedOnceByCode) {
   }
 
   const std::string after = Scrape();
-  const std::vector<double> want = {3, 2, 1, 3, 1, 1, 1, 1, 1, 1, 2, 1, 1, 2};
+  const std::vector<double> want = {3, 2, 1, 3, 1, 1, 1, 1,
+                                    1, 1, 2, 1, 1, 2, 1, 1};
   for (size_t i = 0; i < counted.size(); ++i) {
     EXPECT_EQ(
         Sample(after, counted[i]) - std::max(Sample(before, counted[i]), 0.0),
