@@ -196,9 +196,9 @@ together() {
 }
 
 # rounds_until_settled NAME MIN MAX REFERENCE MEASURE [FIGURE...]: rounds
-# run together (above), MIN and then more, up to MAX, until the spread of
-# the per-round ratios of NAME, or of one of the FIGUREs drawn from its
-# rounds, is smaller than their median's distance from its goal (see
+# run together (above), MIN and then more, up to MAX, until the 95%
+# confidence interval of the median of NAME's per-round ratios, or of one of
+# the FIGUREs drawn from its rounds, lies on one side of its goal (see
 # bench_summary.py settled).
 rounds_until_settled() {
   local name=$1 min=$2 max=$3 r
@@ -206,9 +206,9 @@ rounds_until_settled() {
     together "$name" "$r" "$4" "$5"
     if [ "$r" -ge "$min" ] &&
       python3 "$summary" settled "$results" "$name" "${@:6}"; then
-      echo "  $name: spread smaller than the distance to the goal after $r rounds"
+      echo "  $name: settled (the median's 95% CI excludes the goal) after $r rounds"
       return 0
     fi
   done
-  echo "  $name: spread still not smaller than the distance to the goal after $max rounds"
+  echo "  $name: not settled (the median's 95% CI includes the goal) after $max rounds"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns the load results of tests/bench/run_benchmarks.sh into figures:
 for each measure, the ratio of measure to reference in each round, their
-median and spread (min-max), and the absolute figures behind them.
+median, spread (min-max) and the median's 95% confidence interval, and the
+absolute figures behind them.
 
 Usage:
   bench_summary.py settled RESULTS NAME [NAME...]
@@ -13,10 +14,12 @@ a load generator's result tagged with "measure", "role" (reference or
 measure; for the curves, the mode) and "round" (for the curves, the
 concurrency).
 
-settled: exits 0 when, for a NAME, the spread of its per-round ratios
-  (max - min) is smaller than their median's distance from its goal (from 1
-  when it has none): the rounds agree on which side of the goal the figure
-  lies. 1 if for none.
+settled: exits 0 when, for a NAME, the 95% confidence interval of the
+  median of its per-round ratios lies wholly on one side of its goal (of 1
+  when it has none): the rounds say, with that confidence, on which side of
+  the goal the figure lies. 1 if for none. The interval narrows as rounds
+  are added; min-max only widens, so it cannot be the test of "enough
+  rounds".
 one: prints the summary of measure NAME alone (a store of MAIN sessions)
   as JSON, for a run of one measure.
 report: writes OUT_JSON (bench-results.json: one object per measurement,
@@ -26,6 +29,7 @@ report: writes OUT_JSON (bench-results.json: one object per measurement,
 """
 
 import json
+import math
 import statistics
 import sys
 
@@ -121,12 +125,36 @@ def measure_named(name):
     return None
 
 
+def median_interval(values, confidence=0.95):
+    """A distribution-free confidence interval for the median of what the
+    rounds sample: the k-th smallest and the k-th largest ratio, for the
+    largest k with P(Binomial(n, 1/2) < k) <= (1 - confidence) / 2 (the
+    chance that fewer than k rounds fall below the true median). It assumes
+    only that the rounds are independent draws. None when the rounds are too
+    few for any interval at that confidence (under 6 at 95%)."""
+    n = len(values)
+    tail = (1 - confidence) / 2
+    k, below = 0, 0.0
+    for j in range(n):
+        below += math.comb(n, j) / 2**n
+        if below > tail:
+            break
+        k = j + 1
+    if k == 0:
+        return None
+    ordered = sorted(values)
+    return ordered[k - 1], ordered[n - k]
+
+
 def settled(values, goal):
-    """The spread is smaller than the median's distance from the goal."""
-    if len(values) < 2:
+    """The median's confidence interval lies wholly on one side of the
+    goal."""
+    interval = median_interval(values)
+    if interval is None:
         return False
     bound = goal[1] if goal else 1.0
-    return max(values) - min(values) < abs(statistics.median(values) - bound)
+    low, high = interval
+    return low > bound or high < bound
 
 
 def median_of(rows, key):
@@ -153,6 +181,7 @@ def summarize(rows, meta):
         reference = [p["reference"] for p in pairs]
         measured = [p["measure"] for p in pairs]
         median = statistics.median(values)
+        interval = median_interval(values)
         entry = {
             "name": name,
             "title": title.format(**sizes),
@@ -160,9 +189,11 @@ def summarize(rows, meta):
             "compares": key,
             "median_ratio": round(median, 3),
             "spread": [round(min(values), 3), round(max(values), 3)],
+            "median_95ci": ([round(v, 3) for v in interval]
+                            if interval else None),
             "rounds": len(values),
             "ratios": [round(v, 3) for v in values],
-            "spread_below_difference": settled(values, goal),
+            "settled": settled(values, goal),
             "goal": f"{goal[0]} {goal[1]}x" if goal else None,
             "goal_met": meets(goal, median),
             "errors": sum(r.get("errors", 0) for r in measured),
@@ -244,9 +275,9 @@ def markdown(report):
         f"{meta['loadavg_start']} at the start, {meta['loadavg_end']} at the "
         f"end; {meta['duration_s'] // 60} min {meta['duration_s'] % 60} s.",
         "",
-        "| Measure | Median | Spread (min - max) | Rounds | Absolute "
-        "(medians) | Goal |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| Measure | Median | Spread (min - max) | Median's 95% CI | Rounds "
+        "| Absolute (medians) | Goal |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for m in report["measurements"]:
         ref, mes = m["reference"], m["measure"]
@@ -265,29 +296,33 @@ def markdown(report):
         if m["ran_out_of_tokens"]:
             absolute += "; ran out of tokens"
         if m["name"] in SETTLING:
-            absolute += ("; spread smaller than the distance to the goal"
-                         if m["spread_below_difference"] else
-                         "; spread **not** smaller than the distance to "
+            absolute += ("; settled: the median's 95% CI excludes the goal"
+                         if m["settled"] else
+                         "; **not settled**: the median's 95% CI includes "
                          "the goal")
+        ci = "too few rounds"
+        if m["median_95ci"]:
+            ci = f"{x(m['median_95ci'][0])} - {x(m['median_95ci'][1])}"
         goal = ""
         if m["goal"]:
             goal = m["goal"] + ("" if m["goal_met"] else ": **missed**")
         lines.append(f"| {m['title']} | {x(m['median_ratio'])} | "
                      f"{x(m['spread'][0])} - {x(m['spread'][1])} | "
-                     f"{m['rounds']} | {absolute} | {goal} |")
+                     f"{ci} | {m['rounds']} | {absolute} | {goal} |")
     for w in report["written"]:
         lines.append(f"| {w['title']} | {w['median']:,} bytes | "
-                     f"{w['spread'][0]:,} - {w['spread'][1]:,} | "
+                     f"{w['spread'][0]:,} - {w['spread'][1]:,} | | "
                      f"{w['rounds']} | log lines: {w['log_bytes_per_call']} "
                      f"bytes per call besides | |")
     s = report["startup"]
     if s:
         lines.append(f"| RSS per live session at {s['sessions']:,} | "
-                     f"{s['rss_bytes_per_session']} bytes | | 1 | "
+                     f"{s['rss_bytes_per_session']} bytes | | | 1 | "
                      f"{s['rss_bytes'] / 2**20:,.0f} MiB in all | <= 512 "
                      f"bytes{'' if s['rss_bytes_per_session'] <= 512 else ': **missed**'} |")
         lines.append(f"| startup with {s['sessions']:,} sessions, until it "
-                     f"serves | {s['startup_ms'] / 1000:.1f} s | | 1 | | <= 3 "
+                     f"serves | {s['startup_ms'] / 1000:.1f} s | | | 1 | | "
+                     f"<= 3 "
                      f"s{'' if s['startup_ms'] <= 3000 else ': **missed**'} |")
     modes = sorted({c["mode"] for c in report["curves"]})
     levels = sorted({c["concurrency"] for c in report["curves"]})

@@ -191,7 +191,7 @@ if $metrics_only; then
   stop baseline
   echo '{}' >"$work/micro.json"
 else
-rounds validate_h2load "$few" : h2_ping h2_validate
+rounds validate_h2load "$count" : h2_ping h2_validate
 rounds invalid "$few" : ping invalid
 rounds check "$count" : validate check
 
