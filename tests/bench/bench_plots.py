@@ -7,7 +7,8 @@ tests/bench/bench_summary.py writes it), with Debian's python3-matplotlib:
   latency-percentiles.png        p50/p90/p99/p99.9 of Validate, Create and
                                  Revoke beside the baseline's (64 in flight)
   ratios-by-round.png            every round's ratio of each measure, its
-                                 median and its goal
+                                 median, the median's 95% confidence
+                                 interval and its goal
 
 Usage: bench_plots.py BENCH_RESULTS_JSON OUT_DIR
 """
@@ -112,6 +113,9 @@ def ratios(report, path):
                    color="#1f77b4", alpha=0.6, zorder=3)
         ax.plot([m["median_ratio"]] * 2, [row - 0.3, row + 0.3],
                 color="black", linewidth=2, zorder=4)
+        if m.get("median_95ci"):
+            ax.plot(m["median_95ci"], [row - 0.2] * 2, color="black",
+                    linewidth=1, zorder=4)
         if m["goal"]:
             bound = float(m["goal"].split()[1].rstrip("x"))
             ax.plot([bound] * 2, [row - 0.4, row + 0.4], color="#d62728",
@@ -123,8 +127,8 @@ def ratios(report, path):
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
     ax.axvline(1, color="#7f7f7f", linewidth=0.8)
     ax.set_xlabel("ratio (log scale)")
-    ax.set_title("Each round's ratio (dots), their median (black), "
-                 "the goal (red)")
+    ax.set_title("Each round's ratio (dots), their median (black bar) and "
+                 "its 95% CI (line), the goal (red)", fontsize=10)
     ax.grid(True, axis="x", which="both", alpha=0.3)
     fig.text(0.01, 0.01, caption(report["run"]), fontsize=7, color="#555555")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
