@@ -225,6 +225,13 @@ ABSL_FLAG(int64_t, watch_history, Int(ServerDefaults().watch.history),
 ABSL_FLAG(absl::Duration, watch_heartbeat, ServerDefaults().watch.heartbeat,
           "How often a caught-up WatchRevocations stream gets a heartbeat; "
           "keep it well below the clients' max_staleness (1s).");
+ABSL_FLAG(absl::Duration, activity_save_lag,
+          ManagerDefaults().activity_save_lag,
+          "How far a session's saved last-active time may trail the real one "
+          "before the sweeper saves it (a quarter of the session's idle "
+          "timeout if that is shorter); shutdown saves all. After a crash a "
+          "session can expire earlier by at most this plus --sweep_interval. "
+          "0: save all activity every sweep.");
 ABSL_FLAG(int64_t, sweep_batch, Int(ManagerDefaults().sweep_batch),
           "Most sessions deleted (and activity times persisted) per sweep "
           "transaction.");
@@ -299,6 +306,7 @@ absl::Status ManagerFromFlags(ManagerOptions& manager) {
   manager.default_idle_timeout = absl::GetFlag(FLAGS_default_idle_timeout);
   manager.max_idle_timeout = absl::GetFlag(FLAGS_max_idle_timeout);
   manager.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
+  manager.activity_save_lag = absl::GetFlag(FLAGS_activity_save_lag);
   manager.revoke_on_reuse = absl::GetFlag(FLAGS_revoke_on_reuse);
   manager.token_prefix = absl::GetFlag(FLAGS_token_prefix);
   absl::StatusOr<ManagerOptions::SubjectCapPolicy> policy =

@@ -295,7 +295,7 @@ void SessionServer::Shutdown() {
   }
   if (sweeper_.joinable()) sweeper_.join();
   // Every call has finished; keep the idle timers of active sessions.
-  SweepUntilDone();
+  SweepUntilDone(ActivitySave::kAll);
   store_->Shutdown();
   completions_.Shutdown();  // after the store: its last callbacks land here
   if (http_ != nullptr) http_->Stop();
@@ -310,7 +310,7 @@ void SessionServer::SweeperLoop() {
                            options_.sweep_interval);
       if (stopping_) return;
     }
-    SweepUntilDone();
+    SweepUntilDone(ActivitySave::kLagging);
   }
 }
 
@@ -368,11 +368,11 @@ void SessionServer::Abandon() {
   completions_.Shutdown();
 }
 
-bool SessionServer::SweepUntilDone() {
+bool SessionServer::SweepUntilDone(ActivitySave save) {
   while (true) {
     absl::Notification done;
     absl::StatusOr<SweepResult> result;
-    manager_.Sweep([&](absl::StatusOr<SweepResult> r) {
+    manager_.Sweep(save, [&](absl::StatusOr<SweepResult> r) {
       result = std::move(r);
       done.Notify();
     });

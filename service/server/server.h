@@ -96,7 +96,7 @@ class SessionServer {
   // Ticks revocations_ every watch heartbeat until stopping.
   void HeartbeatLoop();
   // Runs sweeps until one reports no more work; returns false on a store error.
-  bool SweepUntilDone();
+  bool SweepUntilDone(ActivitySave save);
 
   const ServerOptions options_;
   // The access policy (null without one): gRPC's credentials enforce it per

@@ -56,6 +56,7 @@ absl::Status ValidateManagerOptions(const ManagerOptions& o) {
            CheckPositive("max_idle_timeout", o.max_idle_timeout),
            CheckNotNegative("default_idle_timeout", o.default_idle_timeout),
            CheckPositive("idempotency_window", o.idempotency_window),
+           CheckNotNegative("activity_save_lag", o.activity_save_lag),
            CheckSize("max_subject_bytes", o.max_subject_bytes, 1,
                      kMaxIntOption),
            CheckSize("max_attributes", o.max_attributes, 1, kMaxIntOption),

@@ -81,6 +81,11 @@ struct Validation {
   bool valid() const { return reason == InvalidReason::kNone; }
 };
 
+// Which activity a Sweep saves: the periodic sweep saves what trails by
+// the save lag (ManagerOptions::activity_save_lag); the last one, at
+// shutdown, saves every change.
+enum class ActivitySave { kLagging, kAll };
+
 // What one Sweep did.
 struct SweepResult {
   size_t expired_removed = 0;
@@ -201,8 +206,9 @@ class SessionManager {
                           CallerFn caller = &UnknownCaller);
 
   // Sweep removes up to sweep_batch expired sessions from store and index, and
-  // persists up to sweep_batch activity times, in one write.
-  void Sweep(SweepCallback done);
+  // persists up to sweep_batch activity times (those `save` picks), in one
+  // write.
+  void Sweep(ActivitySave save, SweepCallback done);
 
   // Replicas on a shared store (session_manager_replica.cc).
 

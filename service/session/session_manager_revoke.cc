@@ -26,6 +26,17 @@ RevocationCause CauseOf(RevokeReason reason) {
   }
 }
 
+// How far a session's saved activity may trail before a sweep saves it.
+absl::Duration SaveLag(const LiveSession& session, ActivitySave save,
+                       absl::Duration lag) {
+  if (save == ActivitySave::kAll) return absl::ZeroDuration();
+  const absl::Duration idle = session.record().idle_timeout;
+  // A quarter of the idle timeout: a crash leaves an active session at
+  // least three quarters of its idle window.
+  if (idle > absl::ZeroDuration()) return std::min(lag, idle / 4);
+  return lag;
+}
+
 }  // namespace
 
 void SessionManager::RevokeByToken(absl::string_view token_text,
@@ -252,7 +263,7 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
       });
 }
 
-void SessionManager::Sweep(SweepCallback done) {
+void SessionManager::Sweep(ActivitySave save, SweepCallback done) {
   const absl::Time now = clock_.Now();
   idempotency_.Prune(now);
   std::vector<StoredSessionKey> expired;
@@ -265,7 +276,10 @@ void SessionManager::Sweep(SweepCallback done) {
       } else {
         expired.push_back(KeyOf(session->record()));
       }
-    } else if (session->last_active() > session->persisted_last_active()) {
+    } else if (const absl::Duration behind =
+                   session->last_active() - session->persisted_last_active();
+               behind > absl::ZeroDuration() &&
+               behind >= SaveLag(*session, save, options_.activity_save_lag)) {
       if (active.size() == options_.sweep_batch) {
         result.more = true;
       } else {

@@ -138,7 +138,7 @@ void Run(FuzzedDataProvider& input) {
       }
       case 7: {  // Sweep
         Answer<absl::StatusOr<SweepResult>> answer;
-        manager.Sweep(answer.Callback());
+        manager.Sweep(ActivitySave::kAll, answer.Callback());
         Require(answer.value.has_value() && answer.value->ok());
         break;
       }

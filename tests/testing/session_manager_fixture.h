@@ -61,9 +61,11 @@ class SessionManagerTest : public ::testing::Test {
     return result.value_or(absl::InternalError("no answer"));
   }
 
-  absl::StatusOr<SweepResult> Sweep() {
+  // The periodic sweep unless told otherwise.
+  absl::StatusOr<SweepResult> Sweep(
+      ActivitySave save = ActivitySave::kLagging) {
     std::optional<absl::StatusOr<SweepResult>> result;
-    manager_->Sweep([&](absl::StatusOr<SweepResult> r) { result = r; });
+    manager_->Sweep(save, [&](absl::StatusOr<SweepResult> r) { result = r; });
     EXPECT_TRUE(result.has_value()) << "sweep did not answer";
     return result.value_or(absl::InternalError("no answer"));
   }
