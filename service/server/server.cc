@@ -310,7 +310,7 @@ void SessionServer::SweeperLoop() {
                            options_.sweep_interval);
       if (stopping_) return;
     }
-    SweepUntilDone(ActivitySave::kLagging);
+    SweepUntilDone(ActivitySave::kPastLag);
   }
 }
 

@@ -79,11 +79,12 @@ struct ManagerOptions {
   // How far a session's saved last-active time may trail the real one
   // before a periodic sweep saves it; a session with an idle timeout is
   // saved once it trails by a quarter of that timeout, if that is sooner.
-  // Every save rewrites the session's row (a random page of the table), so
-  // saving each active session every sweep cost a 1M-session store under
-  // load about 200 MB/s of writes. A crash can only make a session expire
-  // earlier, by at most this lag plus one sweep interval. Shutdown saves
-  // everything. Zero saves all activity every sweep.
+  // Every save rewrites the session's row (a random page of the SQLite
+  // table), so saving each active session every sweep cost a 1M-session
+  // store under load about 200 MB/s of writes. A crash can only make a
+  // session expire earlier: by at most this lag (or the quarter) plus one
+  // sweep interval. Shutdown saves everything. Zero saves all activity
+  // every sweep, as a shared store (replicas) always does.
   absl::Duration activity_save_lag = absl::Minutes(5);
 
   // Replicas on a shared store (PostgreSQL), see docs/scale-out.md.

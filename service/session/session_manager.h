@@ -82,9 +82,9 @@ struct Validation {
 };
 
 // Which activity a Sweep saves: the periodic sweep saves what trails by
-// the save lag (ManagerOptions::activity_save_lag); the last one, at
-// shutdown, saves every change.
-enum class ActivitySave { kLagging, kAll };
+// the save lag (ManagerOptions::activity_save_lag; on a shared store, every
+// change); the last one, at shutdown, saves every change.
+enum class ActivitySave { kPastLag, kAll };
 
 // What one Sweep did.
 struct SweepResult {

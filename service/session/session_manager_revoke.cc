@@ -26,15 +26,20 @@ RevocationCause CauseOf(RevokeReason reason) {
   }
 }
 
-// How far a session's saved activity may trail before a sweep saves it.
-absl::Duration SaveLag(const LiveSession& session, ActivitySave save,
-                       absl::Duration lag) {
-  if (save == ActivitySave::kAll) return absl::ZeroDuration();
+// Whether a sweep saves the session's activity: any change with kAll or a
+// zero lag, else once the saved time trails the real one by `lag` or by a
+// quarter of the idle timeout, whichever is shorter. The quarter bounds
+// what a crash costs a session used until then: it expires at most that
+// plus one sweep interval early.
+bool ActivityDue(const LiveSession& session, ActivitySave save,
+                 absl::Duration lag) {
+  const absl::Duration behind =
+      session.last_active() - session.persisted_last_active();
+  if (behind <= absl::ZeroDuration()) return false;
+  if (save == ActivitySave::kAll) return true;
   const absl::Duration idle = session.record().idle_timeout;
-  // A quarter of the idle timeout: a crash leaves an active session at
-  // least three quarters of its idle window.
-  if (idle > absl::ZeroDuration()) return std::min(lag, idle / 4);
-  return lag;
+  if (idle > absl::ZeroDuration()) lag = std::min(lag, idle / 4);
+  return behind >= lag;
 }
 
 }  // namespace
@@ -268,6 +273,10 @@ void SessionManager::Sweep(ActivitySave save, SweepCallback done) {
   idempotency_.Prune(now);
   std::vector<StoredSessionKey> expired;
   std::vector<std::pair<LiveSessionPtr, absl::Time>> active;
+  // Replicas learn of each other's activity only from the stored time
+  // (RefreshActivity), so on a shared store every change is saved.
+  const absl::Duration lag =
+      shared_store_ ? absl::ZeroDuration() : options_.activity_save_lag;
   SweepResult result;
   index_.ForEach([&](const LiveSessionPtr& session) {
     if (LivenessOf(*session, now) != Liveness::kLive) {
@@ -276,10 +285,7 @@ void SessionManager::Sweep(ActivitySave save, SweepCallback done) {
       } else {
         expired.push_back(KeyOf(session->record()));
       }
-    } else if (const absl::Duration behind =
-                   session->last_active() - session->persisted_last_active();
-               behind > absl::ZeroDuration() &&
-               behind >= SaveLag(*session, save, options_.activity_save_lag)) {
+    } else if (ActivityDue(*session, save, lag)) {
       if (active.size() == options_.sweep_batch) {
         result.more = true;
       } else {

@@ -16,10 +16,11 @@ concurrency).
 
 settled: exits 0 when, for a NAME, the 95% confidence interval of the
   median of its per-round ratios lies wholly on one side of its goal (of 1
-  when it has none): the rounds say, with that confidence, on which side of
-  the goal the figure lies. 1 if for none. The interval narrows as rounds
-  are added; min-max only widens, so it cannot be the test of "enough
-  rounds".
+  when it has none): the rounds say, with that confidence for a single
+  look, on which side of the goal the figure lies (a caller that looks
+  after every round, as rounds_until_settled does, is wrong more often).
+  1 if for none. The interval narrows as rounds are added; min-max only
+  widens, so it cannot be the test of "enough rounds".
 one: prints the summary of measure NAME alone (a store of MAIN sessions)
   as JSON, for a run of one measure.
 report: writes OUT_JSON (bench-results.json: one object per measurement,

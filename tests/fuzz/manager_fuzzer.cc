@@ -138,7 +138,9 @@ void Run(FuzzedDataProvider& input) {
       }
       case 7: {  // Sweep
         Answer<absl::StatusOr<SweepResult>> answer;
-        manager.Sweep(ActivitySave::kAll, answer.Callback());
+        manager.Sweep(
+            input.ConsumeBool() ? ActivitySave::kAll : ActivitySave::kPastLag,
+            answer.Callback());
         Require(answer.value.has_value() && answer.value->ok());
         break;
       }

@@ -86,6 +86,7 @@ TEST_F(ConfigTest, FlagDefaultsAreTheStructDefaults) {
   EXPECT_EQ(got.max_page_size, m.max_page_size);
   EXPECT_EQ(got.token_prefix, m.token_prefix);
   EXPECT_EQ(got.sweep_batch, m.sweep_batch);
+  EXPECT_EQ(got.activity_save_lag, m.activity_save_lag);
   const ServerOptions s;
   EXPECT_EQ(config->server.listen, s.listen);
   EXPECT_EQ(config->server.max_connections, s.max_connections);

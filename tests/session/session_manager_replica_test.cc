@@ -200,6 +200,20 @@ TEST_F(ReplicaTest, ActivitySeenElsewhereKeepsAnIdleSessionAlive) {
   EXPECT_EQ(Check(issued->token), InvalidReason::kIdleExpired);
 }
 
+// Other replicas learn of activity only from the stored time: a replica
+// saves every change each sweep, whatever --activity_save_lag says.
+TEST_F(ReplicaTest, ReplicasSaveEveryActivityChange) {
+  ManagerOptions options;
+  options.activity_save_lag = absl::Minutes(5);
+  StartReplica(options);
+  absl::StatusOr<IssuedSession> issued =
+      Create("gina", absl::Hours(1), absl::Minutes(10));
+  ASSERT_THAT(issued, IsOk());
+  clock_.Advance(absl::Seconds(30));
+  ASSERT_EQ(Check(issued->token), InvalidReason::kNone);
+  EXPECT_EQ(Sweep(ActivitySave::kPastLag)->activity_persisted, 1u);
+}
+
 TEST_F(ReplicaTest, AStaleReplicaRefusesUnlessToldToServe) {
   StartReplica();
   store_.SetSyncedThrough(clock_.Now() - absl::Seconds(10));

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "service/session/manager_options.h"
 #include "service/session/session_manager.h"
+#include "service/store/session_store.h"
 #include "tests/testing/session_manager_fixture.h"
 
 namespace sessiond {
@@ -67,7 +69,7 @@ TEST_F(SessionManagerTest, PeriodicSweepSavesOnlyActivityPastTheLag) {
   clock_.Advance(absl::Minutes(3));
   ASSERT_EQ(Check(old), InvalidReason::kNone);  // 6 behind: past 5
 
-  absl::StatusOr<SweepResult> result = Sweep(ActivitySave::kLagging);
+  absl::StatusOr<SweepResult> result = Sweep(ActivitySave::kPastLag);
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->activity_persisted, 2u);  // old and idle, not recent
   EXPECT_EQ(TouchesSince(store_.committed(), before), 2u);
@@ -84,7 +86,34 @@ TEST_F(SessionManagerTest, PeriodicSweepSavesOnlyActivityPastTheLag) {
   EXPECT_EQ(touch->time, clock_.Now() - absl::Minutes(3));
   // Everything saved: neither sweep has activity left to write.
   EXPECT_EQ(Sweep(ActivitySave::kAll)->activity_persisted, 0u);
-  EXPECT_EQ(Sweep(ActivitySave::kLagging)->activity_persisted, 0u);
+  EXPECT_EQ(Sweep(ActivitySave::kPastLag)->activity_persisted, 0u);
+}
+
+TEST_F(SessionManagerTest, ActivityExactlyTheLagBehindIsSaved) {
+  ManagerOptions options;
+  options.activity_save_lag = absl::Minutes(5);
+  Reset(options);
+  const std::string at_lag = Create("a", absl::Hours(1))->token;
+  clock_.Advance(absl::Microseconds(1));
+  const std::string just_short = Create("b", absl::Hours(1))->token;
+  clock_.Advance(absl::Minutes(5) - absl::Microseconds(1));
+  ASSERT_EQ(Check(at_lag), InvalidReason::kNone);      // 5 min behind
+  ASSERT_EQ(Check(just_short), InvalidReason::kNone);  // 1 us short of it
+  EXPECT_EQ(Sweep(ActivitySave::kPastLag)->activity_persisted, 1u);
+}
+
+TEST_F(SessionManagerTest, LongIdleTimeoutsUseTheFlagsLag) {
+  ManagerOptions options;
+  options.activity_save_lag = absl::Minutes(5);
+  Reset(options);
+  // A quarter of 1 h is 15 min: the flag's 5 min is the shorter lag.
+  const std::string token = Create("a", absl::Hours(2), absl::Hours(1))->token;
+  clock_.Advance(absl::Minutes(4));
+  ASSERT_EQ(Check(token), InvalidReason::kNone);
+  EXPECT_EQ(Sweep(ActivitySave::kPastLag)->activity_persisted, 0u);
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_EQ(Check(token), InvalidReason::kNone);  // now 6 min behind
+  EXPECT_EQ(Sweep(ActivitySave::kPastLag)->activity_persisted, 1u);
 }
 
 TEST_F(SessionManagerTest, ZeroLagSavesAllActivityEverySweep) {
@@ -94,7 +123,7 @@ TEST_F(SessionManagerTest, ZeroLagSavesAllActivityEverySweep) {
   const std::string token = Create("a", absl::Hours(1))->token;
   clock_.Advance(absl::Seconds(1));
   ASSERT_EQ(Check(token), InvalidReason::kNone);
-  EXPECT_EQ(Sweep(ActivitySave::kLagging)->activity_persisted, 1u);
+  EXPECT_EQ(Sweep(ActivitySave::kPastLag)->activity_persisted, 1u);
 }
 
 TEST_F(SessionManagerTest, NegativeSaveLagIsRefused) {

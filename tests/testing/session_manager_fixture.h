@@ -63,7 +63,7 @@ class SessionManagerTest : public ::testing::Test {
 
   // The periodic sweep unless told otherwise.
   absl::StatusOr<SweepResult> Sweep(
-      ActivitySave save = ActivitySave::kLagging) {
+      ActivitySave save = ActivitySave::kPastLag) {
     std::optional<absl::StatusOr<SweepResult>> result;
     manager_->Sweep(save, [&](absl::StatusOr<SweepResult> r) { result = r; });
     EXPECT_TRUE(result.has_value()) << "sweep did not answer";
