@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -89,7 +90,8 @@ absl::StatusOr<int> SessionClient::RevokeSubject(const std::string& subject) {
   return static_cast<int>(response.revoked_count());
 }
 
-absl::StatusOr<int> SessionClient::Count(const std::string& subject) {
+absl::StatusOr<std::vector<session::v1::Session>> SessionClient::List(
+    const std::string& subject) {
   session::v1::ListSessionsRequest request;
   request.set_subject(subject);
   request.set_page_size(1000);
@@ -97,7 +99,14 @@ absl::StatusOr<int> SessionClient::Count(const std::string& subject) {
   grpc::Status status =
       stub_->ListSessions(Context().get(), request, &response);
   if (!status.ok()) return FromGrpc(status);
-  return response.sessions_size();
+  return std::vector<session::v1::Session>(response.sessions().begin(),
+                                           response.sessions().end());
+}
+
+absl::StatusOr<int> SessionClient::Count(const std::string& subject) {
+  absl::StatusOr<std::vector<session::v1::Session>> sessions = List(subject);
+  if (!sessions.ok()) return sessions.status();
+  return static_cast<int>(sessions->size());
 }
 
 }  // namespace sessiond

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +38,10 @@ class SessionClient {
   absl::StatusOr<std::string> Rotate(const std::string& token);
   // How many sessions ended.
   absl::StatusOr<int> RevokeSubject(const std::string& subject);
+  // The subject's live sessions (one page of up to 1000). Listing does not
+  // count as activity, as Validate does.
+  absl::StatusOr<std::vector<session::v1::Session>> List(
+      const std::string& subject);
   // How many live sessions the subject has (one page of up to 1000).
   absl::StatusOr<int> Count(const std::string& subject);
 
