@@ -3,12 +3,12 @@
 # cost goes when both share the machine's cores (docs/performance.md, "Why
 # durable writes miss 0.5x"). Each run starts a fresh server (sessiond on a
 # new SQLite store, or the empty-RPC baseline for `ping`), loads it for
-# SECONDS with 64 calls in flight over 4 connections, and prints calls/s and
+# SECONDS with 64 calls in flight (--in_flight) over 4 connections, and prints calls/s and
 # CPU microseconds per call answered: the server's utime + stime from
 # /proc/PID/stat, the generator's from /usr/bin/time.
 #
 # Usage: tests/bench/cpu_per_call.sh [--rounds=N] [--seconds=S] \
-#          [--sessions=N] MODE [SESSIOND FLAGS...]
+#          [--sessions=N] [--in_flight=N] MODE [SESSIOND FLAGS...]
 #   MODE: ping (the baseline), create, validate or revoke (sessiond); flags
 #   go to sessiond, e.g. --store=memory. validate and revoke start each
 #   round from a fresh copy of one store of N sessions (default 300,000,
@@ -17,12 +17,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$root/build-release
-rounds=3 seconds=5 sessions=300000
+rounds=3 seconds=5 sessions=300000 in_flight=64
 while [[ $# -gt 0 && $1 == --* ]]; do
   case $1 in
     --rounds=*) rounds=${1#*=} ;;
     --seconds=*) seconds=${1#*=} ;;
     --sessions=*) sessions=${1#*=} ;;
+    --in_flight=*) in_flight=${1#*=} ;;
     *)
       echo "usage: $0 [--rounds=N] [--seconds=S] [--sessions=N] MODE" \
         "[FLAGS...]" >&2
@@ -78,7 +79,7 @@ for round in $(seq 1 "$rounds"); do
   before=$(cpu_ticks "$server")
   line=$(/usr/bin/time -f "%U %S" -o "$work/time" "$bin/tests/sessiond_load" \
     --target="127.0.0.1:$port" --mode="$mode" --seconds="$seconds" \
-    --warmup=0 --concurrency=64 --connections=4 "${load_flags[@]}")
+    --warmup=0 --concurrency="$in_flight" --connections=4 "${load_flags[@]}")
   after=$(cpu_ticks "$server")
   kill "$server"
   wait "$server" 2>/dev/null || true
