@@ -93,9 +93,19 @@ bool SessionIndex::InsertIf(LiveSessionPtr session,
 }
 
 LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
+  return RemoveMatching(selector, nullptr);
+}
+
+LiveSessionPtr SessionIndex::RemoveIfStill(const LiveSessionPtr& expected) {
+  return RemoveMatching(expected->record().selector, expected.get());
+}
+
+LiveSessionPtr SessionIndex::RemoveMatching(const Selector& selector,
+                                            const LiveSession* expected) {
   // The subject's shard comes first in the lock order, so learn the subject
   // before taking any lock for good.
   LiveSessionPtr found = Find(selector);
+  if (expected != nullptr && found.get() != expected) return nullptr;
   if (found == nullptr) {
     // Counted all the same: a point read of this session that started
     // before the removal must not put it back (InsertUnlessRemovedSince).
@@ -111,6 +121,10 @@ LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
     SelectorShard& shard = ShardFor(selector);
     absl::MutexLock lock(&shard.mu);
     auto it = shard.sessions.find(selector);
+    if (expected != nullptr &&
+        (it == shard.sessions.end() || it->get() != expected)) {
+      return nullptr;
+    }
     // Gone meanwhile; a session under this selector now (a rotation's) has
     // the same subject and place, so removing it is still this removal.
     ++shard.removals;
@@ -121,6 +135,9 @@ LiveSessionPtr SessionIndex::Remove(const Selector& selector) {
   auto subject = subjects.subjects.find(found->record().subject);
   if (subject != subjects.subjects.end()) {
     subject->second.sessions.erase(PositionOf(found->record()));
+    // A victim of a create still in flight no longer counts against the cap
+    // once it is gone: ReserveSlot counts the sessions less their victims.
+    subject->second.evicting.erase(selector);
     DropIfEmpty(subjects, subject);
   }
   size_.fetch_sub(1, std::memory_order_relaxed);

@@ -82,6 +82,12 @@ class SessionIndex {
   // was not present.
   LiveSessionPtr Remove(const Selector& selector);
 
+  // RemoveIfStill drops `expected` if it is still the indexed session under
+  // its selector; returns it, or null (changing nothing) if it is gone or
+  // was replaced meanwhile (a rotation). For removals decided on a session
+  // as it was, such as the sweeper's of the expired.
+  LiveSessionPtr RemoveIfStill(const LiveSessionPtr& expected);
+
   // Replace swaps `expected` for `replacement` (same selector, subject and
   // creation time) if `expected` is still the indexed session; returns false
   // otherwise and changes nothing.
@@ -172,6 +178,9 @@ class SessionIndex {
   // Insert, refused (false) when `removals` is set and differs from the
   // shard's count.
   bool InsertIf(LiveSessionPtr session, std::optional<uint64_t> removals);
+  // Remove, or RemoveIfStill when `expected` is set.
+  LiveSessionPtr RemoveMatching(const Selector& selector,
+                                const LiveSession* expected);
 
   // Picks the shard from bytes the in-shard hash does not use.
   SelectorShard& ShardFor(const Selector& selector) const;

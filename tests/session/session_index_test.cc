@@ -97,6 +97,49 @@ TEST(SessionIndexTest, ConcurrentReadersAndWritersAgree) {
   EXPECT_EQ(index.FindBySubject("subject").size(), index.size());
 }
 
+TEST(SessionIndexTest, RemoveIfStillLeavesAReplacedSession) {
+  SessionIndex index;
+  LiveSessionPtr judged = MakeSession(1, "alice");
+  ASSERT_TRUE(index.Insert(judged));
+  LiveSessionPtr rotated = MakeSession(1, "alice");
+  ASSERT_TRUE(index.Replace(judged, rotated));
+  EXPECT_EQ(index.RemoveIfStill(judged), nullptr);
+  EXPECT_EQ(index.Find(SelectorOf(1)), rotated);
+  EXPECT_EQ(index.FindBySubject("alice").size(), 1u);
+  EXPECT_EQ(index.RemoveIfStill(rotated), rotated);
+  EXPECT_EQ(index.Find(SelectorOf(1)), nullptr);
+  EXPECT_EQ(index.RemoveIfStill(rotated), nullptr);
+  EXPECT_EQ(index.size(), 0u);
+}
+
+// A create at the cap chose a victim, and the victim went (that create's
+// own commit removes it before inserting, or a logout came first) while the
+// create is still in flight: the subject is still at its cap, so a second
+// create must choose a victim of its own. Regression: the victim stayed
+// counted as "being evicted" after it was gone, and the second create got
+// a free slot, leaving the subject one over its cap.
+TEST(SessionIndexTest, AVictimGoneBeforeItsCreateLandsStillLeavesACapToKeep) {
+  SessionIndex index;
+  for (uint8_t id = 1; id <= 3; ++id) {
+    ASSERT_TRUE(index.Insert(MakeSession(id, "alice")));
+  }
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  auto live = [](const LiveSession&) { return true; };
+  absl::StatusOr<SessionIndex::Slot> first =
+      index.ReserveSlot("alice", /*cap=*/3, /*evict_oldest=*/true, now, live);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->evicted.size(), 1u);
+  ASSERT_NE(index.Remove(first->evicted[0]->record().selector), nullptr);
+
+  absl::StatusOr<SessionIndex::Slot> second =
+      index.ReserveSlot("alice", /*cap=*/3, /*evict_oldest=*/true, now, live);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->evicted.size(), 1u);
+  EXPECT_NE(second->evicted[0], first->evicted[0]);
+  index.ReleaseSlot("alice", *first);
+  index.ReleaseSlot("alice", *second);
+}
+
 TEST(LiveSessionTest, MarkActiveOnlyMovesForward) {
   LiveSessionPtr session = MakeSession(1, "alice");
   absl::Time t = absl::FromUnixSeconds(1000);
