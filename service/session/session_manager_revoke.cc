@@ -271,7 +271,7 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
 void SessionManager::Sweep(ActivitySave save, SweepCallback done) {
   const absl::Time now = clock_.Now();
   idempotency_.Prune(now);
-  std::vector<StoredSessionKey> expired;
+  std::vector<LiveSessionPtr> expired;
   std::vector<std::pair<LiveSessionPtr, absl::Time>> active;
   // Replicas learn of each other's activity only from the stored time
   // (RefreshActivity), so on a shared store every change is saved.
@@ -283,7 +283,7 @@ void SessionManager::Sweep(ActivitySave save, SweepCallback done) {
       if (expired.size() == options_.sweep_batch) {
         result.more = true;
       } else {
-        expired.push_back(KeyOf(session->record()));
+        expired.push_back(session);
       }
     } else if (ActivityDue(*session, save, lag)) {
       if (active.size() == options_.sweep_batch) {
@@ -301,8 +301,14 @@ void SessionManager::Sweep(ActivitySave save, SweepCallback done) {
   }
   std::vector<StoreOp> ops;
   ops.reserve(expired.size() + active.size());
-  for (const StoredSessionKey& key : expired) {
-    ops.push_back(DeleteSession{key, DeleteSession::Why::kExpired});
+  for (const LiveSessionPtr& session : expired) {
+    // Judged on the session as it is now: a rotation whose write is ahead
+    // of this one renews it, and then neither the row nor the rotated
+    // session in the index may go.
+    const SessionRecord& record = session->record();
+    DeleteSession remove{KeyOf(record), DeleteSession::Why::kExpired};
+    remove.expected_digest = record.verifier_digest;
+    ops.push_back(std::move(remove));
   }
   for (const auto& [session, time] : active) {
     ops.push_back(TouchSession{KeyOf(session->record()), time});
@@ -314,8 +320,8 @@ void SessionManager::Sweep(ActivitySave save, SweepCallback done) {
                    std::move(done)(status);
                    return;
                  }
-                 for (const StoredSessionKey& key : expired) {
-                   if (index_.Remove(key.selector) != nullptr)
+                 for (const LiveSessionPtr& session : expired) {
+                   if (index_.RemoveIfStill(session) != nullptr)
                      ++result.expired_removed;
                  }
                  counters_.Revoked(

@@ -1,6 +1,7 @@
 // SessionManager::Sweep: expired sessions removed in batches, and activity
 // saved once it trails by the save lag (all of it at shutdown).
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -159,6 +160,40 @@ TEST_F(SessionManagerTest, FailedSweepKeepsEverythingForNextTime) {
   EXPECT_EQ(manager_->live_count(), 1u);
   store_.FailWritesWith(absl::OkStatus());
   EXPECT_EQ(Sweep()->expired_removed, 1u);
+}
+
+// A rotation just before the idle timeout, its write ahead of a sweep that
+// judged the session (as it was) idle-expired. The rotation is acknowledged,
+// so the rotated session stays: in the index, and in the store, whose delete
+// names the digest the sweep judged. Regression: the sweep removed whatever
+// the index held under the selector and deleted the row whatever it held.
+TEST_F(SessionManagerTest, ASweepBehindARotationLeavesTheRotatedSession) {
+  absl::StatusOr<IssuedSession> created =
+      Create("alice", absl::Hours(1), /*idle=*/absl::Minutes(2));
+  ASSERT_THAT(created, IsOk());
+  const VerifierDigest judged = created->session->record().verifier_digest;
+  clock_.Advance(absl::Minutes(2) - absl::Seconds(1));
+  store_.Hold();
+  std::optional<absl::StatusOr<IssuedSession>> rotated;
+  manager_->Rotate(created->token, std::nullopt,
+                   [&](absl::StatusOr<IssuedSession> r) { rotated = r; });
+  clock_.Advance(absl::Seconds(2));  // the old session's idle timeout passed
+  std::optional<absl::StatusOr<SweepResult>> swept;
+  manager_->Sweep(ActivitySave::kPastLag,
+                  [&](absl::StatusOr<SweepResult> r) { swept = r; });
+  ASSERT_EQ(store_.held_count(), 2u);
+  store_.Release();
+
+  ASSERT_TRUE(rotated.has_value() && swept.has_value());
+  ASSERT_THAT(*rotated, IsOk());
+  ASSERT_THAT(*swept, IsOk());
+  EXPECT_EQ((*swept)->expired_removed, 0u);
+  EXPECT_EQ(Check((*rotated)->token), InvalidReason::kNone);
+  std::vector<StoreOp> ops = store_.committed();
+  const auto* remove = std::get_if<DeleteSession>(&ops.back());
+  ASSERT_NE(remove, nullptr);
+  ASSERT_TRUE(remove->expected_digest.has_value());
+  EXPECT_TRUE(SameDigest(*remove->expected_digest, judged));
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ constexpr absl::string_view kUpdateSql =
 constexpr absl::string_view kDeleteSql =
     "DELETE FROM sessions WHERE create_us = :create_us AND "
     "selector = :selector";
+constexpr absl::string_view kDeleteUnrotatedSql =
+    "DELETE FROM sessions WHERE create_us = :create_us AND "
+    "selector = :selector AND verifier_sha256 = :expected_verifier";
 constexpr absl::string_view kRevokeSql =
     "INSERT INTO revocations (create_us, selector, expire_us) "
     "VALUES (:create_us, :selector, :expire_us)";
@@ -108,6 +111,7 @@ absl::StatusOr<SessionStatements> SessionStatements::Prepare(SqliteDb& db) {
        {Entry{&statements.insert, kInsertSql},
         Entry{&statements.update, kUpdateSql},
         Entry{&statements.remove, kDeleteSql},
+        Entry{&statements.remove_unrotated, kDeleteUnrotatedSql},
         Entry{&statements.touch, kTouchSql},
         Entry{&statements.revoke, kRevokeSql},
         Entry{&statements.delete_before, kDeleteBeforeSql},
@@ -153,6 +157,16 @@ absl::Status BindRotatedSessionRow(const SessionRecord& record,
                                    SqliteStatement& update) {
   absl::Status s = BindChangingColumns(record, data, key_id, update);
   if (s.ok()) s = update.BindBlob(":expected_verifier", DigestBytes(expected));
+  return s;
+}
+
+absl::Status BindUnrotatedSessionKey(const StoredSessionKey& key,
+                                     const VerifierDigest& expected,
+                                     SqliteStatement& remove_unrotated) {
+  absl::Status s = BindSessionKey(key, remove_unrotated);
+  if (s.ok()) {
+    s = remove_unrotated.BindBlob(":expected_verifier", DigestBytes(expected));
+  }
   return s;
 }
 

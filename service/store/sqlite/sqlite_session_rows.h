@@ -54,6 +54,8 @@ struct SessionStatements {
   SqliteStatement update;
   // DELETE of the row (:create_us, :selector) (BindSessionKey).
   SqliteStatement remove;
+  // The same, only while its digest is :expected_verifier (the sweeper's).
+  SqliteStatement remove_unrotated;
   // Appends (:create_us, :selector, :expire_us) to the revocation log.
   SqliteStatement revoke;
   // Moves a row's last-active time forward to :last_active_us.
@@ -86,6 +88,12 @@ struct SessionStatements {
                                                  absl::string_view key_id,
                                                  const VerifierDigest& expected,
                                                  SqliteStatement& update);
+
+// BindUnrotatedSessionKey binds the key and :expected_verifier to
+// `remove_unrotated`.
+[[nodiscard]] absl::Status BindUnrotatedSessionKey(
+    const StoredSessionKey& key, const VerifierDigest& expected,
+    SqliteStatement& remove_unrotated);
 
 // BindSessionKey binds :create_us and :selector, which find a row.
 [[nodiscard]] absl::Status BindSessionKey(const StoredSessionKey& key,

@@ -374,11 +374,19 @@ absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
     // room, revocations are deleted in place too: that frees pages.
     const bool revoked =
         remove->why == DeleteSession::Why::kRevoked && !revoke_in_place_;
-    stmt = revoked ? &rows.revoke : &rows.remove;
-    s = BindSessionKey(remove->key, *stmt);
-    if (s.ok() && revoked) {
-      s = stmt->BindInt64(":expire_us",
-                          absl::ToUnixMicros(remove->key.expire_time));
+    if (revoked) {
+      stmt = &rows.revoke;
+      s = BindSessionKey(remove->key, *stmt);
+      if (s.ok()) {
+        s = stmt->BindInt64(":expire_us",
+                            absl::ToUnixMicros(remove->key.expire_time));
+      }
+    } else if (remove->expected_digest.has_value()) {
+      stmt = &rows.remove_unrotated;
+      s = BindUnrotatedSessionKey(remove->key, *remove->expected_digest, *stmt);
+    } else {
+      stmt = &rows.remove;
+      s = BindSessionKey(remove->key, *stmt);
     }
   } else if (const auto* cut = std::get_if<DeleteIssuedBefore>(&op)) {
     const int64_t micros = absl::ToUnixMicros(cut->cutoff);

@@ -98,6 +98,36 @@ TEST_F(SqliteSessionStoreTest, DeleteAndTouchPersist) {
   EXPECT_EQ(loaded[0].last_active_time, kNow + absl::Minutes(5));
 }
 
+// The sweeper's delete names the digest it judged expired: a rotation
+// committed before it renewed the session, so that row stays; a row still
+// holding the judged digest goes.
+TEST_F(SqliteSessionStoreTest, SweepDeleteSparesARowRotatedSince) {
+  const SessionRecord old = SampleRecord(1, kNow);
+  SessionRecord rotated = old;
+  rotated.verifier_digest.fill(0xab);
+  rotated.last_active_time = kNow + absl::Minutes(1);
+  const SessionRecord unrotated = SampleRecord(2, kNow);
+  {
+    auto store = Open();
+    ASSERT_THAT(WriteAndWait(*store, Insert(old)), IsOk());
+    ASSERT_THAT(WriteAndWait(*store, Insert(unrotated)), IsOk());
+    ASSERT_THAT(
+        WriteAndWait(*store,
+                     UpdateSession{std::make_shared<SessionRecord>(rotated),
+                                   old.verifier_digest}),
+        IsOk());
+    for (const SessionRecord* judged : {&old, &unrotated}) {
+      DeleteSession expired{KeyOf(*judged), DeleteSession::Why::kExpired};
+      expired.expected_digest = judged->verifier_digest;
+      ASSERT_THAT(WriteAndWait(*store, expired), IsOk());
+    }
+  }
+  std::vector<SessionRecord> loaded = Reload();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].subject, old.subject);
+  EXPECT_TRUE(SameDigest(loaded[0].verifier_digest, rotated.verifier_digest));
+}
+
 TEST_F(SqliteSessionStoreTest, LoadDropsExpiredAndIdleExpiredFromDisk) {
   {
     auto store = Open();
