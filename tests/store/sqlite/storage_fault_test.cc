@@ -92,11 +92,24 @@ TEST_F(StorageFaultTest, SizeLimitActsAsAFullDiskAndRecovers) {
   SqliteStoreOptions options = Options();
   options.max_db_bytes = 64 * 1024;
   std::unique_ptr<SqliteSessionStore> store = Open(options);
+  // Unlike a full disk, the operator's own cap is no store failure: health
+  // stays SERVING (docs/guarantees.md), the refused creates are counted.
+  std::atomic<int> unwritable_reports{0};
+  store->SetWritableListener([&](bool writable) {
+    if (!writable) unwritable_reports.fetch_add(1);
+  });
   absl::Status status;
   int n = 0;
   while (status.ok() && n < 10'000) status = Put(*store, n++);
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_NE(status.message().find("full"), std::string::npos) << status;
+  EXPECT_EQ(unwritable_reports.load(), 0);
+  ASSERT_NE(store->metrics(), nullptr);
+  EXPECT_GT(
+      store->metrics()
+          ->errors[static_cast<size_t>(absl::StatusCode::kResourceExhausted)]
+          .load(),
+      0);
   ASSERT_GT(acknowledged_.size(), 10u);
   // Deletes still work when full, and emptied pages make room again.
   const int full_at = n;
