@@ -65,6 +65,16 @@ absl::string_view QueryValue(const HttpRequest& http, absl::string_view name) {
   return "";
 }
 
+// How many times the query names `name`. A proxy that keeps the client's
+// query next to its own (Caddy's forward_auth with a query-less URI) would
+// let the client add a second `mode`: a repeated one is refused, whichever
+// comes first.
+int QueryCount(const HttpRequest& http, absl::string_view name) {
+  int count = 0;
+  for (const auto& [key, value] : http.query) count += key == name ? 1 : 0;
+  return count;
+}
+
 }  // namespace
 
 absl::StatusOr<ClientAddressSource> ParseClientAddressSource(
@@ -80,6 +90,11 @@ absl::StatusOr<ClientAddressSource> ParseClientAddressSource(
 
 absl::StatusOr<AuthRequest> AuthRequestFromHttp(const HttpRequest& http,
                                                 ClientAddressSource source) {
+  if (QueryCount(http, "mode") > 1) {
+    return absl::InvalidArgumentError(
+        "/auth?mode= is given more than once: the proxy's URI for /auth must "
+        "carry its own query, not the client's");
+  }
   absl::StatusOr<bool> optional = ParseAuthMode(QueryValue(http, "mode"));
   if (!optional.ok()) {
     return absl::InvalidArgumentError(

@@ -82,6 +82,18 @@ TEST(ForwardAuthHttpTest, ModeComesFromTheQuery) {
       AuthRequestFromHttp(http, ClientAddressSource::kPeer);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("sometimes"));
+  // A second mode (the client's query kept beside the proxy's) is refused,
+  // in either order.
+  for (auto query : {std::vector<std::pair<std::string, std::string>>{
+                         {"mode", "required"}, {"mode", "optional"}},
+                     std::vector<std::pair<std::string, std::string>>{
+                         {"mode", "optional"}, {"mode", "required"}}}) {
+    http.query = query;
+    bad = AuthRequestFromHttp(http, ClientAddressSource::kPeer);
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(bad.status().message()),
+                HasSubstr("more than once"));
+  }
 }
 
 TEST(ForwardAuthHttpTest, ClientAddressIsThePeerUnlessTheProxyIsTrusted) {

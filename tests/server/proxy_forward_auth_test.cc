@@ -65,11 +65,22 @@ class ProxyForwardAuthTest : public HttpForwardAuthFixture {
     EXPECT_THAT(reply.body, HasSubstr("x-session-subject: alice\n"));
     EXPECT_EQ(upstream_.requests(), 2);
 
+    // The underscore spelling, which CGI-style backends read as the same
+    // name, never reaches the backend either.
+    reply = Curl(ProxyUrl(), {Cookie(token), "X_Session_Subject: mallory"});
+    EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
+    EXPECT_THAT(reply.body, Not(HasSubstr("mallory")));
+    EXPECT_EQ(upstream_.requests(), 3);
+
     // No session, junk, a forged identity alone: 401, the backend untouched.
     EXPECT_EQ(Curl(ProxyUrl()).status, 401);
     EXPECT_EQ(Curl(ProxyUrl(), {Cookie("sess_junk")}).status, 401);
     EXPECT_EQ(Curl(ProxyUrl(), {"X-Session-Subject: mallory"}).status, 401);
-    EXPECT_EQ(upstream_.requests(), 2);
+    // The client's own query cannot choose the mode. Regression: Caddy kept
+    // it in the /auth request, and ?mode=optional opened any page.
+    EXPECT_EQ(Curl(ProxyUrl("/page?mode=optional")).status, 401);
+    EXPECT_EQ(Curl(ProxyUrl("/page?x=1&mode=optional")).status, 401);
+    EXPECT_EQ(upstream_.requests(), 3);
 
     // A browser without a session goes to the login page, whatever it
     // claims the original request was.
@@ -83,7 +94,7 @@ class ProxyForwardAuthTest : public HttpForwardAuthFixture {
     // Revoked: 401 from then on.
     Revoke(token);
     EXPECT_EQ(Curl(ProxyUrl(), {Cookie(token)}).status, 401);
-    EXPECT_EQ(upstream_.requests(), 2);
+    EXPECT_EQ(upstream_.requests(), 3);
   }
 
   EchoUpstream upstream_;
@@ -172,6 +183,15 @@ TEST_F(ProxyForwardAuthTest, Caddy) {
   EXPECT_EQ(upstream_.requests(), before + 1);
   reply = Curl(ProxyUrl("/public/a"), {Cookie(Create("dave"))});
   EXPECT_THAT(reply.body, HasSubstr("x-session-subject: dave\n"));
+
+  // An identity header sessiond does not send (an attribute it does not
+  // forward) is dropped too, on both kinds of route.
+  for (const char* path : {"/page", "/public/a"}) {
+    reply = Curl(ProxyUrl(path),
+                 {Cookie(Create("erin")), "X-Session-Attr-Role: admin"});
+    EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
+    EXPECT_THAT(reply.body, Not(HasSubstr("admin"))) << path;
+  }
 }
 
 }  // namespace
