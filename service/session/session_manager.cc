@@ -267,8 +267,10 @@ void SessionManager::Rotate(absl::string_view token_text,
                                    absl::Status status) mutable {
     // The store applied the update only if the digest was still the old
     // one; the index agrees exactly when `old` is still the indexed
-    // session.
-    if (status.ok() && !index_.Replace(old, session)) {
+    // session, or (replicas) when a point read since brought in the row
+    // this very update wrote: its digest is the new one.
+    if (status.ok() && !index_.Replace(old, session) &&
+        !ReplaceOwnRotation(session)) {
       status =
           absl::NotFoundError("the session was revoked or rotated meanwhile");
     }

@@ -293,6 +293,10 @@ class SessionManager {
   // Before a session is refused as idle-expired on a shared store: takes up
   // activity another replica wrote. True if the stored time was later.
   bool RefreshActivity(LiveSession& session);
+  // After a committed rotation found its old session replaced: true (and
+  // `rotated` indexed) if what replaced it is the row this rotation wrote,
+  // brought in by a point read (FindForDigest) before the answer.
+  bool ReplaceOwnRotation(const LiveSessionPtr& rotated);
   // One change another replica committed.
   void ApplyChange(StoreChange& change);
 

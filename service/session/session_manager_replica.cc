@@ -109,6 +109,15 @@ LiveSessionPtr SessionManager::FindForDigest(const Selector& selector,
   return index_.Find(selector);
 }
 
+bool SessionManager::ReplaceOwnRotation(const LiveSessionPtr& rotated) {
+  const SessionRecord& record = rotated->record();
+  LiveSessionPtr current = index_.Find(record.selector);
+  return current != nullptr &&
+         SameDigest(current->record().verifier_digest,
+                    record.verifier_digest) &&
+         index_.Replace(current, rotated);
+}
+
 bool SessionManager::RefreshActivity(LiveSession& session) {
   if (replica_reads_ == nullptr) return false;
   std::optional<SessionRecord> stored =

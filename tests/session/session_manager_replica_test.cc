@@ -4,6 +4,7 @@
 // shared store needs.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -158,6 +159,36 @@ TEST_F(ReplicaTest, ATokenRotatedElsewhereAMomentAgoWorksHereAtOnce) {
   parsed->verifier[0] ^= 1;
   EXPECT_EQ(Check(manager_->codec().Encode(*parsed)), InvalidReason::kUnknown);
   EXPECT_EQ(store_.reads(), reads + 1);
+}
+
+// A rotation committed here, and before its answer a point read (a wrong
+// secret under the same public id, which anyone can send) brought the row it
+// wrote into the index. The rotation still answers with its new token.
+// Regression: it answered NOT_FOUND, so its token was never delivered and
+// the old one, presented again, counted as a reuse.
+TEST_F(ReplicaTest, APointReadAheadOfARotationsAnswerDoesNotUndoIt) {
+  StartReplica();
+  IssuedSession first = CreateElsewhere("frank");
+  store_.Deliver({Written(first.session->record())});
+  store_.Hold();
+  std::optional<absl::StatusOr<IssuedSession>> rotated;
+  manager_->Rotate(first.token, std::nullopt,
+                   [&](absl::StatusOr<IssuedSession> r) { rotated = r; });
+  std::vector<StoreOp> held = store_.held_ops();
+  ASSERT_EQ(held.size(), 1u);
+  const auto* update = std::get_if<UpdateSession>(&held[0]);
+  ASSERT_NE(update, nullptr);
+  store_.SetStored(*update->record);  // committed, not yet answered
+  absl::StatusOr<Token> wrong = manager_->codec().Parse(first.token);
+  ASSERT_THAT(wrong, IsOk());
+  wrong->verifier[0] ^= 1;
+  EXPECT_EQ(Check(manager_->codec().Encode(*wrong)), InvalidReason::kUnknown);
+  store_.Release();
+
+  ASSERT_TRUE(rotated.has_value());
+  ASSERT_THAT(*rotated, IsOk());
+  EXPECT_EQ(Check((*rotated)->token), InvalidReason::kNone);
+  EXPECT_EQ(Check(first.token), InvalidReason::kReused);
 }
 
 TEST_F(ReplicaTest, PointReadsAreRateLimited) {

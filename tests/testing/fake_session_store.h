@@ -92,6 +92,16 @@ class FakeSessionStore final : public SessionStore {
     return held_.size();
   }
 
+  // The operations of the writes waiting for Release, in order.
+  std::vector<StoreOp> held_ops() const {
+    absl::MutexLock lock(&mu_);
+    std::vector<StoreOp> ops;
+    for (const auto& write : held_) {
+      ops.insert(ops.end(), write.first.begin(), write.first.end());
+    }
+    return ops;
+  }
+
   // As a store shared by replicas: shared() is true, Follow keeps the
   // listener for Deliver, ReadSession answers from SetStored (running
   // `before_read` first, if set), and synced_through() is SetSyncedThrough's.
