@@ -39,6 +39,15 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
   }
 }
 
+bool SessionManager::RaiseIssuedBefore(absl::Time cutoff) {
+  const int64_t micros = absl::ToUnixMicros(cutoff);
+  int64_t seen = issued_before_micros_.load();
+  while (seen < micros &&
+         !issued_before_micros_.compare_exchange_weak(seen, micros)) {
+  }
+  return seen < micros;
+}
+
 SessionManager::Liveness SessionManager::LivenessOf(const LiveSession& session,
                                                     absl::Time now) const {
   if (absl::ToUnixMicros(session.record().create_time) <
@@ -89,6 +98,11 @@ absl::Status SessionManager::Load() {
     index_.Insert(std::make_shared<LiveSession>(std::move(record)));
   });
   if (!status.ok()) return status;
+  // Nothing the store loaded is older than the cut; what reaches the index
+  // later (a replica's point read or change feed) is checked against it.
+  absl::StatusOr<absl::Time> cutoff = store_.IssuedBefore();
+  if (!cutoff.ok()) return cutoff.status();
+  RaiseIssuedBefore(*cutoff);
   LogInfo(
       "indexed %d sessions holding %d MiB of a %d MiB budget "
       "(--max_session_bytes)",

@@ -299,6 +299,8 @@ class SessionManager {
   bool ReplaceOwnRotation(const LiveSessionPtr& rotated);
   // One change another replica committed.
   void ApplyChange(StoreChange& change);
+  // Raises issued_before_micros_ to `cutoff`; true if it rose.
+  bool RaiseIssuedBefore(absl::Time cutoff);
 
   SessionStore& store_;
   // store_.shared(), asked once: Freshness runs on every validation.

@@ -24,15 +24,11 @@ void SessionManager::ApplyChange(StoreChange& change) {
             RevocationEvent::SessionRevoked(change.selector, change.cause));
       }
       return;
-    case StoreChange::Kind::kIssuedBefore: {
-      const int64_t micros = absl::ToUnixMicros(change.cutoff);
-      int64_t seen = issued_before_micros_.load();
-      while (seen < micros &&
-             !issued_before_micros_.compare_exchange_weak(seen, micros)) {
+    case StoreChange::Kind::kIssuedBefore:
+      if (RaiseIssuedBefore(change.cutoff)) {
+        Announce(RevocationEvent::IssuedBefore(change.cutoff));
       }
-      if (seen < micros) Announce(RevocationEvent::IssuedBefore(change.cutoff));
       return;
-    }
     case StoreChange::Kind::kSessionWritten:
       break;
   }

@@ -234,11 +234,7 @@ void SessionManager::RevokeIssuedBefore(absl::Time cutoff,
           // From here on nothing created before the cut validates (a create
           // racing the cut included); the sweeper drops whatever the list
           // below missed.
-          int64_t seen = issued_before_micros_.load();
-          const int64_t micros = absl::ToUnixMicros(cutoff);
-          while (seen < micros &&
-                 !issued_before_micros_.compare_exchange_weak(seen, micros)) {
-          }
+          RaiseIssuedBefore(cutoff);
           int64_t removed = 0;
           for (const Selector& selector : targets) {
             if (index_.Remove(selector) != nullptr) ++removed;

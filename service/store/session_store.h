@@ -146,6 +146,14 @@ class SessionStore {
   [[nodiscard]] virtual absl::Status LoadLive(
       absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) = 0;
 
+  // IssuedBefore is the latest DeleteIssuedBefore cutoff the store keeps
+  // (InfinitePast if none). A replica started after a cut learns it here:
+  // a create that committed after the cut with an earlier creation time
+  // must not validate when a point read or the change feed brings it in.
+  [[nodiscard]] virtual absl::StatusOr<absl::Time> IssuedBefore() {
+    return absl::InfinitePast();
+  }
+
   // CountHint estimates how many sessions LoadLive will find, so memory can
   // be sized once; 0 means unknown.
   virtual size_t CountHint() { return 0; }

@@ -191,6 +191,21 @@ TEST_F(ReplicaTest, APointReadAheadOfARotationsAnswerDoesNotUndoIt) {
   EXPECT_EQ(Check(first.token), InvalidReason::kReused);
 }
 
+// A replica started after an administrator's cut learns it from the store,
+// so a session created before the cut (its create committed after the cut's
+// delete) validates neither through a point read nor through the change
+// feed. Regression: only the replicas running at the cut knew it.
+TEST_F(ReplicaTest, AReplicaStartedAfterACutKeepsIt) {
+  IssuedSession before_cut = CreateElsewhere("gina");
+  const SessionRecord record = before_cut.session->record();
+  store_.SetIssuedBefore(record.create_time + absl::Seconds(1));
+  StartReplica();
+  store_.SetStored(record);
+  EXPECT_NE(Check(before_cut.token), InvalidReason::kNone);
+  store_.Deliver({Written(record)});
+  EXPECT_NE(Check(before_cut.token), InvalidReason::kNone);
+}
+
 TEST_F(ReplicaTest, PointReadsAreRateLimited) {
   ManagerOptions options;
   options.replica_point_reads_per_second = 2;

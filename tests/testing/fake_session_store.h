@@ -60,6 +60,16 @@ class FakeSessionStore final : public SessionStore {
     loadable_ = std::move(records);
   }
 
+  // What IssuedBefore answers (an administrator's cut the store keeps).
+  void SetIssuedBefore(absl::Time cutoff) {
+    absl::MutexLock lock(&mu_);
+    issued_before_ = cutoff;
+  }
+  absl::StatusOr<absl::Time> IssuedBefore() override {
+    absl::MutexLock lock(&mu_);
+    return issued_before_;
+  }
+
   // Every later write answers `status` (OK restores normal service).
   void FailWritesWith(absl::Status status) {
     absl::MutexLock lock(&mu_);
@@ -176,6 +186,7 @@ class FakeSessionStore final : public SessionStore {
 
   mutable absl::Mutex mu_;
   std::vector<SessionRecord> loadable_ ABSL_GUARDED_BY(mu_);
+  absl::Time issued_before_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Status next_status_ ABSL_GUARDED_BY(mu_);
   bool holding_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::pair<std::vector<StoreOp>, WriteCallback>> held_

@@ -120,7 +120,7 @@ absl::Status PgSessionStore::LoadLive(
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<PgResult> cutoff = connection.Exec(
         "SELECT coalesce(max(cutoff_us), -9223372036854775808)"
-        " FROM sessiond_cutoffs");
+        " FROM sessiond_cutoffs WHERE name = 'issued_before'");
     if (!cutoff.ok()) return cutoff.status();
     const int64_t cutoff_us = Int64Of(cutoff->get(), 0, 0);
     std::string after;  // the last selector read; "" sorts first
@@ -164,6 +164,16 @@ size_t PgSessionStore::CountHint() {
       " WHERE oid = 'sessiond_sessions'::regclass");
   if (!estimate.ok() || PQntuples(estimate->get()) != 1) return 0;
   return static_cast<size_t>(Int64Of(estimate->get(), 0, 0));
+}
+
+absl::StatusOr<absl::Time> PgSessionStore::IssuedBefore() {
+  absl::MutexLock lock(&reader_mu_);
+  absl::StatusOr<PgResult> cutoff = reader_->Exec(
+      "SELECT cutoff_us FROM sessiond_cutoffs"
+      " WHERE name = 'issued_before'");
+  if (!cutoff.ok()) return cutoff.status();
+  if (PQntuples(cutoff->get()) == 0) return absl::InfinitePast();
+  return absl::FromUnixMicros(Int64Of(cutoff->get(), 0, 0));
 }
 
 absl::StatusOr<std::string> PgSessionStore::LoadSecret(absl::string_view name) {

@@ -78,6 +78,7 @@ class PgSessionStore final : public SessionStore {
                         absl::FunctionRef<void(SessionRecord)> sink) override;
   size_t CountHint() override;
   absl::StatusOr<std::string> LoadSecret(absl::string_view name) override;
+  absl::StatusOr<absl::Time> IssuedBefore() override;
   void Write(std::vector<StoreOp> ops, WriteCallback done) override;
   void Shutdown() override;
   void SetWritableListener(absl::AnyInvocable<void(bool)> listener) override;

@@ -190,19 +190,28 @@ absl::Status SqliteSessionStore::LoadLive(
   return absl::OkStatus();
 }
 
+absl::StatusOr<absl::Time> SqliteSessionStore::CutoffLocked() {
+  SqliteStatement& cutoff = connection_.rows.select_cutoff;
+  absl::StatusOr<bool> row = cutoff.Step();
+  if (!row.ok()) return Annotate(row.status(), options_.path);
+  const absl::Time issued_before =
+      *row ? absl::FromUnixMicros(cutoff.ColumnInt64(0)) : absl::InfinitePast();
+  cutoff.Reset();
+  return issued_before;
+}
+
+absl::StatusOr<absl::Time> SqliteSessionStore::IssuedBefore() {
+  absl::MutexLock lock(&db_mu_);
+  return CutoffLocked();
+}
+
 absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
     absl::Time now, absl::FunctionRef<void(SessionRecord)> sink) {
   Sealer* sealer =
       connection_.sealer.has_value() ? &*connection_.sealer : nullptr;
   // Sessions created before an administrator's cut never load again.
-  absl::Time issued_before = absl::InfinitePast();
-  {
-    SqliteStatement& cutoff = connection_.rows.select_cutoff;
-    absl::StatusOr<bool> row = cutoff.Step();
-    if (!row.ok()) return Annotate(row.status(), options_.path);
-    if (*row) issued_before = absl::FromUnixMicros(cutoff.ColumnInt64(0));
-    cutoff.Reset();
-  }
+  absl::StatusOr<absl::Time> issued_before = CutoffLocked();
+  if (!issued_before.ok()) return issued_before.status();
   // A revoked session's row stays until its expiry; the log masks it.
   absl::StatusOr<SelectorSet> revoked =
       connection_.revocations.Masked(connection_.db);
@@ -225,7 +234,7 @@ absl::StatusOr<int64_t> SqliteSessionStore::LoadLocked(
     if (revoked->contains(record->selector)) continue;
     if (StateAt(*record, record->last_active_time, now) !=
             SessionState::kLive ||
-        record->create_time < issued_before) {
+        record->create_time < *issued_before) {
       // Deleted unread: an expired row's details are never served.
       dead.push_back(KeyOf(*record));
       continue;

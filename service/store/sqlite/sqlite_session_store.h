@@ -89,6 +89,7 @@ class SqliteSessionStore final : public SessionStore {
   // LoadSecret keeps secrets in the `settings` table (sqlite_settings.h),
   // sealed like session details, and re-seals one found under an older key.
   absl::StatusOr<std::string> LoadSecret(absl::string_view name) override;
+  absl::StatusOr<absl::Time> IssuedBefore() override;
   void Write(std::vector<StoreOp> ops, WriteCallback done) override;
   void Shutdown() override;
   void SetWritableListener(absl::AnyInvocable<void(bool)> listener) override;
@@ -132,6 +133,9 @@ class SqliteSessionStore final : public SessionStore {
   void WriterLoop();
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   bool WriterHasWorkOrReseal() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // The cutoff of the last DeleteIssuedBefore (InfinitePast if none).
+  absl::StatusOr<absl::Time> CutoffLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   // Reads every row, handing live ones to `sink`; returns how many live rows
   // are not under the primary key (and starts the re-seal pass for them).
   absl::StatusOr<int64_t> LoadLocked(

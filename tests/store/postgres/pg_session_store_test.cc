@@ -126,6 +126,16 @@ TEST_F(PgSessionStoreTest, SessionsSurviveAndLoadInAnotherReplica) {
             absl::ToUnixMicros(record.expire_time));
 }
 
+// An administrator's cut is kept where a replica started later reads it.
+TEST_F(PgSessionStoreTest, AnAdministratorsCutIsKeptForLaterReplicas) {
+  std::unique_ptr<PgSessionStore> a = OpenStore();
+  EXPECT_THAT(a->IssuedBefore(), IsOkAndHolds(absl::InfinitePast()));
+  const absl::Time cut = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  ASSERT_THAT(WriteAndWait(*a, DeleteIssuedBefore{cut}), IsOk());
+  std::unique_ptr<PgSessionStore> b = OpenStore();
+  EXPECT_THAT(b->IssuedBefore(), IsOkAndHolds(cut));
+}
+
 TEST_F(PgSessionStoreTest, AnotherReplicaLearnsOfCreatesRotationsAndRevokes) {
   Changes seen_by_b;
   std::unique_ptr<PgSessionStore> a = OpenStore();

@@ -34,6 +34,7 @@ TEST_F(SqliteSessionStoreTest, IssuedBeforeCutDeletesAndNeverLoadsOlderRows) {
     // A create that raced the cut.
     ASSERT_THAT(WriteAndWait(*store, Insert(late)), IsOk());
   }
+  EXPECT_THAT(Open()->IssuedBefore(), IsOkAndHolds(cut));
   SqliteDb db = OtherConnection();
   EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions"), 2);
   std::vector<SessionRecord> loaded = Reload(kNow + absl::Seconds(2));
