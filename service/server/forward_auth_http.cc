@@ -65,10 +65,10 @@ absl::string_view QueryValue(const HttpRequest& http, absl::string_view name) {
   return "";
 }
 
-// How many times the query names `name`. A proxy that keeps the client's
-// query next to its own (Caddy's forward_auth with a query-less URI) would
-// let the client add a second `mode`: a repeated one is refused, whichever
-// comes first.
+// How many times the query names `name`. The proxy's URI for /auth must
+// carry its own query (Caddy's forward_auth passes the client's on when the
+// URI has none, which no check here can tell from the proxy's); a `mode`
+// given twice means both reached us, and is refused whichever comes first.
 int QueryCount(const HttpRequest& http, absl::string_view name) {
   int count = 0;
   for (const auto& [key, value] : http.query) count += key == name ? 1 : 0;

@@ -125,8 +125,9 @@ LiveSessionPtr SessionIndex::RemoveMatching(const Selector& selector,
         (it == shard.sessions.end() || it->get() != expected)) {
       return nullptr;
     }
-    // Gone meanwhile; a session under this selector now (a rotation's) has
-    // the same subject and place, so removing it is still this removal.
+    // Remove: gone meanwhile, or a session under this selector now (a
+    // rotation's) has the same subject and place, so removing it is still
+    // this removal.
     ++shard.removals;
     if (it == shard.sessions.end()) return nullptr;
     found = *it;

@@ -98,8 +98,9 @@ absl::Status SessionManager::Load() {
     index_.Insert(std::make_shared<LiveSession>(std::move(record)));
   });
   if (!status.ok()) return status;
-  // Nothing the store loaded is older than the cut; what reaches the index
-  // later (a replica's point read or change feed) is checked against it.
+  // The cut the store keeps: what reaches the index later (a replica's point
+  // read or change feed) is checked against it, and so is anything loaded
+  // if a cut committed while the store was being read.
   absl::StatusOr<absl::Time> cutoff = store_.IssuedBefore();
   if (!cutoff.ok()) return cutoff.status();
   RaiseIssuedBefore(*cutoff);

@@ -299,8 +299,9 @@ void SessionManager::Sweep(ActivitySave save, SweepCallback done) {
   ops.reserve(expired.size() + active.size());
   for (const LiveSessionPtr& session : expired) {
     // Judged on the session as it is now: a rotation whose write is ahead
-    // of this one renews it, and then neither the row nor the rotated
-    // session in the index may go.
+    // of this one changes it (and renews it if it was only idle), and then
+    // neither the row nor the rotated session in the index goes here; the
+    // next sweep judges the rotated one.
     const SessionRecord& record = session->record();
     DeleteSession remove{KeyOf(record), DeleteSession::Why::kExpired};
     remove.expected_digest = record.verifier_digest;

@@ -73,9 +73,10 @@ struct DeleteSession {
   Why why = Why::kRevoked;
   // Why a revoked session ended, as other replicas announce it.
   RevocationCause cause = RevocationCause::kRevoked;
-  // Set for the sweeper's deletes of the expired: the row goes only while
-  // its verifier is still this one. A rotation committed first (just before
-  // the idle timeout, its write ahead of the sweep's) renewed the session.
+  // Only with Why::kExpired (the sweeper's deletes; ignored otherwise): the
+  // row goes only while its verifier is still this one. A rotation committed
+  // first (just before the idle timeout, its write ahead of the sweep's)
+  // renewed the session.
   std::optional<VerifierDigest> expected_digest = std::nullopt;
 };
 

@@ -381,7 +381,8 @@ absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
         s = stmt->BindInt64(":expire_us",
                             absl::ToUnixMicros(remove->key.expire_time));
       }
-    } else if (remove->expected_digest.has_value()) {
+    } else if (remove->why == DeleteSession::Why::kExpired &&
+               remove->expected_digest.has_value()) {
       stmt = &rows.remove_unrotated;
       s = BindUnrotatedSessionKey(remove->key, *remove->expected_digest, *stmt);
     } else {
