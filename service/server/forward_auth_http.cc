@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,21 +59,20 @@ absl::string_view ForwardedClient(const std::vector<HeaderField>& headers,
   return IsIpAddress(address) ? address : "";
 }
 
-absl::string_view QueryValue(const HttpRequest& http, absl::string_view name) {
+// The query argument `name` ("" if absent), or nullopt if it is given more
+// than once. The proxy's URI for /auth must carry its own query (Caddy's
+// forward_auth passes the client's on when the URI has none, which no check
+// here can tell from the proxy's); an argument given twice means both
+// reached us, and neither is taken, whichever comes first.
+std::optional<absl::string_view> QueryValue(const HttpRequest& http,
+                                            absl::string_view name) {
+  std::optional<absl::string_view> found;
   for (const auto& [key, value] : http.query) {
-    if (key == name) return value;
+    if (key != name) continue;
+    if (found.has_value()) return std::nullopt;
+    found = value;
   }
-  return "";
-}
-
-// How many times the query names `name`. The proxy's URI for /auth must
-// carry its own query (Caddy's forward_auth passes the client's on when the
-// URI has none, which no check here can tell from the proxy's); a `mode`
-// given twice means both reached us, and is refused whichever comes first.
-int QueryCount(const HttpRequest& http, absl::string_view name) {
-  int count = 0;
-  for (const auto& [key, value] : http.query) count += key == name ? 1 : 0;
-  return count;
+  return found.value_or("");
 }
 
 }  // namespace
@@ -90,12 +90,13 @@ absl::StatusOr<ClientAddressSource> ParseClientAddressSource(
 
 absl::StatusOr<AuthRequest> AuthRequestFromHttp(const HttpRequest& http,
                                                 ClientAddressSource source) {
-  if (QueryCount(http, "mode") > 1) {
+  const std::optional<absl::string_view> mode = QueryValue(http, "mode");
+  if (!mode.has_value()) {
     return absl::InvalidArgumentError(
         "/auth?mode= is given more than once: the proxy's URI for /auth must "
         "carry its own query, not the client's");
   }
-  absl::StatusOr<bool> optional = ParseAuthMode(QueryValue(http, "mode"));
+  absl::StatusOr<bool> optional = ParseAuthMode(*mode);
   if (!optional.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("/auth?mode=: ", optional.status().message()));

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -31,6 +33,16 @@ absl::StatusOr<std::string> NewReplicaId() {
     return absl::InternalError("cannot draw a replica id: RAND_bytes failed");
   }
   return id;
+}
+
+// The cut of the last DeleteIssuedBefore (Unix microseconds; INT64_MIN if
+// none), as `connection` sees it (inside its snapshot, if it has one).
+absl::StatusOr<int64_t> IssuedBeforeMicros(PgConnection& connection) {
+  absl::StatusOr<PgResult> cutoff = connection.Exec(
+      "SELECT coalesce(max(cutoff_us), -9223372036854775808)"
+      " FROM sessiond_cutoffs WHERE name = 'issued_before'");
+  if (!cutoff.ok()) return cutoff.status();
+  return Int64Of(cutoff->get(), 0, 0);
 }
 
 absl::Status Configure(PgConnection& connection,
@@ -118,16 +130,13 @@ absl::Status PgSessionStore::LoadLive(
   absl::StatusOr<PgSnapshot> snapshot = BeginSnapshot(connection);
   if (!snapshot.ok()) return snapshot.status();
   absl::Status status = [&]() -> absl::Status {
-    absl::StatusOr<PgResult> cutoff = connection.Exec(
-        "SELECT coalesce(max(cutoff_us), -9223372036854775808)"
-        " FROM sessiond_cutoffs WHERE name = 'issued_before'");
-    if (!cutoff.ok()) return cutoff.status();
-    const int64_t cutoff_us = Int64Of(cutoff->get(), 0, 0);
+    absl::StatusOr<int64_t> cutoff_us = IssuedBeforeMicros(connection);
+    if (!cutoff_us.ok()) return cutoff_us.status();
     std::string after;  // the last selector read; "" sorts first
     for (;;) {
       PgParams params;
       params.Int64(absl::ToUnixMicros(now))
-          .Int64(cutoff_us)
+          .Int64(*cutoff_us)
           .Bytes(after)
           .Int64(kLoadPage);
       absl::StatusOr<PgResult> page = connection.Exec(
@@ -168,12 +177,12 @@ size_t PgSessionStore::CountHint() {
 
 absl::StatusOr<absl::Time> PgSessionStore::IssuedBefore() {
   absl::MutexLock lock(&reader_mu_);
-  absl::StatusOr<PgResult> cutoff = reader_->Exec(
-      "SELECT cutoff_us FROM sessiond_cutoffs"
-      " WHERE name = 'issued_before'");
-  if (!cutoff.ok()) return cutoff.status();
-  if (PQntuples(cutoff->get()) == 0) return absl::InfinitePast();
-  return absl::FromUnixMicros(Int64Of(cutoff->get(), 0, 0));
+  absl::StatusOr<int64_t> micros = IssuedBeforeMicros(*reader_);
+  if (!micros.ok()) return micros.status();
+  if (*micros == std::numeric_limits<int64_t>::min()) {
+    return absl::InfinitePast();
+  }
+  return absl::FromUnixMicros(*micros);
 }
 
 absl::StatusOr<std::string> PgSessionStore::LoadSecret(absl::string_view name) {
