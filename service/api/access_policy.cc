@@ -77,7 +77,10 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text) {
       return absl::InvalidArgumentError(
           absl::StrCat("policy line ", line_number, ": ", why));
     };
-    size_t colon = line.find(':');
+    // The last colon: identities may hold colons of their own (a SPIFFE ID
+    // "spiffe://cluster.local/ns/web/sa/envoy", an IPv6 address), call names
+    // never do.
+    size_t colon = line.rfind(':');
     if (colon == absl::string_view::npos) {
       return error("expected \"identity: Call Call ...\"");
     }

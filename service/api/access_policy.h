@@ -1,8 +1,8 @@
 // AccessPolicy: which authenticated callers may call which RPCs.
 //
 // Under mTLS every caller has an identity from its certificate (each SAN DNS
-// name or URI, else the CN). The policy file lists, one caller per line, what
-// that caller may call:
+// name, URI, email address or IP address, else the CN). The policy file lists,
+// one caller per line, what that caller may call:
 //
 //   # identity: calls
 //   login.internal:   CreateSession RotateSession RevokeSession
@@ -11,16 +11,18 @@
 //   *:                Health
 //
 // Calls are the SessionService RPC names, `Check` (Envoy's ext_authz,
-// envoy.service.auth.v3.Authorization), `Health` (grpc.health.v1),
+// envoy.service.auth.v3.Authorization, and the HTTP listener's /auth, which
+// answers the same question), `Health` (grpc.health.v1),
 // `Reflection` (server reflection) or `*` (everything). RevokeSession is two
 // permissions: `RevokeSession` revokes by token (what a login backend holds),
 // `RevokeSessionById` by public session id (any session: an admin's); the
 // RPC is let through with either, and the handler checks the one its target
 // needs (kRevokeByIdCall). Identity `*` matches
-// every authenticated caller. Unknown names, duplicate identities and
-// malformed lines are errors, reported with their line number, so a typo
-// cannot silently open or close access. A call not allowed by any identity of
-// its caller is refused with PERMISSION_DENIED and logged.
+// every authenticated caller. An identity may hold colons (a SPIFFE ID, an
+// IPv6 address): the last colon of a line ends it. Unknown names, duplicate
+// identities and malformed lines are errors, reported with their line number,
+// so a typo cannot silently open or close access. A call not allowed by any
+// identity of its caller is refused with PERMISSION_DENIED and logged.
 //
 // Example:
 //   absl::StatusOr<AccessPolicy> policy = AccessPolicy::Load("policy.txt");
@@ -48,6 +50,9 @@ namespace sessiond {
 
 // The policy name of RevokeSession by session_id.
 inline constexpr absl::string_view kRevokeByIdCall = "RevokeSessionById";
+// The policy name of Envoy's ext_authz Check, which also grants the HTTP
+// forward-auth endpoint (/auth): both answer the same question.
+inline constexpr absl::string_view kCheckCall = "Check";
 
 // Immutable once built; thread-safe.
 class AccessPolicy {

@@ -26,7 +26,7 @@ ServerMetrics::ServerMetrics(const SessionManager& manager,
                             "Answers of the HTTP forward-auth endpoint "
                             "(/auth), by HTTP status code.")
                         .Register(registry_);
-  for (int code : {200, 302, 400, 401, 503}) {
+  for (int code : {200, 302, 400, 401, 403, 503}) {
     http_auth_[code] = &http_auth.Add({{"code", std::to_string(code)}});
   }
   http_auth_other_ = &http_auth.Add({{"code", "other"}});

@@ -10,6 +10,7 @@
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "service/common/log.h"
 #include "service/common/option_checks.h"
 #include "service/server/listening_sockets.h"
+#include "service/server/tls_client_identity.h"
 
 namespace sessiond {
 namespace {
@@ -71,19 +73,12 @@ std::string AddressText(const sockaddr* address) {
   return text;
 }
 
-// Whether the connection's client presented a certificate that the trusted
-// CA (MHD_OPTION_HTTPS_MEM_TRUST) signed: libmicrohttpd asks for one but
-// leaves the check to the application.
-bool HasVerifiedClientCertificate(MHD_Connection* connection) {
+// The TLS session of a connection, or null without TLS.
+gnutls_session_t TlsSession(MHD_Connection* connection) {
   const MHD_ConnectionInfo* info =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-  if (info == nullptr || info->tls_session == nullptr) return false;
-  auto session = static_cast<gnutls_session_t>(info->tls_session);
-  unsigned int status = 0;
-  if (gnutls_certificate_verify_peers2(session, &status) != 0) return false;
-  unsigned int count = 0;
-  return status == 0 &&
-         gnutls_certificate_get_peers(session, &count) != nullptr && count > 0;
+  if (info == nullptr) return nullptr;
+  return static_cast<gnutls_session_t>(info->tls_session);
 }
 
 absl::Status ReadPem(const std::string& path, absl::string_view what,
@@ -273,9 +268,15 @@ void HttpListener::Stop() {
 HttpResponse HttpListener::Route(MHD_Connection* connection, const char* url,
                                  const char* method) const {
   const absl::string_view verb = method;
-  if (client_certificates_ && !HasVerifiedClientCertificate(connection)) {
-    return {MHD_HTTP_FORBIDDEN, "text/plain; charset=utf-8",
-            "a client certificate signed by --tls_client_ca is required\n"};
+  std::vector<std::string> client_identities;
+  if (client_certificates_) {
+    std::optional<std::vector<std::string>> verified =
+        VerifiedClientIdentities(TlsSession(connection));
+    if (!verified.has_value()) {
+      return {MHD_HTTP_FORBIDDEN, "text/plain; charset=utf-8",
+              "a client certificate signed by --tls_client_ca is required\n"};
+    }
+    client_identities = std::move(*verified);
   }
   auto route = handlers_.find(absl::string_view(url));
   if (route == handlers_.end()) {
@@ -291,6 +292,7 @@ HttpResponse HttpListener::Route(MHD_Connection* connection, const char* url,
   HttpRequest request;
   request.method = std::string(verb);
   request.path = url;
+  request.client_identities = std::move(client_identities);
   MHD_get_connection_values_n(connection, MHD_HEADER_KIND,
                               &HttpCallbacks::Collect, &request.headers);
   MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND,

@@ -14,7 +14,8 @@
 // (/auth: nginx's auth_request keeps the original request's method); an
 // unknown path gets 404. A request body is never read: no route needs one.
 // With a client CA, every request must come with a client certificate that
-// CA signed (403 otherwise), as on the gRPC port.
+// CA signed (403 otherwise), as on the gRPC port, and the handler learns the
+// identities it names.
 //
 // Example:
 //   HttpOptions options;  // 127.0.0.1:9464
@@ -77,6 +78,9 @@ struct HttpRequest {
   // The address of the connection's peer ("127.0.0.1", "::1").
   std::string peer;
   bool from_loopback = false;
+  // Under mTLS, who the client's certificate names, as the gRPC port and
+  // the access policy see a caller (tls_client_identity.h); empty otherwise.
+  std::vector<std::string> client_identities;
 };
 
 struct HttpResponse {

@@ -85,6 +85,8 @@ class SessionServer {
   void Abandon();
   // Starts the HTTP listener and the metrics behind it (server_http.cc).
   absl::Status StartHttp();
+  // Whether the access policy (if any) lets the HTTP caller use /auth.
+  grpc::Status AllowedForwardAuth(const HttpRequest& request);
   // Answers the HTTP forward-auth endpoint, /auth (server_http.cc).
   HttpResponse AnswerForwardAuth(const HttpRequest& request,
                                  ClientAddressSource source);

@@ -39,6 +39,15 @@ absl::Status SessionServer::Readiness() {
   return absl::OkStatus();
 }
 
+grpc::Status SessionServer::AllowedForwardAuth(const HttpRequest& request) {
+  if (policy_ == nullptr) return grpc::Status::OK;
+  // The decision Envoy gets from Check, so the same permission: without it a
+  // client of the CA could still learn from /auth which tokens are live and
+  // whose they are (the X-Session-* headers).
+  return policy_->CheckCall(request.client_identities, kCheckCall,
+                            kForwardAuthPath);
+}
+
 HttpResponse SessionServer::AnswerForwardAuth(const HttpRequest& request,
                                               ClientAddressSource source) {
   HttpResponse answer;
@@ -49,7 +58,14 @@ HttpResponse SessionServer::AnswerForwardAuth(const HttpRequest& request,
   }
   absl::StatusOr<AuthRequest> auth = AuthRequestFromHttp(request, source);
   const absl::Status fresh = manager_.Freshness();
-  if (!loaded) {
+  if (grpc::Status allowed = AllowedForwardAuth(request); !allowed.ok()) {
+    // Before anything else: a caller the policy refuses learns nothing, not
+    // even whether sessions have loaded. The denial is logged with who it
+    // was; the body does not say, as Caddy passes it on to the browser.
+    answer = HttpResponse{403, kText,
+                          "the access policy does not grant this client "
+                          "Check, which /auth needs\n"};
+  } else if (!loaded) {
     // The listener serves while sessions load: a live session not yet
     // indexed would be refused, and a browser sent to log in again. The
     // proxies treat a 503 as an error and let nothing through.

@@ -51,6 +51,25 @@ TEST(AccessPolicyTest, StarIdentityCoversEveryAuthenticatedCaller) {
   EXPECT_FALSE(policy->Allows({}, kHealth));  // unauthenticated
 }
 
+// Identities with colons of their own: a SPIFFE ID (Istio's workload
+// identity, a URI SAN) and an IPv6 address SAN. Before, the line was split at
+// the first colon, so neither could be named.
+TEST(AccessPolicyTest, IdentitiesMayHoldColons) {
+  absl::StatusOr<AccessPolicy> policy = AccessPolicy::Parse(
+      "spiffe://cluster.local/ns/web/sa/envoy: Check\n"
+      "fd00::1: ValidateSession\n");
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_TRUE(
+      policy->AllowsCall({"spiffe://cluster.local/ns/web/sa/envoy"}, "Check"));
+  EXPECT_FALSE(policy->AllowsCall({"spiffe"}, "Check"));
+  EXPECT_TRUE(policy->Allows({"fd00::1"}, kValidate));
+  EXPECT_FALSE(policy->Allows({"fd00::1"}, kCreate));
+  // Without the separating colon, a URI's own colon does not pass for it.
+  EXPECT_THAT(
+      AccessPolicy::Parse("spiffe://cluster.local/ns/web/sa/envoy Check\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(AccessPolicyTest, UnknownMethodsAreNeverAllowed) {
   absl::StatusOr<AccessPolicy> policy = AccessPolicy::Parse("admin: *\n");
   ASSERT_THAT(policy, IsOk());

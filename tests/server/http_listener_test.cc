@@ -6,11 +6,14 @@
 #include "service/server/http_listener.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/raw_connection.h"
 #include "tests/testing/script_certs.h"
@@ -203,6 +206,38 @@ TEST_F(HttpTlsTest, ClientCertificatesSignedByTheClientCaOnly) {
       Curl(port, {"--cert", Cert("rogue.pem"), "--key", Cert("rogue.key")})
           .output,
       "200");
+}
+
+// The handler learns who the client certificate names, as gRPC would:
+// every SAN of the kinds gRPC reads, in the certificate's order, else the CN.
+TEST_F(HttpTlsTest, HandlersLearnTheClientCertificatesIdentities) {
+  ASSERT_TRUE(
+      SignClientCert("many-names", "ignored.internal",
+                     "DNS:many.internal,URI:spiffe://example.test/ns/web,"
+                     "email:ops@example.test,IP:10.1.2.3,IP:fd00::1"));
+  ASSERT_TRUE(SignClientCert("cn-only", "cn-only.internal", ""));
+  HttpHandlers handlers;
+  handlers["/hello"].handler = [](const HttpRequest& request) {
+    return HttpResponse{200, "text/plain",
+                        absl::StrJoin(request.client_identities, " ")};
+  };
+  absl::StatusOr<std::unique_ptr<HttpListener>> http = HttpListener::Start(
+      Loopback(),
+      TlsFiles{Cert("server.pem"), Cert("server.key"), Cert("ca.pem")},
+      std::move(handlers));
+  ASSERT_THAT(http, IsOk());
+  auto identities = [&](const std::string& client) {
+    return RunCommand(
+               {"curl", "-s", "--cacert", Cert("ca.pem"), "--cert",
+                Cert(client + ".pem"), "--key", Cert(client + ".key"),
+                absl::StrCat("https://127.0.0.1:", (*http)->port(), "/hello")})
+        .output;
+  };
+  EXPECT_EQ(identities("login"), "login.internal");
+  EXPECT_EQ(identities("many-names"),
+            "many.internal spiffe://example.test/ns/web ops@example.test "
+            "10.1.2.3 fd00::1");
+  EXPECT_EQ(identities("cn-only"), "cn-only.internal");
 }
 
 TEST_F(HttpTlsTest, MissingFilesStopStartupNamingThem) {
