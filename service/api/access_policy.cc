@@ -1,5 +1,8 @@
 #include "service/api/access_policy.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -40,6 +43,11 @@ const absl::flat_hash_map<std::string, std::string>& MethodsByPath() {
     return by_path;
   }();
   return *methods;
+}
+
+bool IsIpv6Address(const std::string& text) {
+  in6_addr address;
+  return inet_pton(AF_INET6, text.c_str(), &address) == 1;
 }
 
 bool IsKnownCall(absl::string_view call) {
@@ -86,6 +94,14 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text) {
     }
     std::string identity(absl::StripAsciiWhitespace(line.substr(0, colon)));
     if (identity.empty()) return error("empty identity");
+    // A stray colon ("a: CreateSession: RotateSession", "a:: *") would
+    // otherwise name an identity no certificate has (an IPv6 address may
+    // end in one: "2001:db8::").
+    if ((identity.back() == ':' && !IsIpv6Address(identity)) ||
+        identity.find_first_of(" \t") != std::string::npos) {
+      return error(absl::StrCat("identity \"", identity,
+                                "\" holds a space or ends in a colon"));
+    }
     if (policy.rules_.contains(identity)) {
       return error(absl::StrCat("identity \"", identity, "\" listed twice"));
     }

@@ -49,6 +49,7 @@ std::string IpAddressText(const std::string& bytes) {
   return text;
 }
 
+// Empty, naming nobody, for a certificate gRPC would refuse.
 std::vector<std::string> CertificateIdentities(gnutls_x509_crt_t certificate) {
   std::vector<std::string> identities;
   for (unsigned int index = 0;; ++index) {
@@ -68,11 +69,13 @@ std::vector<std::string> CertificateIdentities(gnutls_x509_crt_t certificate) {
       case GNUTLS_SAN_RFC822NAME:
         identities.push_back(std::move(value));
         break;
-      case GNUTLS_SAN_IPADDRESS:
-        if (std::string text = IpAddressText(value); !text.empty()) {
-          identities.push_back(std::move(text));
-        }
+      case GNUTLS_SAN_IPADDRESS: {
+        std::string text = IpAddressText(value);
+        // gRPC refuses a certificate with a malformed address outright.
+        if (text.empty()) return {};
+        identities.push_back(std::move(text));
         break;
+      }
       default:  // other names, directory names: not identities to gRPC
         break;
     }
@@ -97,8 +100,17 @@ std::vector<std::string> CertificateIdentities(gnutls_x509_crt_t certificate) {
 std::optional<std::vector<std::string>> VerifiedClientIdentities(
     gnutls_session_t session) {
   if (session == nullptr) return std::nullopt;
+  // Signed by the trusted CA, in its validity period, and, as gRPC
+  // (OpenSSL) requires of a client, meant for clients: a certificate whose
+  // extended key usage is for servers only names no caller.
+  gnutls_typed_vdata_st purpose{
+      GNUTLS_DT_KEY_PURPOSE_OID,
+      reinterpret_cast<unsigned char*>(
+          const_cast<char*>(GNUTLS_KP_TLS_WWW_CLIENT)),
+      0};
   unsigned int status = 0;
-  if (gnutls_certificate_verify_peers2(session, &status) != 0 || status != 0) {
+  if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) != 0 ||
+      status != 0) {
     return std::nullopt;
   }
   unsigned int count = 0;

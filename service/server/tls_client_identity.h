@@ -2,7 +2,8 @@
 // the access policy (service/api/access_policy.h) uses on the gRPC port.
 //
 // libmicrohttpd asks for a client certificate but leaves checking it to the
-// application. This checks it against the trusted CA and names its holder
+// application. This checks it against the trusted CA (and, as OpenSSL does
+// for gRPC, that it is meant for clients) and names its holder
 // the way gRPC names a caller: each subject alternative name (DNS name, URI,
 // email address, IP address as text), or the subject's common name when the
 // certificate has none of those. So one policy line grants a client the
@@ -25,9 +26,11 @@
 namespace sessiond {
 
 // The identities of the client certificate of `session`, or nullopt when the
-// client sent none or the trusted CA did not sign it. An empty list is a
-// verified certificate with neither a SAN of those kinds nor a common name:
-// the policy allows it nothing.
+// client sent none, the trusted CA did not sign it, it is not valid now, or
+// its extended key usage leaves out clients. An empty list is a verified
+// certificate with neither a SAN of those kinds nor a common name, or with a
+// malformed IP address SAN (which gRPC refuses): the policy allows it
+// nothing.
 std::optional<std::vector<std::string>> VerifiedClientIdentities(
     gnutls_session_t session);
 

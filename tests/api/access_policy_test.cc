@@ -57,13 +57,15 @@ TEST(AccessPolicyTest, StarIdentityCoversEveryAuthenticatedCaller) {
 TEST(AccessPolicyTest, IdentitiesMayHoldColons) {
   absl::StatusOr<AccessPolicy> policy = AccessPolicy::Parse(
       "spiffe://cluster.local/ns/web/sa/envoy: Check\n"
-      "fd00::1: ValidateSession\n");
+      "fd00::1: ValidateSession\n"
+      "2001:db8::: Health\n");
   ASSERT_THAT(policy, IsOk());
   EXPECT_TRUE(
       policy->AllowsCall({"spiffe://cluster.local/ns/web/sa/envoy"}, "Check"));
   EXPECT_FALSE(policy->AllowsCall({"spiffe"}, "Check"));
   EXPECT_TRUE(policy->Allows({"fd00::1"}, kValidate));
   EXPECT_FALSE(policy->Allows({"fd00::1"}, kCreate));
+  EXPECT_TRUE(policy->Allows({"2001:db8::"}, kHealth));
   // Without the separating colon, a URI's own colon does not pass for it.
   EXPECT_THAT(
       AccessPolicy::Parse("spiffe://cluster.local/ns/web/sa/envoy Check\n"),
@@ -117,6 +119,8 @@ TEST(AccessPolicyTest, MistakesAreErrorsWithLineNumbers) {
       {"\nlogin: CreateSesion\n", "line 2"},
       {"login:\n", "no calls"},
       {": CreateSession\n", "empty identity"},
+      {"login: CreateSession: RotateSession\n", "holds a space"},
+      {"admin:: *\n", "ends in a colon"},
       {"a: CreateSession\na: ListSessions\n", "twice"},
       {"# nothing\n", "nobody"},
       {"", "nobody"},

@@ -216,6 +216,10 @@ TEST_F(HttpTlsTest, HandlersLearnTheClientCertificatesIdentities) {
                      "DNS:many.internal,URI:spiffe://example.test/ns/web,"
                      "email:ops@example.test,IP:10.1.2.3,IP:fd00::1"));
   ASSERT_TRUE(SignClientCert("cn-only", "cn-only.internal", ""));
+  // An IP address SAN of 5 bytes (DER: [7] 01 02 03 04 05), which gRPC
+  // refuses.
+  ASSERT_TRUE(
+      SignClientCert("bad-ip", "bad-ip.internal", "DER:300787050102030405"));
   HttpHandlers handlers;
   handlers["/hello"].handler = [](const HttpRequest& request) {
     return HttpResponse{200, "text/plain",
@@ -238,6 +242,13 @@ TEST_F(HttpTlsTest, HandlersLearnTheClientCertificatesIdentities) {
             "many.internal spiffe://example.test/ns/web ops@example.test "
             "10.1.2.3 fd00::1");
   EXPECT_EQ(identities("cn-only"), "cn-only.internal");
+  EXPECT_EQ(identities("bad-ip"), "");
+  // A certificate for servers only (extended key usage serverAuth) is no
+  // client's, as gRPC (OpenSSL) has it.
+  EXPECT_EQ(Curl((*http)->port(),
+                 {"--cert", Cert("server.pem"), "--key", Cert("server.key")})
+                .output,
+            "403");
 }
 
 TEST_F(HttpTlsTest, MissingFilesStopStartupNamingThem) {

@@ -142,6 +142,10 @@ TEST_F(HttpPolicyTest, AuthNeedsCheckAndDenialsAreLogged) {
 TEST_F(HttpPolicyTest, WildcardAndNobody) {
   ASSERT_THAT(Start("*: Check\n"), IsOk());
   EXPECT_EQ(AuthStatus("admin"), "401");
+  // Not even `*` covers a certificate meant for servers only: gRPC refuses
+  // it at the handshake, HTTP with 403.
+  EXPECT_EQ(AuthStatus("server"), "403");
+  EXPECT_EQ(CheckCode("server"), grpc::StatusCode::UNAVAILABLE);
   ASSERT_THAT(Start("admin.internal: ListSessions\n"), IsOk());
   EXPECT_EQ(AuthStatus("admin"), "403");
   EXPECT_EQ(AuthStatus("sidecar"), "403");

@@ -5,6 +5,7 @@
 // echoes the headers it receives. A missing nginx or Caddy is a failure, not
 // a skip: scripts/install-deps --tests installs both.
 
+#include <grpcpp/grpcpp.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -14,10 +15,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/substitute.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/forward_auth_fixture.h"
+#include "tests/testing/script_certs.h"
 
 namespace sessiond {
 namespace {
@@ -38,11 +41,15 @@ constexpr char kLoginUrl[] = "https://login.example.com/login";
 class ProxyForwardAuthTest : public HttpForwardAuthFixture {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(
-        StartSessiond({absl::StrCat("--login_url=", kLoginUrl)}));
+    ASSERT_NO_FATAL_FAILURE(StartSessiond(
+        {absl::StrCat("--login_url=", kLoginUrl)}, /*credentials=*/nullptr));
     ASSERT_THAT(upstream_.Start(dir_), IsOk());
     proxy_port_ = FreePort();
   }
+
+  // nginx with the shipped snippet (or `snippet`, a file made from it) and
+  // `server_lines` of its own in the server block.
+  void StartNginx(const std::string& snippet, const std::string& server_lines);
 
   std::string ProxyUrl(const std::string& path = "/page?x=1") const {
     return absl::StrCat("http://127.0.0.1:", proxy_port_, path);
@@ -102,7 +109,8 @@ class ProxyForwardAuthTest : public HttpForwardAuthFixture {
   int proxy_port_ = 0;
 };
 
-TEST_F(ProxyForwardAuthTest, Nginx) {
+void ProxyForwardAuthTest::StartNginx(const std::string& snippet,
+                                      const std::string& server_lines) {
   const std::string nginx = FindProgram("nginx");
   ASSERT_FALSE(nginx.empty())
       << "nginx not found (PATH, /usr/sbin): run scripts/install-deps --tests "
@@ -128,16 +136,17 @@ http {
   upstream app { server 127.0.0.1:$2; }
   server {
     listen 127.0.0.1:$3;
+$6
     include $4;
   }
 }
 )",
       dir_.path(), sessiond_.http_port(), upstream_.port(), proxy_port_,
-      AbsolutePath(SourcePath("deploy/nginx/sessiond-forward-auth.conf")),
+      AbsolutePath(snippet),
       // Run by root, nginx's workers become `nobody` and it chowns its
       // temporary folders to that user, which fails where root is only
       // root in a user namespace (Bazel's sandbox).
-      geteuid() == 0 ? "user root;" : "");
+      geteuid() == 0 ? "user root;" : "", server_lines);
   const std::string error_log = dir_.File("nginx-error.log");
   ASSERT_THAT(
       proxy_.Start({nginx, "-c", config, "-p", dir_.path(), "-e", error_log},
@@ -145,7 +154,74 @@ http {
       IsOk());
   ASSERT_THAT(WaitForHttp(ProxyUrl("/")), IsOk())
       << ReadFileOrEmpty(error_log) << ReadFileOrEmpty(dir_.File("nginx.out"));
+}
+
+TEST_F(ProxyForwardAuthTest, Nginx) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartNginx(SourcePath("deploy/nginx/sessiond-forward-auth.conf"), ""));
   ExpectForwardAuth();
+}
+
+// Under mTLS and --policy_file (docs/integrations.md): nginx asks /auth over
+// HTTPS with a certificate the policy grants Check, the shipped snippet with
+// https:// and nginx's proxy_ssl_* lines; a proxy whose certificate lacks
+// Check gets 403 for every request, a valid session or not.
+class ProxyMtlsTest : public ProxyForwardAuthTest {
+ protected:
+  void SetUp() override {
+    const std::string policy = dir_.File("policy.txt");
+    std::ofstream(policy) << "login.internal: CreateSession RevokeSession\n"
+                             "sidecar.internal: Check\n";
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFileOrEmpty(Cert("ca.pem"));
+    ssl.pem_private_key = ReadFileOrEmpty(Cert("login.key"));
+    ssl.pem_cert_chain = ReadFileOrEmpty(Cert("login.pem"));
+    ASSERT_NO_FATAL_FAILURE(StartSessiond(
+        {absl::StrCat("--login_url=", kLoginUrl),
+         "--tls_cert=" + Cert("server.pem"), "--tls_key=" + Cert("server.key"),
+         "--tls_client_ca=" + Cert("ca.pem"), "--policy_file=" + policy},
+        grpc::SslCredentials(ssl)));
+    ASSERT_THAT(upstream_.Start(dir_), IsOk());
+    proxy_port_ = FreePort();
+    // The snippet as docs/integrations.md says to change it.
+    std::string snippet =
+        ReadFileOrEmpty(SourcePath("deploy/nginx/sessiond-forward-auth.conf"));
+    ASSERT_TRUE(absl::StrContains(snippet, "proxy_pass http://sessiond_http/"));
+    absl::StrReplaceAll({{"proxy_pass http://sessiond_http/",
+                          "proxy_pass https://sessiond_http/"}},
+                        &snippet);
+    std::ofstream(dir_.File("sessiond-forward-auth-tls.conf")) << snippet;
+  }
+
+  static std::string Cert(const std::string& name) {
+    return ScriptCerts().File(name);
+  }
+
+  // nginx's lines for asking sessiond with `client`'s certificate.
+  static std::string ClientCertificateLines(const std::string& client) {
+    return absl::StrCat("    proxy_ssl_certificate ", Cert(client + ".pem"),
+                        ";\n    proxy_ssl_certificate_key ",
+                        Cert(client + ".key"),
+                        ";\n    proxy_ssl_trusted_certificate ", Cert("ca.pem"),
+                        ";\n    proxy_ssl_verify on;\n"
+                        "    proxy_ssl_name localhost;\n");
+  }
+};
+
+TEST_F(ProxyMtlsTest, NginxWithACertificateGrantedCheck) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartNginx(dir_.File("sessiond-forward-auth-tls.conf"),
+                 ClientCertificateLines("sidecar")));
+  ExpectForwardAuth();
+}
+
+TEST_F(ProxyMtlsTest, NginxWithACertificateNotGrantedCheck) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartNginx(dir_.File("sessiond-forward-auth-tls.conf"),
+                 ClientCertificateLines("admin")));
+  EXPECT_EQ(Curl(ProxyUrl(), {Cookie(Create("alice"))}).status, 403);
+  EXPECT_EQ(Curl(ProxyUrl()).status, 403);
+  EXPECT_EQ(upstream_.requests(), 0);
 }
 
 TEST_F(ProxyForwardAuthTest, Caddy) {

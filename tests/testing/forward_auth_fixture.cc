@@ -28,12 +28,16 @@ std::chrono::system_clock::time_point Deadline() {
 
 }  // namespace
 
-void HttpForwardAuthFixture::StartSessiond(std::vector<std::string> flags) {
+void HttpForwardAuthFixture::StartSessiond(
+    std::vector<std::string> flags,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   flags.push_back("--store=memory");
   ASSERT_THAT(sessiond_.Start(flags), IsOk());
   ASSERT_GT(sessiond_.http_port(), 0) << sessiond_.Log();
   stub_ = session::v1::SessionService::NewStub(grpc::CreateChannel(
-      sessiond_.address(), grpc::InsecureChannelCredentials()));
+      sessiond_.address(), credentials != nullptr
+                               ? credentials
+                               : grpc::InsecureChannelCredentials()));
 }
 
 std::string HttpForwardAuthFixture::Create(const std::string& subject,

@@ -10,6 +10,7 @@
 #ifndef SESSIOND_TESTS_TESTING_FORWARD_AUTH_FIXTURE_H_
 #define SESSIOND_TESTS_TESTING_FORWARD_AUTH_FIXTURE_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -28,8 +29,11 @@ namespace sessiond {
 
 class HttpForwardAuthFixture : public ::testing::Test {
  protected:
-  // Starts sessiond with an in-memory store and `flags`.
-  void StartSessiond(std::vector<std::string> flags = {});
+  // Starts sessiond with an in-memory store and `flags`; Create and Revoke
+  // call it with `credentials` (plaintext when null).
+  void StartSessiond(
+      std::vector<std::string> flags = {},
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
   // A new session of `subject` (with attribute role=`role` if not empty);
   // its token, or "" after a test failure.
