@@ -54,7 +54,7 @@ void SessionIndex::DropIfEmpty(
 }
 
 bool SessionIndex::Insert(LiveSessionPtr session) {
-  return InsertIf(std::move(session), std::nullopt);
+  return InsertIf(std::move(session), InsertCondition());
 }
 
 uint64_t SessionIndex::RemovalsOf(const Selector& selector) const {
@@ -65,18 +65,50 @@ uint64_t SessionIndex::RemovalsOf(const Selector& selector) const {
 
 bool SessionIndex::InsertUnlessRemovedSince(LiveSessionPtr session,
                                             uint64_t removals) {
-  return InsertIf(std::move(session), removals);
+  return InsertIf(std::move(session), InsertCondition{removals});
 }
 
-bool SessionIndex::InsertIf(LiveSessionPtr session,
-                            std::optional<uint64_t> removals) {
+void SessionIndex::RememberRemovals() { remember_removals_.store(true); }
+
+bool SessionIndex::InsertUnlessRemembered(LiveSessionPtr session) {
+  return InsertIf(std::move(session),
+                  InsertCondition{std::nullopt, /*unless_remembered=*/true});
+}
+
+void SessionIndex::ForgetRemovals() {
+  for (size_t i = 0; i <= selector_mask_; ++i) {
+    SelectorShard& shard = selector_shards_[i];
+    absl::MutexLock lock(&shard.mu);
+    shard.remembered.clear();
+  }
+}
+
+void SessionIndex::CountRemoval(SelectorShard& shard, const Selector& selector,
+                                const LiveSession* expected) {
+  ++shard.removals;
+  // Not the sweeper's of the expired (RemoveIfStill): its delete spares a
+  // session rotated elsewhere meanwhile, which the feed must bring back.
+  if (expected == nullptr &&
+      remember_removals_.load(std::memory_order_relaxed)) {
+    shard.remembered.insert(selector);
+  }
+}
+
+bool SessionIndex::InsertIf(LiveSessionPtr session, InsertCondition condition) {
   const SessionRecord& record = session->record();
   SubjectShard& subjects = ShardFor(record.subject);
   absl::MutexLock subject_lock(&subjects.mu);
   {
     SelectorShard& shard = ShardFor(record.selector);
     absl::MutexLock lock(&shard.mu);
-    if (removals.has_value() && shard.removals != *removals) return false;
+    if (condition.removals.has_value() &&
+        shard.removals != *condition.removals) {
+      return false;
+    }
+    if (condition.unless_remembered &&
+        shard.remembered.contains(record.selector)) {
+      return false;
+    }
     if (!shard.sessions.insert(session).second) return false;
   }
   Subject& entry = subjects.subjects[record.subject];
@@ -111,7 +143,7 @@ LiveSessionPtr SessionIndex::RemoveMatching(const Selector& selector,
     // before the removal must not put it back (InsertUnlessRemovedSince).
     SelectorShard& shard = ShardFor(selector);
     absl::MutexLock lock(&shard.mu);
-    ++shard.removals;
+    CountRemoval(shard, selector, expected);
     return nullptr;
   }
   const SessionRecord& record = found->record();
@@ -128,7 +160,7 @@ LiveSessionPtr SessionIndex::RemoveMatching(const Selector& selector,
     // Remove: gone meanwhile, or a session under this selector now (a
     // rotation's) has the same subject and place, so removing it is still
     // this removal.
-    ++shard.removals;
+    CountRemoval(shard, selector, expected);
     if (it == shard.sessions.end()) return nullptr;
     found = *it;
     shard.sessions.erase(it);

@@ -78,6 +78,20 @@ class SessionIndex {
   uint64_t RemovalsOf(const Selector& selector) const;
   bool InsertUnlessRemovedSince(LiveSessionPtr session, uint64_t removals);
 
+  // Remembering removals, for a replica's change feed. A batch the feed read
+  // before a revocation on this replica committed may be applied after the
+  // revocation left the index; inserting it would bring the session back
+  // until the feed reads the removal. Once RememberRemovals is called, every
+  // Remove (found or not; not RemoveIfStill) leaves its selector behind, and
+  // InsertUnlessRemembered refuses those; ForgetRemovals, called when a
+  // batch is applied and before the next read, drops them all (a read that
+  // starts after a removal committed sees it). Each Remove follows a delete
+  // the store committed, and selectors are never reused, so a refusal is
+  // never wrong.
+  void RememberRemovals();
+  bool InsertUnlessRemembered(LiveSessionPtr session);
+  void ForgetRemovals();
+
   // Remove drops the session with this selector; returns it, or null if it
   // was not present.
   LiveSessionPtr Remove(const Selector& selector);
@@ -173,11 +187,22 @@ class SessionIndex {
     absl::flat_hash_set<LiveSessionPtr, SessionHash, SessionEq> sessions
         ABSL_GUARDED_BY(mu);
     uint64_t removals ABSL_GUARDED_BY(mu) = 0;  // RemovalsOf
+    // Removed since ForgetRemovals, when remembering.
+    absl::flat_hash_set<Selector, SelectorHash> remembered ABSL_GUARDED_BY(mu);
   };
 
-  // Insert, refused (false) when `removals` is set and differs from the
-  // shard's count.
-  bool InsertIf(LiveSessionPtr session, std::optional<uint64_t> removals);
+  // What InsertIf checks besides a free selector.
+  struct InsertCondition {
+    std::optional<uint64_t> removals;  // the shard's count is still this
+    bool unless_remembered = false;    // the selector is not remembered
+  };
+
+  bool InsertIf(LiveSessionPtr session, InsertCondition condition);
+  // Counts a removal of `selector` (RemoveMatching's); remembers it, when
+  // remembering, unless it is a RemoveIfStill.
+  void CountRemoval(SelectorShard& shard, const Selector& selector,
+                    const LiveSession* expected)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Remove, or RemoveIfStill when `expected` is set.
   LiveSessionPtr RemoveMatching(const Selector& selector,
                                 const LiveSession* expected);
@@ -197,6 +222,7 @@ class SessionIndex {
   std::unique_ptr<SubjectShard[]> subject_shards_;
   std::atomic<size_t> size_{0};
   std::atomic<size_t> bytes_{0};
+  std::atomic<bool> remember_removals_{false};
 };
 
 }  // namespace sessiond

@@ -33,6 +33,9 @@ SessionManager::SessionManager(SessionStore& store, const Clock& clock,
   // that never loads keeps nothing across restarts anyway).
   absl::StatusOr<std::string> secret = NewStoreSecret();
   if (secret.ok()) digests_ = std::make_unique<RequestDigests>(*secret);
+  // A replica's change feed must not put back what this replica removed
+  // after the feed read its batch (SessionIndex::RememberRemovals).
+  if (shared_store_) index_.RememberRemovals();
   if (shared_store_ && options_.replica_point_reads_per_second > 0) {
     replica_reads_ = std::make_unique<ReplicaReads>(
         store_, clock_, options_.replica_point_reads_per_second);

@@ -41,6 +41,7 @@
 #include "service/common/log_rate_limiter.h"
 #include "service/common/revocation_event.h"
 #include "service/common/session_record.h"
+#include "service/session/creates_in_flight.h"
 #include "service/session/idempotency_cache.h"
 #include "service/session/live_session.h"
 #include "service/session/manager_options.h"
@@ -311,6 +312,8 @@ class SessionManager {
   const ManagerOptions options_;
   const TokenCodec codec_;
   SessionIndex index_;
+  // On a shared store: this replica's creates not yet in the index.
+  CreatesInFlight creates_in_flight_;
   // Creates accepted but not yet committed, counted against max_sessions,
   // and the memory they will hold, counted against the byte budget.
   std::atomic<size_t> pending_creates_{0};

@@ -187,6 +187,7 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                               ManagerOptions::SubjectCapPolicy::kEvictOldest,
                           now});
   }
+  if (shared_store_) creates_in_flight_.Begin(session->record().selector);
   store_.Write(std::move(ops), [this, session, cost,
                                 text = codec_.Encode(*token),
                                 evicted = std::move(slot->evicted), replaced,
@@ -214,10 +215,19 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
         Announce(RevocationEvent::SessionRevoked(*replaced,
                                                  RevocationCause::kRevoked));
       }
-      if (!index_.Insert(session)) {
+      // On a replica the change feed may have applied an eviction of it
+      // already (creates_in_flight.h): then it stays out, and its caller
+      // gets a token of a session that was created and evicted since.
+      const CreatesInFlight::Outcome outcome =
+          shared_store_ ? creates_in_flight_.Finish(index_, session, true)
+          : index_.Insert(session) ? CreatesInFlight::Outcome::kInserted
+                                   : CreatesInFlight::Outcome::kCollision;
+      if (outcome == CreatesInFlight::Outcome::kCollision) {
         // 2^-128 odds; refuse rather than shadow another session.
         status = absl::InternalError("session id collision");
       }
+    } else if (shared_store_) {
+      creates_in_flight_.Finish(index_, session, false);
     }
     index_.ReleaseSlot(record.subject, SessionIndex::Slot{std::move(evicted)});
     pending_creates_.fetch_sub(1);

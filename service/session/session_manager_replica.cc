@@ -14,12 +14,15 @@ namespace sessiond {
 
 void SessionManager::ApplyChanges(std::vector<StoreChange> changes) {
   for (StoreChange& change : changes) ApplyChange(change);
+  // The feed reads its next batch only after this returns: that read sees
+  // every removal made so far.
+  index_.ForgetRemovals();
 }
 
 void SessionManager::ApplyChange(StoreChange& change) {
   switch (change.kind) {
     case StoreChange::Kind::kSessionRemoved:
-      if (index_.Remove(change.selector) != nullptr) {
+      if (creates_in_flight_.Remove(index_, change.selector) != nullptr) {
         Announce(
             RevocationEvent::SessionRevoked(change.selector, change.cause));
       }
@@ -45,7 +48,9 @@ void SessionManager::ApplyChange(StoreChange& change) {
   }
   LiveSessionPtr current = index_.Find(record.selector);
   if (current == nullptr) {
-    index_.Insert(std::make_shared<LiveSession>(std::move(record)));
+    // Refused when this replica removed it after the batch was read.
+    index_.InsertUnlessRemembered(
+        std::make_shared<LiveSession>(std::move(record)));
     return;
   }
   if (SameDigest(current->record().verifier_digest, record.verifier_digest)) {

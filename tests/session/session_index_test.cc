@@ -118,6 +118,35 @@ TEST(SessionIndexTest, RemoveIfStillLeavesAReplacedSession) {
 // create must choose a victim of its own. Regression: the victim stayed
 // counted as "being evicted" after it was gone, and the second create got
 // a free slot, leaving the subject one over its cap.
+// A replica's change feed (SessionIndex::RememberRemovals): what Remove took
+// out since the last ForgetRemovals, found or not, does not go back in; the
+// sweeper's RemoveIfStill is not remembered; nothing is, unless asked.
+TEST(SessionIndexTest, RememberedRemovalsRefuseTheirInsertUntilForgotten) {
+  SessionIndex index;
+  index.Insert(MakeSession(1, "alice"));
+  index.Remove(SelectorOf(1));
+  EXPECT_TRUE(index.InsertUnlessRemembered(MakeSession(1, "alice")));
+
+  index.RememberRemovals();
+  index.Remove(SelectorOf(1));
+  index.Remove(SelectorOf(2));  // never indexed
+  EXPECT_FALSE(index.InsertUnlessRemembered(MakeSession(1, "alice")));
+  EXPECT_FALSE(index.InsertUnlessRemembered(MakeSession(2, "bob")));
+  EXPECT_EQ(index.size(), 0u);
+  LiveSessionPtr swept = MakeSession(3, "carol");
+  index.Insert(swept);
+  index.RemoveIfStill(swept);
+  EXPECT_TRUE(index.InsertUnlessRemembered(MakeSession(3, "carol")));
+  // Only InsertUnlessRemembered asks.
+  EXPECT_TRUE(index.Insert(MakeSession(1, "alice")));
+
+  index.Remove(SelectorOf(1));
+  index.ForgetRemovals();
+  EXPECT_TRUE(index.InsertUnlessRemembered(MakeSession(1, "alice")));
+  EXPECT_TRUE(index.InsertUnlessRemembered(MakeSession(2, "bob")));
+  EXPECT_EQ(index.size(), 3u);
+}
+
 TEST(SessionIndexTest, AVictimGoneBeforeItsCreateLandsStillLeavesACapToKeep) {
   SessionIndex index;
   for (uint8_t id = 1; id <= 3; ++id) {

@@ -229,6 +229,55 @@ TEST_F(ReplicaTest, APointReadDoesNotUndoARemovalThatRacedIt) {
   EXPECT_EQ(manager_->live_count(), 0u);
 }
 
+// A batch the change feed read before a revocation here committed, and
+// applied after it, holds the session's row (its activity, say): it must
+// not put the session back. Regression: it did, until the feed read the
+// removal (with a long transaction open elsewhere, up to --max_staleness).
+TEST_F(ReplicaTest, AStaleBatchDoesNotBringBackASessionRevokedHere) {
+  StartReplica();
+  IssuedSession elsewhere = CreateElsewhere("hana");
+  const SessionRecord record = elsewhere.session->record();
+  store_.Deliver({Written(record)});
+  ASSERT_THAT(RevokeToken(elsewhere.token), IsOk());
+  // Read before the revocation committed; what nobody removed in the same
+  // batch still goes in.
+  IssuedSession other = CreateElsewhere("hana");
+  store_.Deliver({Written(record), Written(other.session->record())});
+  EXPECT_EQ(Check(elsewhere.token), InvalidReason::kUnknown);
+  EXPECT_EQ(Check(other.token), InvalidReason::kNone);
+  EXPECT_EQ(manager_->live_count(), 1u);
+}
+
+// Another replica's create at the subject's cap evicted a session this
+// replica had just committed, and the feed (in transaction id order, not
+// commit order) applied the eviction before this create's answer put the
+// session into the index. Regression: the session then validated here until
+// it expired, though the store no longer had it.
+TEST_F(ReplicaTest, AnEvictionAppliedBeforeTheCreatesAnswerKeepsItOut) {
+  StartReplica();
+  store_.Hold();
+  NewSession request;
+  request.subject = "ivan";
+  std::optional<absl::StatusOr<IssuedSession>> created;
+  manager_->Create(std::move(request),
+                   [&](absl::StatusOr<IssuedSession> r) { created = r; });
+  std::vector<StoreOp> held = store_.held_ops();
+  ASSERT_FALSE(held.empty());
+  const auto* insert = std::get_if<InsertSession>(&held[0]);
+  ASSERT_NE(insert, nullptr);
+  const Selector selector = insert->record->selector;
+  store_.Deliver({Removed(selector)});  // the eviction, applied first
+  store_.Release();
+  ASSERT_TRUE(created.has_value());
+  ASSERT_THAT(*created, IsOk());  // it was created, and evicted since
+  EXPECT_EQ(Check((*created)->token), InvalidReason::kUnknown);
+  EXPECT_EQ(manager_->live_count(), 0u);
+  // A create the feed leaves alone is indexed as ever.
+  absl::StatusOr<IssuedSession> next = Create("ivan");
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(Check(next->token), InvalidReason::kNone);
+}
+
 TEST_F(ReplicaTest, ActivitySeenElsewhereKeepsAnIdleSessionAlive) {
   StartReplica();
   absl::StatusOr<IssuedSession> issued =
