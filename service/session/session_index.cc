@@ -142,9 +142,15 @@ LiveSessionPtr SessionIndex::RemoveMatching(const Selector& selector,
     // Counted all the same: a point read of this session that started
     // before the removal must not put it back (InsertUnlessRemovedSince).
     SelectorShard& shard = ShardFor(selector);
-    absl::MutexLock lock(&shard.mu);
-    CountRemoval(shard, selector, expected);
-    return nullptr;
+    {
+      absl::MutexLock lock(&shard.mu);
+      CountRemoval(shard, selector, expected);
+      if (!shard.sessions.contains(selector)) return nullptr;
+    }
+    // Inserted between the Find above and the count (by the feed or a point
+    // read, which the count now refuses): removing it finishes the job.
+    found = Find(selector);
+    if (found == nullptr) return nullptr;
   }
   const SessionRecord& record = found->record();
   SubjectShard& subjects = ShardFor(record.subject);

@@ -84,8 +84,9 @@ class SessionIndex {
   // until the feed reads the removal. Once RememberRemovals is called, every
   // Remove (found or not; not RemoveIfStill) leaves its selector behind, and
   // InsertUnlessRemembered refuses those; ForgetRemovals, called when a
-  // batch is applied and before the next read, drops them all (a read that
-  // starts after a removal committed sees it). Each Remove follows a delete
+  // read of the change log begins, drops them all (a read that starts after
+  // a removal committed sees it; so the feed must read the primary, not a
+  // standby that may lag). Each Remove follows a delete
   // the store committed, and selectors are never reused, so a refusal is
   // never wrong.
   void RememberRemovals();

@@ -112,9 +112,11 @@ absl::Status SessionManager::Load() {
       "(--max_session_bytes)",
       index_.size(), index_.bytes() >> 20, session_bytes_budget_ >> 20);
   if (shared_store_) {
-    store_.Follow([this](std::vector<StoreChange> changes) {
-      ApplyChanges(std::move(changes));
-    });
+    store_.Follow(
+        [this](std::vector<StoreChange> changes) {
+          ApplyChanges(std::move(changes));
+        },
+        [this] { ChangeLogReadStarting(); });
     // Serve once caught up with what other replicas committed since the
     // snapshot (usually the first read of the log); if that takes long,
     // serve anyway: health and Freshness refuse until it happens.

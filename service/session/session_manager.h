@@ -217,6 +217,9 @@ class SessionManager {
   // committed (SessionStore::Follow calls it, in commit order), and tells
   // the revocation sink of each revocation it applied.
   void ApplyChanges(std::vector<StoreChange> changes);
+  // ChangeLogReadStarting is told (by SessionStore::Follow) that a read of
+  // the change log is about to begin.
+  void ChangeLogReadStarting();
 
   // Freshness is OK unless this replica has been cut off from the change
   // log for longer than max_staleness under the refuse policy: then

@@ -178,36 +178,49 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                                 DeleteSession::Why::kRevoked,
                                 RevocationCause::kEvicted});
   }
+  // On a shared store, the sessions the store evicted to keep the cap
+  // across replicas, which this index may not hold yet.
+  DeletedSelectors store_evicted;
   if (shared_store_) {
+    store_evicted = std::make_shared<std::vector<Selector>>();
     // Other replicas create for this subject too: the store counts them all.
     ops.push_back(
         EnforceSubjectCap{session->record().subject, session->record().selector,
                           options_.max_sessions_per_subject,
                           options_.subject_cap_policy ==
                               ManagerOptions::SubjectCapPolicy::kEvictOldest,
-                          now});
+                          now, store_evicted});
+    creates_in_flight_.Begin(session->record().selector);
   }
-  if (shared_store_) creates_in_flight_.Begin(session->record().selector);
   store_.Write(std::move(ops), [this, session, cost,
                                 text = codec_.Encode(*token),
-                                evicted = std::move(slot->evicted), replaced,
-                                caller = std::move(request.caller),
+                                evicted = std::move(slot->evicted),
+                                store_evicted = std::move(store_evicted),
+                                replaced, caller = std::move(request.caller),
                                 done = std::move(done)](
                                    absl::Status status) mutable {
     const SessionRecord& record = session->record();
     if (status.ok()) {
+      // The subject reached --max_sessions_per_subject.
+      auto evict = [&](const Selector& selector) {
+        LiveSessionPtr victim = index_.Remove(selector);
+        if (victim == nullptr) return;
+        counters_.Revoked(RevokeReason::kEvicted);
+        Announce(RevocationEvent::SessionRevoked(selector,
+                                                 RevocationCause::kEvicted));
+        LogEvent(LogLevel::kInfo, "session.revoked",
+                 {{"session_id", EncodeSessionId(selector)},
+                  {"subject", victim->record().subject},
+                  {"caller", caller},
+                  {"reason", RevokeReasonName(RevokeReason::kEvicted)}});
+      };
       for (const LiveSessionPtr& victim : evicted) {
-        if (index_.Remove(victim->record().selector) != nullptr) {
-          counters_.Revoked(RevokeReason::kEvicted);
-          Announce(RevocationEvent::SessionRevoked(victim->record().selector,
-                                                   RevocationCause::kEvicted));
-          // The subject reached --max_sessions_per_subject.
-          LogEvent(LogLevel::kInfo, "session.revoked",
-                   {{"session_id", EncodeSessionId(victim->record().selector)},
-                    {"subject", victim->record().subject},
-                    {"caller", caller},
-                    {"reason", RevokeReasonName(RevokeReason::kEvicted)}});
-        }
+        evict(victim->record().selector);
+      }
+      // Removed here at once, indexed or not, so a change-log batch read
+      // before this commit cannot bring them back.
+      if (store_evicted != nullptr) {
+        for (const Selector& selector : *store_evicted) evict(selector);
       }
       // An orphan of an idempotent create that never reached its caller;
       // announced all the same, in case someone validated it meanwhile.

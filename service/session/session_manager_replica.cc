@@ -12,11 +12,14 @@
 
 namespace sessiond {
 
+void SessionManager::ChangeLogReadStarting() {
+  // The read sees every removal committed so far, and each Remove follows
+  // its commit: none of them needs remembering past it.
+  index_.ForgetRemovals();
+}
+
 void SessionManager::ApplyChanges(std::vector<StoreChange> changes) {
   for (StoreChange& change : changes) ApplyChange(change);
-  // The feed reads its next batch only after this returns: that read sees
-  // every removal made so far.
-  index_.ForgetRemovals();
 }
 
 void SessionManager::ApplyChange(StoreChange& change) {

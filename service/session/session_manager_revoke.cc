@@ -164,13 +164,18 @@ void SessionManager::RevokeSubject(absl::string_view subject,
   std::vector<StoreOp> ops;
   ops.reserve(targets.size() + 1);
   for (const auto& target : targets) ops.push_back(DeleteSession{target.first});
+  // On a shared store, the sessions the store deleted that this index did
+  // not hold at the start (created on another replica a moment ago).
+  DeletedSelectors others;
   if (shared_store_) {
-    ops.push_back(DeleteSubjectSessions{std::string(subject), keep});
+    others = std::make_shared<std::vector<Selector>>();
+    ops.push_back(DeleteSubjectSessions{std::string(subject), keep, others});
   }
   store_.Write(
       std::move(ops),
-      [this, targets = std::move(targets), subject = std::string(subject), keep,
-       who = caller(), done = std::move(done)](absl::Status status) mutable {
+      [this, targets = std::move(targets), others = std::move(others),
+       subject = std::string(subject), keep, who = caller(),
+       done = std::move(done)](absl::Status status) mutable {
         int revoked = 0;
         int removed = 0;
         if (status.ok()) {
@@ -178,6 +183,15 @@ void SessionManager::RevokeSubject(absl::string_view subject,
             if (index_.Remove(key.selector) == nullptr) continue;
             ++removed;
             if (was_live) ++revoked;
+          }
+          // Removed here at once, indexed or not: a change-log batch read
+          // before this commit then cannot bring them back
+          // (SessionIndex::RememberRemovals), and one the feed applied
+          // meanwhile goes now.
+          if (others != nullptr) {
+            for (const Selector& selector : *others) {
+              if (index_.Remove(selector) != nullptr) ++removed;
+            }
           }
           Announce(RevocationEvent::SubjectRevoked(subject, keep));
         }

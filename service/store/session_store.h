@@ -80,27 +80,37 @@ struct DeleteSession {
   std::optional<VerifierDigest> expected_digest = std::nullopt;
 };
 
+// The selectors of the sessions an op deleted, filled by a shared store
+// once the write committed, so the replica that wrote it can drop them from
+// its index at once, sessions it had not indexed yet included (a change-log
+// batch read before the commit must not bring them back).
+using DeletedSelectors = std::shared_ptr<std::vector<Selector>>;
+
 // Removes every stored session of `subject` but `except` (RevokeSubject).
 // The write also deletes, one by one, the sessions this replica knows; this
-// op reaches those another replica created a moment ago. A store with no
-// other writer may ignore it: its index knew every session.
+// op reaches those another replica created a moment ago, and names them in
+// `deleted` when set. A store with no other writer may ignore it: its index
+// knew every session.
 struct DeleteSubjectSessions {
   std::string subject;
   std::optional<Selector> except;
+  DeletedSelectors deleted;
 };
 
 // Holds `subject` to `cap` stored sessions after the InsertSession of
 // `created` in the same write, counting sessions not yet past their absolute
 // expiry: with `evict_oldest` the oldest others are revoked (kEvicted),
 // otherwise the write fails with RESOURCE_EXHAUSTED. Creates racing on
-// several replicas are serialized per subject by the store. A store with no
-// other writer may ignore it: the index's reservations enforced the cap.
+// several replicas are serialized per subject by the store, which names the
+// sessions it evicted in `evicted` when set. A store with no other writer
+// may ignore it: the index's reservations enforced the cap.
 struct EnforceSubjectCap {
   std::string subject;
   Selector created{};
   size_t cap = 0;
   bool evict_oldest = false;
   absl::Time now;
+  DeletedSelectors evicted;
 };
 
 // Records activity: moves the stored last-active time forward to `time`.
@@ -208,8 +218,10 @@ class SessionStore {
 
   // Follow starts delivering what any replica commits from the state
   // LoadLive returned on, in commit order (store_change.h). Call once, after
-  // LoadLive, before serving. `listener` runs on a store thread.
-  virtual void Follow(ChangeListener /*listener*/) {}
+  // LoadLive, before serving. `listener` runs on a store thread, and
+  // `before_read` (if set) on the same thread before each read of the log.
+  virtual void Follow(ChangeListener /*listener*/,
+                      ReadListener /*before_read*/) {}
 
   // ReadSession reads one session as now stored: nullopt if absent. A
   // blocking point read, for a token another replica created a moment ago.

@@ -8,9 +8,11 @@
 // read late can never bring back a session revoked since.
 //
 // Example:
-//   store.Follow([&](std::vector<StoreChange> changes) {
-//     manager.ApplyChanges(std::move(changes));
-//   });
+//   store.Follow(
+//       [&](std::vector<StoreChange> changes) {
+//         manager.ApplyChanges(std::move(changes));
+//       },
+//       [&] { manager.ChangeLogReadStarting(); });
 
 #ifndef SESSIOND_SERVICE_STORE_STORE_CHANGE_H_
 #define SESSIOND_SERVICE_STORE_STORE_CHANGE_H_
@@ -43,6 +45,10 @@ struct StoreChange {
 
 // Receives changes in commit order, on a store thread.
 using ChangeListener = absl::AnyInvocable<void(std::vector<StoreChange>)>;
+
+// Called on that thread just before each read of the change log begins:
+// the read then sees every commit made before the call.
+using ReadListener = absl::AnyInvocable<void()>;
 
 }  // namespace sessiond
 

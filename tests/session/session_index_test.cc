@@ -112,12 +112,6 @@ TEST(SessionIndexTest, RemoveIfStillLeavesAReplacedSession) {
   EXPECT_EQ(index.size(), 0u);
 }
 
-// A create at the cap chose a victim, and the victim went (that create's
-// own commit removes it before inserting, or a logout came first) while the
-// create is still in flight: the subject is still at its cap, so a second
-// create must choose a victim of its own. Regression: the victim stayed
-// counted as "being evicted" after it was gone, and the second create got
-// a free slot, leaving the subject one over its cap.
 // A replica's change feed (SessionIndex::RememberRemovals): what Remove took
 // out since the last ForgetRemovals, found or not, does not go back in; the
 // sweeper's RemoveIfStill is not remembered; nothing is, unless asked.
@@ -147,6 +141,12 @@ TEST(SessionIndexTest, RememberedRemovalsRefuseTheirInsertUntilForgotten) {
   EXPECT_EQ(index.size(), 3u);
 }
 
+// A create at the cap chose a victim, and the victim went (that create's
+// own commit removes it before inserting, or a logout came first) while the
+// create is still in flight: the subject is still at its cap, so a second
+// create must choose a victim of its own. Regression: the victim stayed
+// counted as "being evicted" after it was gone, and the second create got
+// a free slot, leaving the subject one over its cap.
 TEST(SessionIndexTest, AVictimGoneBeforeItsCreateLandsStillLeavesACapToKeep) {
   SessionIndex index;
   for (uint8_t id = 1; id <= 3; ++id) {

@@ -238,14 +238,51 @@ TEST_F(ReplicaTest, AStaleBatchDoesNotBringBackASessionRevokedHere) {
   IssuedSession elsewhere = CreateElsewhere("hana");
   const SessionRecord record = elsewhere.session->record();
   store_.Deliver({Written(record)});
+  store_.BeginRead();  // before the revocation commits
   ASSERT_THAT(RevokeToken(elsewhere.token), IsOk());
-  // Read before the revocation committed; what nobody removed in the same
-  // batch still goes in.
+  // What nobody removed, in the same batch, still goes in.
   IssuedSession other = CreateElsewhere("hana");
-  store_.Deliver({Written(record), Written(other.session->record())});
+  store_.DeliverRead({Written(record), Written(other.session->record())});
   EXPECT_EQ(Check(elsewhere.token), InvalidReason::kUnknown);
   EXPECT_EQ(Check(other.token), InvalidReason::kNone);
   EXPECT_EQ(manager_->live_count(), 1u);
+}
+
+// The same for a subject's revocation, and a session of the subject another
+// replica created a moment before, which this replica had not indexed yet:
+// the store names what it deleted, and the batch read before the commit
+// does not bring it back.
+TEST_F(ReplicaTest, AStaleBatchDoesNotBringBackASubjectRevokedHere) {
+  StartReplica();
+  IssuedSession known = CreateElsewhere("judy");
+  store_.Deliver({Written(known.session->record())});
+  IssuedSession unknown = CreateElsewhere("judy");  // not applied here yet
+  store_.SetStored(known.session->record());
+  store_.SetStored(unknown.session->record());
+  store_.BeginRead();  // before the revocation commits
+  ASSERT_THAT(RevokeSubject("judy"), IsOk());
+  store_.DeliverRead(
+      {Written(known.session->record()), Written(unknown.session->record())});
+  EXPECT_EQ(Check(known.token), InvalidReason::kUnknown);
+  EXPECT_EQ(Check(unknown.token), InvalidReason::kUnknown);
+  EXPECT_EQ(manager_->live_count(), 0u);
+}
+
+// And for the store's own eviction at the subject's cap of a session this
+// replica had not indexed yet, when this replica's create made the subject
+// go over it.
+TEST_F(ReplicaTest, AStaleBatchDoesNotBringBackASessionEvictedHere) {
+  ManagerOptions options;
+  options.max_sessions_per_subject = 1;
+  StartReplica(options);
+  IssuedSession older = CreateElsewhere("kim");  // not applied here yet
+  store_.SetStored(older.session->record());
+  store_.BeginRead();  // before the create commits
+  absl::StatusOr<IssuedSession> newer = Create("kim");
+  ASSERT_THAT(newer, IsOk());
+  store_.DeliverRead({Written(older.session->record())});
+  EXPECT_EQ(Check(older.token), InvalidReason::kUnknown);
+  EXPECT_EQ(Check(newer->token), InvalidReason::kNone);
 }
 
 // Another replica's create at the subject's cap evicted a session this

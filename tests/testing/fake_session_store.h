@@ -7,6 +7,7 @@
 #ifndef SESSIOND_TESTS_TESTING_FAKE_SESSION_STORE_H_
 #define SESSIOND_TESTS_TESTING_FAKE_SESSION_STORE_H_
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -113,8 +114,9 @@ class FakeSessionStore final : public SessionStore {
   }
 
   // As a store shared by replicas: shared() is true, Follow keeps the
-  // listener for Deliver, ReadSession answers from SetStored (running
-  // `before_read` first, if set), and synced_through() is SetSyncedThrough's.
+  // listener and its read hook for Deliver, ReadSession answers from
+  // SetStored (running `before_read` first, if set), a subject-wide delete
+  // takes from there, and synced_through() is SetSyncedThrough's.
   void MakeShared() {
     absl::MutexLock lock(&mu_);
     shared_ = true;
@@ -123,12 +125,28 @@ class FakeSessionStore final : public SessionStore {
     absl::MutexLock lock(&mu_);
     return shared_;
   }
-  void Follow(ChangeListener listener) override {
+  void Follow(ChangeListener listener, ReadListener before_read) override {
     absl::MutexLock lock(&mu_);
     listener_ = std::move(listener);
+    before_read_log_ = std::move(before_read);
   }
-  // Hands `changes` to the follower, as another replica's commits.
+  // Hands `changes` to the follower, as another replica's commits read from
+  // the log now (BeginRead, then DeliverRead).
   void Deliver(std::vector<StoreChange> changes) {
+    BeginRead();
+    DeliverRead(std::move(changes));
+  }
+  // A read of the log begins: the follower hears of it.
+  void BeginRead() {
+    ReadListener* before_read;
+    {
+      absl::MutexLock lock(&mu_);
+      before_read = &before_read_log_;
+    }
+    if (*before_read) (*before_read)();
+  }
+  // Hands the follower what the read begun last found.
+  void DeliverRead(std::vector<StoreChange> changes) {
     ChangeListener* listener;
     {
       absl::MutexLock lock(&mu_);
@@ -182,6 +200,51 @@ class FakeSessionStore final : public SessionStore {
   void Apply(const std::vector<StoreOp>& ops)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     committed_.insert(committed_.end(), ops.begin(), ops.end());
+    // A subject-wide delete and an evicting cap take what SetStored put
+    // there, and say so.
+    for (const StoreOp& op : ops) {
+      if (const auto* cap = std::get_if<EnforceSubjectCap>(&op);
+          cap != nullptr && cap->evict_oldest && cap->evicted != nullptr) {
+        EvictOverCap(*cap);
+      }
+      const auto* subject = std::get_if<DeleteSubjectSessions>(&op);
+      if (subject == nullptr || subject->deleted == nullptr) continue;
+      auto doomed = [&](const SessionRecord& record) {
+        return record.subject == subject->subject &&
+               (!subject->except.has_value() ||
+                record.selector != *subject->except);
+      };
+      for (const SessionRecord& record : stored_) {
+        if (doomed(record)) subject->deleted->push_back(record.selector);
+      }
+      stored_.erase(std::remove_if(stored_.begin(), stored_.end(), doomed),
+                    stored_.end());
+    }
+  }
+
+  // The stored sessions of the cap's subject, oldest first, beyond the cap
+  // with the one it creates (not stored here) counted.
+  void EvictOverCap(const EnforceSubjectCap& cap)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<SessionRecord> others;
+    for (const SessionRecord& record : stored_) {
+      if (record.subject == cap.subject && record.selector != cap.created) {
+        others.push_back(record);
+      }
+    }
+    std::sort(others.begin(), others.end(),
+              [](const SessionRecord& a, const SessionRecord& b) {
+                return a.create_time < b.create_time;
+              });
+    for (size_t i = 0; i + cap.cap < others.size() + 1; ++i) {
+      const Selector gone = others[i].selector;
+      cap.evicted->push_back(gone);
+      stored_.erase(std::remove_if(stored_.begin(), stored_.end(),
+                                   [&](const SessionRecord& record) {
+                                     return record.selector == gone;
+                                   }),
+                    stored_.end());
+    }
   }
 
   mutable absl::Mutex mu_;
@@ -194,6 +257,7 @@ class FakeSessionStore final : public SessionStore {
   std::vector<StoreOp> committed_ ABSL_GUARDED_BY(mu_);
   bool shared_ ABSL_GUARDED_BY(mu_) = false;
   ChangeListener listener_ ABSL_GUARDED_BY(mu_);
+  ReadListener before_read_log_ ABSL_GUARDED_BY(mu_);
   std::vector<SessionRecord> stored_ ABSL_GUARDED_BY(mu_);
   absl::AnyInvocable<void()> before_read_ ABSL_GUARDED_BY(mu_);
   int reads_ ABSL_GUARDED_BY(mu_) = 0;

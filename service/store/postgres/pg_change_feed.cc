@@ -18,11 +18,12 @@ constexpr size_t kMaxUncoveredReads = 1000;
 }  // namespace
 
 PgChangeFeed::PgChangeFeed(Options options, OwnRowFn own_row,
-                           ChangeListener listener, PgLogCursor start,
-                           StoreMetrics& metrics)
+                           ChangeListener listener, ReadListener before_read,
+                           PgLogCursor start, StoreMetrics& metrics)
     : options_(std::move(options)),
       own_row_(std::move(own_row)),
       listener_(std::move(listener)),
+      before_read_(std::move(before_read)),
       cursor_(start),
       metrics_(metrics) {
   if (options_.keys != nullptr) {
@@ -108,6 +109,7 @@ void PgChangeFeed::Loop() {
 bool PgChangeFeed::CatchUp(PgConnection& connection) {
   const absl::Time started = absl::Now();
   for (;;) {
+    if (before_read_) before_read_();
     absl::StatusOr<PgLogRead> read =
         ReadChanges(connection, cursor_, options_.read_limit,
                     sealer_.has_value() ? &*sealer_ : nullptr);

@@ -60,8 +60,10 @@ class PgChangeFeed {
   using OwnRowFn = std::function<OwnRow(int64_t batch)>;
 
   // Counts into `metrics` (the store's), which must outlive the feed.
+  // `before_read` (may be null) runs before each read of the log.
   PgChangeFeed(Options options, OwnRowFn own_row, ChangeListener listener,
-               PgLogCursor start, StoreMetrics& metrics);
+               ReadListener before_read, PgLogCursor start,
+               StoreMetrics& metrics);
   ~PgChangeFeed();  // Stop
 
   PgChangeFeed(const PgChangeFeed&) = delete;
@@ -103,6 +105,7 @@ class PgChangeFeed {
   const Options options_;
   const OwnRowFn own_row_;
   ChangeListener listener_;
+  ReadListener before_read_;
   PgLogCursor cursor_;  // only the feed thread
   std::optional<Sealer> sealer_;
   // synced_through in Unix microseconds; kNever until the first catch-up

@@ -21,7 +21,8 @@ static_assert(std::size(kColumnNames) == kSessionColumnCount);
 int64_t Micros(absl::Time time) { return absl::ToUnixMicros(time); }
 
 // A change-log row for the rows a data-modifying WITH named `s` returned.
-std::string LogRows(PgChangeKind kind, int origin_param, int cause_param) {
+std::string LogRows(PgChangeKind kind, int origin_param, int cause_param,
+                    bool returning = false) {
   return absl::StrCat(
       " INSERT INTO sessiond_changes (origin, kind, selector, cause,"
       " change_us) SELECT $",
@@ -29,7 +30,8 @@ std::string LogRows(PgChangeKind kind, int origin_param, int cause_param) {
       cause_param,
       "::bigint::smallint, (extract(epoch from clock_timestamp()) * "
       "1e6)::bigint"
-      " FROM s");
+      " FROM s",
+      returning ? " RETURNING selector" : "");
 }
 
 struct StoredDetails {
@@ -153,7 +155,9 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
     statement.sql = absl::StrCat(
         "WITH s AS (DELETE FROM sessiond_sessions WHERE subject = $1 AND"
         " selector IS DISTINCT FROM $2 RETURNING selector)",
-        LogRows(PgChangeKind::kSessionRemoved, 3, 4));
+        LogRows(PgChangeKind::kSessionRemoved, 3, 4,
+                subject->deleted != nullptr));
+    statement.deleted = subject->deleted;
     statement.params.Bytes(subject->subject);
     if (subject->except.has_value()) {
       statement.params.Bytes(SelectorBytes(*subject->except));
@@ -173,7 +177,9 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
           " selector LIMIT greatest(0, (SELECT count(*) FROM"
           " sessiond_sessions WHERE subject = $1 AND expire_us > $2::bigint)"
           " - $4::bigint)) RETURNING selector)",
-          LogRows(PgChangeKind::kSessionRemoved, 5, 6));
+          LogRows(PgChangeKind::kSessionRemoved, 5, 6,
+                  cap->evicted != nullptr));
+      statement.deleted = cap->evicted;
       statement.params.Bytes(cap->subject)
           .Int64(now)
           .Bytes(SelectorBytes(cap->created))

@@ -49,6 +49,9 @@ struct PgStatement {
   std::string sql;
   PgParams params;
   Expect expect = Expect::kAny;
+  // When set, the statement returns the selectors it deleted, which the
+  // writer puts here once the transaction committed.
+  DeletedSelectors deleted;
 };
 
 // The session columns, in the order DecodeSessionRow reads them, prefixed

@@ -269,7 +269,7 @@ absl::StatusOr<std::optional<SessionRecord>> PgSessionStore::ReadSession(
   return std::optional<SessionRecord>(std::move(*record));
 }
 
-void PgSessionStore::Follow(ChangeListener listener) {
+void PgSessionStore::Follow(ChangeListener listener, ReadListener before_read) {
   PgLogCursor start;
   {
     absl::MutexLock lock(&reader_mu_);
@@ -287,7 +287,7 @@ void PgSessionStore::Follow(ChangeListener listener) {
   feed.replica_id = replica_id_;
   feed_ = std::make_unique<PgChangeFeed>(
       std::move(feed), [this](int64_t batch) { return OwnRowOf(batch); },
-      std::move(listener), start, metrics_);
+      std::move(listener), std::move(before_read), start, metrics_);
   feed_->Start();
   feed_view_.store(feed_.get());
 }

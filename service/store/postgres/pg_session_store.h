@@ -85,7 +85,7 @@ class PgSessionStore final : public SessionStore {
   const StoreMetrics* metrics() const override { return &metrics_; }
 
   bool shared() const override { return true; }
-  void Follow(ChangeListener listener) override;
+  void Follow(ChangeListener listener, ReadListener before_read) override;
   absl::StatusOr<std::optional<SessionRecord>> ReadSession(
       const Selector& selector) override;
   absl::Time synced_through() const override;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -12,9 +13,22 @@
 #include "service/store/postgres/pg_schema.h"
 #include "service/store/postgres/pg_session_rows.h"
 #include "service/store/postgres/pg_session_store.h"
+#include "service/store/stored_columns.h"
 
 namespace sessiond {
 namespace {
+
+// The selectors a statement's RETURNING selector gave back.
+std::vector<Selector> ReturnedSelectors(const PGresult* result) {
+  std::vector<Selector> selectors;
+  for (int row = 0; row < PQntuples(result); ++row) {
+    Selector selector;
+    if (DecodeSelector(BytesOf(result, row, 0), selector).ok()) {
+      selectors.push_back(selector);
+    }
+  }
+  return selectors;
+}
 
 // Any constant sessiond alone uses: whoever holds it sweeps.
 constexpr int64_t kSweepLock = 0x5e55101d0002;
@@ -141,7 +155,7 @@ absl::Status PgSessionStore::TryCommit(
   PgConnection& connection = *writer_connection_;
   Sealer* sealer = writer_sealer_.has_value() ? &*writer_sealer_ : nullptr;
   std::vector<BatchStatement> statements;
-  statements.push_back({-1, PgStatement{"BEGIN", {}, {}}});
+  statements.push_back({-1, PgStatement{"BEGIN", {}, {}, nullptr}});
   // Subjects whose cap is checked, locked in one order so that two batches
   // never wait on each other.
   std::vector<int64_t> locks;
@@ -234,6 +248,12 @@ absl::Status PgSessionStore::TryCommit(
       writer_connection_.reset();
     }
     return commit.status();
+  }
+  // Only now: a retried batch must not report what a rolled-back one did.
+  for (size_t k = 0; k < statements.size(); ++k) {
+    if (statements[k].statement.deleted != nullptr && results[k].ok()) {
+      *statements[k].statement.deleted = ReturnedSelectors(results[k]->get());
+    }
   }
   return absl::OkStatus();
 }

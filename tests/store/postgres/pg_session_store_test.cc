@@ -26,6 +26,7 @@
 namespace sessiond {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -38,6 +39,12 @@ class Changes {
       for (StoreChange& change : changes) changes_.push_back(std::move(change));
     };
   }
+
+  // Counts the reads of the log begun (Follow's `before_read`).
+  ReadListener BeforeRead() {
+    return [this] { reads_begun_.fetch_add(1); };
+  }
+  int64_t reads_begun() const { return reads_begun_.load(); }
 
   // Waits up to 10 s for a change of `kind` about `selector`.
   bool WaitFor(StoreChange::Kind kind, const Selector& selector) {
@@ -59,6 +66,7 @@ class Changes {
  private:
   absl::Mutex mu_;
   std::vector<StoreChange> changes_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> reads_begun_{0};
 };
 
 // Waits up to 10 s for `store` to be synced through a moment after `after`.
@@ -92,7 +100,9 @@ class PgSessionStoreTest : public ::testing::Test {
     EXPECT_THAT(store, IsOk());
     if (!store.ok()) return nullptr;
     EXPECT_THAT((*store)->LoadLiveRecords(absl::Now()), IsOk());
-    if (changes != nullptr) (*store)->Follow(changes->Listener());
+    if (changes != nullptr) {
+      (*store)->Follow(changes->Listener(), changes->BeforeRead());
+    }
     return std::move(*store);
   }
 
@@ -193,12 +203,14 @@ TEST_F(PgSessionStoreTest, SubjectCapHoldsAcrossReplicas) {
   std::unique_ptr<PgSessionStore> a = OpenStore();
   std::unique_ptr<PgSessionStore> b = OpenStore();
   const absl::Time now = absl::Now();
+  auto evicted = std::make_shared<std::vector<Selector>>();
   auto create = [&](PgSessionStore& store, int n, bool evict) {
     SessionRecord record = SampleRecord(n, now + absl::Milliseconds(n));
     record.subject = "capped";
     std::vector<StoreOp> ops;
     ops.push_back(Insert(record));
-    ops.push_back(EnforceSubjectCap{"capped", record.selector, 2, evict, now});
+    ops.push_back(
+        EnforceSubjectCap{"capped", record.selector, 2, evict, now, evicted});
     return WriteAndWait(store, std::move(ops));
   };
   ASSERT_THAT(create(*a, 10, false), IsOk());
@@ -213,6 +225,8 @@ TEST_F(PgSessionStoreTest, SubjectCapHoldsAcrossReplicas) {
   ASSERT_THAT(create(*b, 13, true), IsOk());
   EXPECT_THAT(pg_->Sql("SELECT count(*) FROM sessiond_sessions"),
               IsOkAndHolds("2"));
+  // The writer learns what it evicted.
+  EXPECT_THAT(*evicted, ElementsAre(SampleRecord(10, now).selector));
   ASSERT_TRUE(seen_by_a.WaitFor(StoreChange::Kind::kSessionRemoved,
                                 SampleRecord(10, now).selector));
 }
@@ -238,10 +252,17 @@ TEST_F(PgSessionStoreTest, SubjectWideDeleteReachesEveryReplica) {
   SessionRecord record = SampleRecord(30, absl::Now());
   record.subject = "everyone";
   ASSERT_THAT(WriteAndWait(*b, Insert(record)), IsOk());
-  // Written by b; a deletes by subject, knowing nothing of it.
-  ASSERT_THAT(WriteAndWait(*a, DeleteSubjectSessions{"everyone", {}}), IsOk());
+  // Written by b; a deletes by subject, knowing nothing of it, and learns
+  // what it deleted.
+  auto deleted = std::make_shared<std::vector<Selector>>();
+  ASSERT_THAT(WriteAndWait(*a, DeleteSubjectSessions{"everyone", {}, deleted}),
+              IsOk());
+  EXPECT_THAT(*deleted, ElementsAre(record.selector));
   ASSERT_TRUE(
       seen_by_a.WaitFor(StoreChange::Kind::kSessionRemoved, record.selector));
+  // The follower heard of every read before it began.
+  EXPECT_GE(seen_by_a.reads_begun(), a->metrics()->change_reads.load());
+  EXPECT_GT(seen_by_a.reads_begun(), 0);
 }
 
 TEST_F(PgSessionStoreTest, PollDeliversWhenTheListeningConnectionIsKilled) {
