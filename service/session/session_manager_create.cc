@@ -1,6 +1,7 @@
 // SessionManager's create path: idempotency, limits, the subject cap, and
 // the write that makes a session durable before it is answered.
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -135,7 +136,12 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   record.verifier_digest = HashVerifier(token->verifier);
   record.subject = std::move(request.subject);
   record.details = SessionDetails(request.attributes, request.client);
-  record.create_time = now;
+  // Never before a cut already known: a clock stepped back past it (an NTP
+  // correction) would otherwise make every new session count as revoked
+  // until the clock caught up.
+  record.create_time =
+      std::max(now, absl::FromUnixMicros(
+                        issued_before_micros_.load(std::memory_order_relaxed)));
   record.expire_time = now + EffectiveTtl(request.ttl, options_);
   record.idle_timeout = EffectiveIdleTimeout(request.idle_timeout, options_);
   record.last_active_time = now;

@@ -185,6 +185,21 @@ TEST_F(SessionManagerTest, RevokeIssuedBeforeEndsEveryOlderSession) {
   EXPECT_EQ(Check(c), InvalidReason::kNone);
 }
 
+// A clock stepped back past a cut (an NTP correction) does not make new
+// sessions count as revoked. Regression: they did, until the clock caught
+// up with the cut.
+TEST_F(SessionManagerTest, ANewSessionOutlivesAClockSteppedBackPastACut) {
+  std::optional<absl::StatusOr<IssuedBeforeResult>> result;
+  manager_->RevokeIssuedBefore(
+      clock_.Now(), [&](absl::StatusOr<IssuedBeforeResult> r) { result = r; });
+  ASSERT_THAT(*result, IsOk());
+  clock_.Advance(-absl::Minutes(5));
+  absl::StatusOr<IssuedSession> created = Create("alice");
+  ASSERT_THAT(created, IsOk());
+  EXPECT_EQ(Check(created->token), InvalidReason::kNone);
+  EXPECT_EQ(manager_->live_count(), 1u);
+}
+
 TEST_F(SessionManagerTest, RevokeIssuedBeforeRefusesTheFutureAndFailedWrites) {
   std::string a = Create("alice")->token;
   std::optional<absl::StatusOr<IssuedBeforeResult>> result;
