@@ -229,6 +229,9 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
         server->manager_.CaughtUp() && server->manager_.Freshness().ok();
     server->PublishHealth();
   }
+  // Before the first watcher can come: not caught up, not told so.
+  server->revocations_.SetCurrent(server->manager_.CaughtUp() &&
+                                  server->manager_.Freshness().ok());
   // Mesh sidecars route away while the store cannot write; Validate keeps
   // answering from memory meanwhile.
   server->store_->SetWritableListener([s = server.get()](bool writable) {
@@ -320,6 +323,9 @@ void SessionServer::HeartbeatLoop() {
   // first call on a type needs a descriptor; in the sanitizer build a first
   // tick during a connection flood aborted sessiond.)
   while (true) {
+    // A replica behind its change log may be missing revocations: its
+    // watchers hear nothing that says otherwise (RevocationFeed::SetCurrent).
+    revocations_.SetCurrent(manager_.Freshness().ok() && manager_.CaughtUp());
     revocations_.Tick();
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.watch.heartbeat);

@@ -74,6 +74,18 @@ void RevocationFeed::Publish(RevocationEvent event) {
   WakeAll(armed);
 }
 
+void RevocationFeed::SetCurrent(bool current) {
+  std::vector<std::shared_ptr<FeedSubscription>> armed;
+  {
+    absl::MutexLock lock(&mu_);
+    if (current_ == current) return;
+    current_ = current;
+    // Watchers waiting for a caught-up or a heartbeat may have one now.
+    if (current) armed = TakeArmed();
+  }
+  WakeAll(armed);
+}
+
 void RevocationFeed::Tick() {
   std::vector<std::shared_ptr<FeedSubscription>> armed;
   {
@@ -159,6 +171,11 @@ std::optional<FeedItem> RevocationFeed::NextFor(
     item.type = FeedItem::Type::kEvent;
     item.event = history_[position.seq - first_kept];
     ++position.seq;
+  } else if (!current_) {
+    // Neither caught up nor a heartbeat: this server may be missing
+    // revocations (SetCurrent).
+    position.armed = true;
+    return std::nullopt;
   } else if (!position.caught_up_sent) {
     item.type = FeedItem::Type::kCaughtUp;
     position.caught_up_sent = true;

@@ -112,6 +112,13 @@ class RevocationFeed final : public RevocationSink {
   // --watch_heartbeat.
   void Tick();
 
+  // SetCurrent says whether this server has every revocation (a replica
+  // that cannot read its change log, or has not yet, does not). While not,
+  // no watcher is told it is caught up and no heartbeat goes out, so the
+  // caches behind the watchers turn themselves off after their
+  // max_staleness; events still flow. Current from the start.
+  void SetCurrent(bool current);
+
   // Close tells every watcher the feed is closed (shutdown).
   void Close();
 
@@ -143,6 +150,7 @@ class RevocationFeed final : public RevocationSink {
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;  // history_.back()'s number
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t ticks_ ABSL_GUARDED_BY(mu_) = 0;
+  bool current_ ABSL_GUARDED_BY(mu_) = true;
   struct Watcher {
     std::shared_ptr<FeedSubscription> subscription;
     Position position;

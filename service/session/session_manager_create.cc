@@ -207,26 +207,34 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                                    absl::Status status) mutable {
     const SessionRecord& record = session->record();
     if (status.ok()) {
-      // The subject reached --max_sessions_per_subject.
-      auto evict = [&](const Selector& selector) {
-        LiveSessionPtr victim = index_.Remove(selector);
-        if (victim == nullptr) return;
+      // The subject reached --max_sessions_per_subject. A victim this index
+      // chose counts if this removal is the one that took it (a logout may
+      // have come first); one the store chose counts in any case, whether
+      // or not this index held it (this replica's change feed may have
+      // applied the removal first, and announced it).
+      auto evict = [&](const Selector& selector, bool chosen_here) {
+        const bool removed = index_.Remove(selector) != nullptr;
+        if (removed) {
+          Announce(RevocationEvent::SessionRevoked(selector,
+                                                   RevocationCause::kEvicted));
+        }
+        if (!removed && chosen_here) return;
         counters_.Revoked(RevokeReason::kEvicted);
-        Announce(RevocationEvent::SessionRevoked(selector,
-                                                 RevocationCause::kEvicted));
         LogEvent(LogLevel::kInfo, "session.revoked",
                  {{"session_id", EncodeSessionId(selector)},
-                  {"subject", victim->record().subject},
+                  {"subject", record.subject},
                   {"caller", caller},
                   {"reason", RevokeReasonName(RevokeReason::kEvicted)}});
       };
       for (const LiveSessionPtr& victim : evicted) {
-        evict(victim->record().selector);
+        evict(victim->record().selector, /*chosen_here=*/true);
       }
       // Removed here at once, indexed or not, so a change-log batch read
       // before this commit cannot bring them back.
       if (store_evicted != nullptr) {
-        for (const Selector& selector : *store_evicted) evict(selector);
+        for (const Selector& selector : *store_evicted) {
+          evict(selector, /*chosen_here=*/false);
+        }
       }
       // An orphan of an idempotent create that never reached its caller;
       // announced all the same, in case someone validated it meanwhile.

@@ -187,11 +187,12 @@ void SessionManager::RevokeSubject(absl::string_view subject,
           // Removed here at once, indexed or not: a change-log batch read
           // before this commit then cannot bring them back
           // (SessionIndex::RememberRemovals), and one the feed applied
-          // meanwhile goes now.
+          // meanwhile goes now. Counted in any case (the feed may have
+          // removed it first); not in the answer, which counts the live
+          // sessions this replica knew.
           if (others != nullptr) {
-            for (const Selector& selector : *others) {
-              if (index_.Remove(selector) != nullptr) ++removed;
-            }
+            for (const Selector& selector : *others) index_.Remove(selector);
+            removed += static_cast<int>(others->size());
           }
           Announce(RevocationEvent::SubjectRevoked(subject, keep));
         }

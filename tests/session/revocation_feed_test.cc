@@ -68,6 +68,31 @@ TEST_F(RevocationFeedTest, FromNowSaysCaughtUpThenStreamsEvents) {
   EXPECT_THAT(seen, ::testing::ElementsAre(2));
 }
 
+// A server that may be missing revocations (a replica behind its change log)
+// tells no watcher it is caught up, and sends no heartbeat, until it is
+// current again; events still flow. Regression: a stale replica kept
+// heartbeating, so caching validators went on serving cached answers.
+TEST_F(RevocationFeedTest, NoCaughtUpOrHeartbeatWhileNotCurrent) {
+  RevocationFeed feed(RevocationFeedOptions(), 7);
+  feed.SetCurrent(false);
+  std::shared_ptr<FeedSubscription> sub = Subscribe(feed);
+  EXPECT_THAT(Drain(*sub), ::testing::IsEmpty());
+  feed.Tick();
+  EXPECT_THAT(Drain(*sub), ::testing::IsEmpty());
+  feed.Publish(Revoked(1));
+  EXPECT_THAT(Drain(*sub), ::testing::ElementsAre(Type::kEvent));
+  const int wakes = wakes_;
+  feed.SetCurrent(true);
+  EXPECT_EQ(wakes_, wakes + 1);
+  EXPECT_THAT(Drain(*sub), ::testing::ElementsAre(Type::kCaughtUp));
+  feed.Tick();
+  EXPECT_THAT(Drain(*sub), ::testing::ElementsAre(Type::kHeartbeat));
+  // Stale again: the heartbeats stop.
+  feed.SetCurrent(false);
+  feed.Tick();
+  EXPECT_THAT(Drain(*sub), ::testing::IsEmpty());
+}
+
 TEST_F(RevocationFeedTest, ACursorResumesWithWhatWasMissed) {
   RevocationFeed feed(RevocationFeedOptions(), 7);
   std::shared_ptr<FeedSubscription> first = Subscribe(feed);

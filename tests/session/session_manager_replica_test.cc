@@ -266,6 +266,7 @@ TEST_F(ReplicaTest, AStaleBatchDoesNotBringBackASubjectRevokedHere) {
   EXPECT_EQ(Check(known.token), InvalidReason::kUnknown);
   EXPECT_EQ(Check(unknown.token), InvalidReason::kUnknown);
   EXPECT_EQ(manager_->live_count(), 0u);
+  EXPECT_EQ(manager_->counters().revoked(RevokeReason::kSubject), 2);
 }
 
 // And for the store's own eviction at the subject's cap of a session this
@@ -283,6 +284,8 @@ TEST_F(ReplicaTest, AStaleBatchDoesNotBringBackASessionEvictedHere) {
   store_.DeliverRead({Written(older.session->record())});
   EXPECT_EQ(Check(older.token), InvalidReason::kUnknown);
   EXPECT_EQ(Check(newer->token), InvalidReason::kNone);
+  // Counted by the create that evicted it, though it was never indexed.
+  EXPECT_EQ(manager_->counters().revoked(RevokeReason::kEvicted), 1);
 }
 
 // Another replica's create at the subject's cap evicted a session this

@@ -200,9 +200,19 @@ class FakeSessionStore final : public SessionStore {
   void Apply(const std::vector<StoreOp>& ops)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     committed_.insert(committed_.end(), ops.begin(), ops.end());
-    // A subject-wide delete and an evicting cap take what SetStored put
-    // there, and say so.
+    // Deletes take what SetStored put there, in order, as PostgreSQL's
+    // statements do; a subject-wide delete and an evicting cap say what
+    // they took.
     for (const StoreOp& op : ops) {
+      if (const auto* remove = std::get_if<DeleteSession>(&op);
+          remove != nullptr && remove->why != DeleteSession::Why::kExpired) {
+        stored_.erase(std::remove_if(stored_.begin(), stored_.end(),
+                                     [&](const SessionRecord& record) {
+                                       return record.selector ==
+                                              remove->key.selector;
+                                     }),
+                      stored_.end());
+      }
       if (const auto* cap = std::get_if<EnforceSubjectCap>(&op);
           cap != nullptr && cap->evict_oldest && cap->evicted != nullptr) {
         EvictOverCap(*cap);

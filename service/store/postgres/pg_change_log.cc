@@ -73,8 +73,11 @@ absl::StatusOr<PgSnapshot> BeginSnapshot(PgConnection& connection) {
   }
   absl::StatusOr<uint64_t> horizon = ParseXid(BytesOf(bounds->get(), 0, 0));
   absl::StatusOr<uint64_t> next = ParseXid(BytesOf(bounds->get(), 0, 1));
-  if (!horizon.ok()) return horizon.status();
-  if (!next.ok()) return next.status();
+  if (!horizon.ok() || !next.ok()) {
+    // Not left open: the next read must begin a snapshot of its own.
+    (void)connection.Exec("ROLLBACK");
+    return !horizon.ok() ? horizon.status() : next.status();
+  }
   return PgSnapshot{*horizon, *next};
 }
 
