@@ -1,11 +1,17 @@
 #include "client/caching_validator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "google/protobuf/util/time_util.h"
 
 namespace sessiond {
+
+absl::Time MonotonicNow() {
+  return absl::UnixEpoch() +
+         absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
 namespace {
 
 using google::protobuf::util::TimeUtil;
@@ -94,8 +100,12 @@ absl::StatusOr<CachedAnswer> CachingValidator::Validate(
   const TokenDigest digest = DigestToken(token);
   uint64_t generation;
   bool cache_on;
+  // The entry's lifetime counts from before the request left: the server
+  // set last_active_time after this, so the entry cannot outlive the
+  // session by the answer's delay.
+  const absl::Time sent = options_.now();
   {
-    const absl::Time now = options_.now();
+    const absl::Time now = sent;
     absl::MutexLock lock(&mu_);
     cache_on = CacheOnLocked(now);
     if (cache_on) {
@@ -127,7 +137,7 @@ absl::StatusOr<CachedAnswer> CachingValidator::Validate(
   // Nor is one looked up while the cache was off: the stream may not have
   // carried a revocation that came before the answer.
   if (cache_on && generation_ == generation && CacheOnLocked(now)) {
-    cache_.Insert(digest, answer, now + lifetime);
+    cache_.Insert(digest, answer, sent + lifetime);
   }
   return answer;
 }

@@ -44,6 +44,9 @@
 
 namespace sessiond {
 
+// A monotonic clock as absl::Time (its epoch is arbitrary).
+absl::Time MonotonicNow();
+
 struct CachingValidatorOptions {
   // Most cached answers; the least recently used goes first.
   size_t max_entries = 100000;
@@ -54,8 +57,10 @@ struct CachingValidatorOptions {
   absl::Duration max_staleness = absl::Seconds(1);
   // Wait between attempts to reopen the stream.
   absl::Duration reconnect_delay = absl::Milliseconds(100);
-  // The time; tests inject theirs.
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  // The time, only ever compared with itself; tests inject theirs. By
+  // default a monotonic clock: a wall clock stepped back (NTP) would stretch
+  // every deadline, and keep the cache on with no stream.
+  std::function<absl::Time()> now = MonotonicNow;
   // Called on the stream's thread after each message has been applied
   // (for metrics and tests); must be quick.
   std::function<void(const session::v1::WatchRevocationsResponse&)> on_event;

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -253,6 +254,52 @@ TEST_F(CachingValidatorTest, HalfTheIdleTimeoutCapsAnEntry) {
   }
   EXPECT_TRUE(Valid(token));
   EXPECT_EQ(validator_->stats().misses, misses + 1);
+}
+
+// An entry's lifetime counts from before the request left, not from the
+// answer's arrival, so a slow answer does not let it outlive the session's
+// idle bound. Regression: it counted from the arrival.
+TEST_F(CachingValidatorTest, AnEntrysLifetimeCountsFromTheRequest) {
+  absl::Mutex clock_mu;
+  absl::Time now = absl::Now();
+  const absl::Time start = now;
+  bool slow = false;  // each read on this thread moves the clock 20 s on
+  const std::thread::id test_thread = std::this_thread::get_id();
+  CachingValidatorOptions options;
+  options.max_staleness = absl::Hours(1);
+  options.now = [&] {
+    absl::MutexLock lock(&clock_mu);
+    const absl::Time read = now;
+    if (slow && std::this_thread::get_id() == test_thread) {
+      now += absl::Seconds(20);
+    }
+    return read;
+  };
+  StartValidator(options);
+  const std::string token = Create("gina", absl::Seconds(60)).token();
+  {
+    absl::MutexLock lock(&clock_mu);
+    slow = true;
+  }
+  EXPECT_TRUE(Valid(token));  // the answer takes "20 s": an entry to 30 s
+  {
+    absl::MutexLock lock(&clock_mu);
+    slow = false;
+    now = start + absl::Seconds(35);
+  }
+  const int64_t misses = validator_->stats().misses;
+  EXPECT_TRUE(Valid(token));
+  EXPECT_EQ(validator_->stats().misses, misses + 1);
+}
+
+// The default clock is monotonic, not the wall clock.
+TEST(MonotonicNowTest, NeverGoesBack) {
+  absl::Time last = MonotonicNow();
+  for (int i = 0; i < 1000; ++i) {
+    const absl::Time next = MonotonicNow();
+    EXPECT_GE(next, last);
+    last = next;
+  }
 }
 
 TEST_F(CachingValidatorTest, OptionsThatCannotWorkAreRefused) {
