@@ -5,17 +5,14 @@
 // certificate without them) is the same identity on both ports: a policy
 // line naming it grants Check over gRPC and /auth over HTTP alike.
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/server/server.h"
@@ -23,6 +20,7 @@
 #include "tests/testing/child_process.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/log_capture.h"
+#include "tests/testing/raw_unary_call.h"
 #include "tests/testing/script_certs.h"
 #include "tests/testing/test_util.h"
 
@@ -90,24 +88,11 @@ class HttpPolicyTest : public ::testing::Test {
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    grpc::GenericStub stub(
-        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                  grpc::SslCredentials(ssl), args));
-    grpc::Slice empty_message("");
-    grpc::ByteBuffer request(&empty_message, 1);
-    grpc::ByteBuffer response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
-    absl::Notification done;
-    grpc::Status result;
-    stub.UnaryCall(&context, kCheckPath, grpc::StubOptions(), &request,
-                   &response, [&](grpc::Status status) {
-                     result = status;
-                     done.Notify();
-                   });
-    done.WaitForNotification();
-    return result.error_code();
+    return RawUnaryCall(grpc::CreateCustomChannel(
+                            absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::SslCredentials(ssl), args),
+                        kCheckPath, "")
+        .first.error_code();
   }
 
   TempDir dir_;
