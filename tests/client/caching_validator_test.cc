@@ -254,6 +254,8 @@ TEST_F(CachingValidatorTest, HalfTheIdleTimeoutCapsAnEntry) {
   }
   EXPECT_TRUE(Valid(token));
   EXPECT_EQ(validator_->stats().misses, misses + 1);
+  // The stream's thread reads the clock above, on this frame: stop it first.
+  validator_.reset();
 }
 
 // An entry's lifetime counts from before the request left, not from the
@@ -290,6 +292,8 @@ TEST_F(CachingValidatorTest, AnEntrysLifetimeCountsFromTheRequest) {
   const int64_t misses = validator_->stats().misses;
   EXPECT_TRUE(Valid(token));
   EXPECT_EQ(validator_->stats().misses, misses + 1);
+  // The stream's thread reads the clock above, on this frame: stop it first.
+  validator_.reset();
 }
 
 // The default clock is monotonic, not the wall clock.
