@@ -108,12 +108,23 @@ void IdempotencyCache::Restore(absl::string_view key, absl::string_view subject,
                                const Selector& selector, absl::Time created) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
-  if (it != entries_.end()) Erase(it);
+  bool pending = false;
+  if (it != entries_.end()) {
+    pending = it->second.pending;
+    Erase(it);
+  }
   Entry entry;
   entry.subject = std::string(subject);
   entry.binding = std::string(binding);
   entry.selector = selector;
   entry.created = created;
+  // A create with this key still in flight here stays pending (its Complete
+  // or Abort is coming); should it fail, Abort comes back to what the store
+  // holds, not to nothing (which would let the next retry fail the same way).
+  if (pending) {
+    entry.pending = true;
+    entry.replaced = selector;
+  }
   bytes_ += CostOf(key, entry);
   entries_.emplace(std::string(key), std::move(entry));
 }

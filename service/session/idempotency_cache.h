@@ -83,7 +83,8 @@ class IdempotencyCache {
   void Abort(absl::string_view key);
 
   // Restore records a key loaded from the store; its token is unknown. The
-  // bound does not apply: what the store holds must be remembered.
+  // bound does not apply: what the store holds must be remembered. Over a
+  // pending key, the key stays pending, and Abort returns it to this.
   void Restore(absl::string_view key, absl::string_view subject,
                absl::string_view binding, const Selector& selector,
                absl::Time created);

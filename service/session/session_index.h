@@ -47,6 +47,7 @@ class SessionIndex {
   // Room made for one create under the per-subject cap (ReserveSlot).
   struct Slot {
     std::vector<LiveSessionPtr> evicted;  // to revoke in the same write
+    LiveSessionPtr replaced;  // to delete in the same write (ReserveSlot)
   };
 
   // Whether a session counts as live (the manager's lifetime rules).
@@ -125,9 +126,13 @@ class SessionIndex {
   // could make room (retrying helps). O(log n), but at the cap once some
   // session of the subject may have expired since the last check: then the
   // subject's sessions are checked for liveness (about the cap of them).
+  // A create that replaces `replacing` (a session of the subject, or null)
+  // takes its place when no other create has chosen it: it is then the
+  // slot's `replaced`, and no other session is evicted for it.
   absl::StatusOr<Slot> ReserveSlot(const std::string& subject, size_t cap,
                                    bool evict_oldest, absl::Time now,
-                                   IsLive is_live);
+                                   IsLive is_live,
+                                   const LiveSessionPtr& replacing = nullptr);
 
   // ReleaseSlot ends a reservation, whether its create committed or failed.
   void ReleaseSlot(const std::string& subject, const Slot& slot);

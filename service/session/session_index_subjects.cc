@@ -63,12 +63,19 @@ absl::Time DeadlineOf(const LiveSession& session) {
 
 absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
     const std::string& subject, size_t cap, bool evict_oldest, absl::Time now,
-    IsLive is_live) {
+    IsLive is_live, const LiveSessionPtr& replacing) {
   SubjectShard& subjects = ShardFor(subject);
   absl::MutexLock lock(&subjects.mu);
   Subject& entry = subjects.subjects[subject];
   const size_t pending = static_cast<size_t>(entry.pending_creates);
   Slot slot;
+  // The replaced session leaves as this one comes: marked like a victim, it
+  // is neither counted below nor chosen by another create.
+  if (replacing != nullptr &&
+      entry.sessions.contains(PositionOf(replacing->record())) &&
+      entry.evicting.insert(replacing->record().selector).second) {
+    slot.replaced = replacing;
+  }
   // Every session held (live, expired or being evicted) bounds the live
   // count from above: below the cap with all of them, there is room.
   if (entry.sessions.size() + pending < cap) {
@@ -107,6 +114,9 @@ absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
   const size_t count = live_count + pending;
   if (count >= cap) {
     if (!evict_oldest) {
+      if (slot.replaced != nullptr) {
+        entry.evicting.erase(slot.replaced->record().selector);
+      }
       auto it = subjects.subjects.find(subject);
       DropIfEmpty(subjects, it);
       return absl::ResourceExhaustedError(
@@ -117,6 +127,9 @@ absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
     }
     const size_t excess = count + 1 - cap;
     if (excess > live.size()) {
+      if (slot.replaced != nullptr) {
+        entry.evicting.erase(slot.replaced->record().selector);
+      }
       // Only creates still in flight are left to evict.
       return absl::AbortedError(
           "too many concurrent creates for this subject; retry");
@@ -138,6 +151,9 @@ void SessionIndex::ReleaseSlot(const std::string& subject, const Slot& slot) {
   it->second.pending_creates -= 1;
   for (const LiveSessionPtr& victim : slot.evicted) {
     it->second.evicting.erase(victim->record().selector);
+  }
+  if (slot.replaced != nullptr) {
+    it->second.evicting.erase(slot.replaced->record().selector);
   }
   DropIfEmpty(subjects, it);
 }

@@ -252,7 +252,12 @@ class SessionManager {
  private:
   // Reserves a place under the per-subject cap (SessionIndex::ReserveSlot).
   absl::StatusOr<SessionIndex::Slot> ReserveSubjectSlot(
-      const std::string& subject, absl::Time now);
+      const std::string& subject, absl::Time now,
+      const LiveSessionPtr& replacing);
+  // Why a create failed whose request key `holder` holds in a shared store
+  // (InsertSession::held); remembers the key as the holder's.
+  absl::Status RequestKeyHeldBy(const SessionRecord& record,
+                                const RequestKeyHolder& holder);
   // Creates once idempotency is settled: checks the limits, reserves a
   // subject slot, and writes the session (and any evictions, and the
   // session `replaced` by an idempotent retry after a restart) in one write.

@@ -12,6 +12,18 @@
 #include "service/session/session_manager.h"
 
 namespace sessiond {
+namespace {
+
+constexpr absl::string_view kUsedForAnotherSubject =
+    "request_id was already used for another subject";
+constexpr absl::string_view kUsedByAnotherCaller =
+    "request_id was already used by another caller or for another request; "
+    "no token is returned";
+constexpr absl::string_view kRotatedSince =
+    "the session created for this request_id was rotated since; its first "
+    "token is no longer valid";
+
+}  // namespace
 
 void SessionManager::Create(NewSession request, CreateCallback done) {
   if (absl::Status s = CheckNewSession(request, options_); !s.ok()) {
@@ -34,14 +46,11 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
       idempotency_.Begin(tag.key, request.subject, tag.binding, clock_.Now());
   switch (claim.kind) {
     case IdempotencyClaim::kConflict:
-      std::move(done)(absl::InvalidArgumentError(
-          "request_id was already used for another subject"));
+      std::move(done)(absl::InvalidArgumentError(kUsedForAnotherSubject));
       return;
     case IdempotencyClaim::kMismatch:
       // Whoever learns a request id must not get the session it made.
-      std::move(done)(absl::AlreadyExistsError(
-          "request_id was already used by another caller or for another "
-          "request; no token is returned"));
+      std::move(done)(absl::AlreadyExistsError(kUsedByAnotherCaller));
       return;
     case IdempotencyClaim::kFull:
       std::move(done)(absl::ResourceExhaustedError(
@@ -65,9 +74,7 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
       absl::StatusOr<Token> cached = codec_.Parse(claim.token);
       if (!cached.ok() || !SameDigest(HashVerifier(cached->verifier),
                                       session->record().verifier_digest)) {
-        std::move(done)(absl::FailedPreconditionError(
-            "the session created for this request_id was rotated since; its "
-            "first token is no longer valid"));
+        std::move(done)(absl::FailedPreconditionError(kRotatedSince));
         return;
       }
       std::move(done)(
@@ -75,6 +82,14 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
       return;
     }
     case IdempotencyClaim::kReplace:
+      // Its token was lost here, but whoever rotated it holds the new one: a
+      // late retry of the create must not end that login.
+      if (LiveSessionPtr orphan = index_.Find(claim.selector);
+          orphan != nullptr && !orphan->record().rotated_digests.empty()) {
+        idempotency_.Abort(tag.key);
+        std::move(done)(absl::FailedPreconditionError(kRotatedSince));
+        return;
+      }
       LogInfo("request_id retried after a restart: replacing session %s",
               EncodeSessionId(claim.selector));
       WriteNewSession(std::move(request), std::move(tag), claim.selector,
@@ -88,14 +103,17 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
 }
 
 absl::StatusOr<SessionIndex::Slot> SessionManager::ReserveSubjectSlot(
-    const std::string& subject, absl::Time now) {
-  return index_.ReserveSlot(subject, options_.max_sessions_per_subject,
-                            options_.subject_cap_policy ==
-                                ManagerOptions::SubjectCapPolicy::kEvictOldest,
-                            now, [&](const LiveSession& session) {
-                              return LivenessOf(session, now) ==
-                                     Liveness::kLive;
-                            });
+    const std::string& subject, absl::Time now,
+    const LiveSessionPtr& replacing) {
+  return index_.ReserveSlot(
+      subject, options_.max_sessions_per_subject,
+      options_.subject_cap_policy ==
+          ManagerOptions::SubjectCapPolicy::kEvictOldest,
+      now,
+      [&](const LiveSession& session) {
+        return LivenessOf(session, now) == Liveness::kLive;
+      },
+      replacing);
 }
 
 void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
@@ -115,8 +133,11 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                      " sessions (--max_sessions)")));
     return;
   }
+  // The orphan an idempotent retry replaces takes no other session's place.
+  LiveSessionPtr orphan =
+      replaced.has_value() ? index_.Find(*replaced) : nullptr;
   absl::StatusOr<SessionIndex::Slot> slot =
-      ReserveSubjectSlot(request.subject, now);
+      ReserveSubjectSlot(request.subject, now, orphan);
   if (!slot.ok()) {
     pending_creates_.fetch_sub(1);
     fail(slot.status());
@@ -172,13 +193,23 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   std::vector<StoreOp> ops;
   // The replaced session goes first: its request id must be free before the
   // new session takes it (a shared store keeps request ids unique).
-  if (replaced.has_value()) {
-    // Gone from the index means already gone from the store (or masked).
-    if (LiveSessionPtr orphan = index_.Find(*replaced)) {
-      ops.push_back(DeleteSession{KeyOf(orphan->record())});
-    }
+  if (orphan != nullptr) {
+    ops.push_back(DeleteSession{KeyOf(orphan->record())});
+  } else if (replaced.has_value() && shared_store_) {
+    // Gone from this index (expired, or swept idle) is not gone from a
+    // shared store, which deletes by selector alone.
+    ops.push_back(DeleteSession{StoredSessionKey{*replaced}});
   }
-  ops.push_back(InsertSession{SharedRecord(session)});
+  // On a shared store: who holds the request key, if the insert cannot
+  // take it.
+  RequestKeyHeld held;
+  InsertSession insert{SharedRecord(session)};
+  if (!session->record().request_key.empty() && shared_store_) {
+    held = std::make_shared<std::optional<RequestKeyHolder>>();
+    insert.request_key_free_before = now - options_.idempotency_window;
+    insert.held = held;
+  }
+  ops.push_back(std::move(insert));
   for (const LiveSessionPtr& victim : slot->evicted) {
     ops.push_back(DeleteSession{KeyOf(victim->record()),
                                 DeleteSession::Why::kRevoked,
@@ -200,11 +231,13 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   }
   store_.Write(std::move(ops), [this, session, cost,
                                 text = codec_.Encode(*token),
-                                evicted = std::move(slot->evicted),
+                                slot = std::move(*slot),
                                 store_evicted = std::move(store_evicted),
-                                replaced, caller = std::move(request.caller),
+                                held = std::move(held), replaced,
+                                caller = std::move(request.caller),
                                 done = std::move(done)](
                                    absl::Status status) mutable {
+    const std::vector<LiveSessionPtr>& evicted = slot.evicted;
     const SessionRecord& record = session->record();
     if (status.ok()) {
       // The subject reached --max_sessions_per_subject. A victim this index
@@ -256,11 +289,16 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     } else if (shared_store_) {
       creates_in_flight_.Finish(index_, session, false);
     }
-    index_.ReleaseSlot(record.subject, SessionIndex::Slot{std::move(evicted)});
+    index_.ReleaseSlot(record.subject, slot);
     pending_creates_.fetch_sub(1);
     pending_bytes_.fetch_sub(cost);
     if (!status.ok()) {
-      if (!record.request_key.empty()) idempotency_.Abort(record.request_key);
+      if (!record.request_key.empty()) {
+        if (held != nullptr && held->has_value()) {
+          status = RequestKeyHeldBy(record, **held);
+        }
+        idempotency_.Abort(record.request_key);
+      }
       Answer({}, [done = std::move(done), status]() mutable {
         std::move(done)(status);
       });
@@ -282,6 +320,25 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
           std::move(done)(IssuedSession{std::move(session), std::move(text)});
         });
   });
+}
+
+absl::Status SessionManager::RequestKeyHeldBy(const SessionRecord& record,
+                                              const RequestKeyHolder& holder) {
+  // Remembered from now on, as the change feed would have: the create's
+  // Abort comes back to it, and a retry is answered as any other use of a
+  // known key (a retry by the same caller replaces that session: this
+  // replica never saw its token).
+  idempotency_.Restore(record.request_key, holder.subject, holder.binding,
+                       holder.selector, holder.create_time);
+  if (holder.subject != record.subject) {
+    return absl::InvalidArgumentError(kUsedForAnotherSubject);
+  }
+  if (holder.binding.empty() || holder.binding != record.request_binding) {
+    return absl::AlreadyExistsError(kUsedByAnotherCaller);
+  }
+  return absl::UnavailableError(
+      "a create with this request_id committed on another replica a moment "
+      "ago; retry");
 }
 
 }  // namespace sessiond

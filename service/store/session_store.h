@@ -36,9 +36,29 @@
 
 namespace sessiond {
 
+// Who holds the request key an idempotent create could not take: a shared
+// store keeps request keys unique, and another replica's create (or an
+// earlier use of the same request id) may hold it.
+struct RequestKeyHolder {
+  Selector selector{};
+  std::string subject;
+  std::string binding;
+  absl::Time create_time;
+};
+using RequestKeyHeld = std::shared_ptr<std::optional<RequestKeyHolder>>;
+
 // Adds a new session.
 struct InsertSession {
   std::shared_ptr<const SessionRecord> record;
+  // For an idempotent create on a shared store: a session holding the same
+  // request key that was created before this, or is past its absolute
+  // expiry at the record's last-active time, gives the key up first (a key
+  // is remembered for --idempotency_window only; an ended session holds
+  // nothing). A store with no other writer may ignore it.
+  absl::Time request_key_free_before = absl::InfinitePast();
+  // When set and the write fails because another session holds the key, a
+  // shared store names that session here.
+  RequestKeyHeld held;
 };
 
 // Rewrites the token digest, rotation history, attributes and activity of a

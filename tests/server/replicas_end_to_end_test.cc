@@ -17,72 +17,13 @@
 #include "gtest/gtest.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/postgres_server.h"
+#include "tests/testing/replicas_fixture.h"
 #include "tests/testing/session_client.h"
 #include "tests/testing/sessiond_process.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
 namespace {
-
-// Polls `condition` for up to 10 s: propagation is asynchronous.
-template <typename Condition>
-bool Eventually(Condition condition) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return condition();
-}
-
-// Whether `token` is refused as a rotated-out token.
-bool Reused(SessionClient& replica, const std::string& token) {
-  absl::StatusOr<session::v1::ValidateSessionResponse> v =
-      replica.Validate(token);
-  return v.ok() && v->reason() == session::v1::INVALID_REASON_REUSED;
-}
-
-class ReplicasTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!PostgresAvailable()) {
-      GTEST_SKIP() << "PostgreSQL 15 is not installed (scripts/install-deps "
-                      "--tests installs it)";
-    }
-  }
-
-  void StartDatabase(bool sync_standby = false) {
-    PostgresServer::Options options;
-    options.sync_standby = sync_standby;
-    absl::StatusOr<std::unique_ptr<PostgresServer>> pg =
-        PostgresServer::Start(options);
-    ASSERT_THAT(pg, IsOk());
-    pg_ = std::move(*pg);
-  }
-
-  // Starts replica `i` (0-based) on `uri` (default: the primary).
-  void StartReplica(size_t i, std::vector<std::string> extra = {},
-                    std::string uri = "") {
-    while (processes_.size() <= i) {
-      processes_.push_back(std::make_unique<SessiondProcess>(
-          SessiondBinary(),
-          dir_.File(absl::StrCat("replica", processes_.size(), ".log"))));
-      clients_.emplace_back();
-    }
-    std::vector<std::string> flags = {"--store=" +
-                                      (uri.empty() ? pg_->primary_uri() : uri)};
-    flags.insert(flags.end(), extra.begin(), extra.end());
-    ASSERT_THAT(processes_[i]->Start(flags), IsOk()) << processes_[i]->Log();
-    clients_[i] = std::make_unique<SessionClient>(processes_[i]->address());
-  }
-
-  SessionClient& replica(size_t i) { return *clients_[i]; }
-
-  TempDir dir_;
-  std::unique_ptr<PostgresServer> pg_;
-  std::vector<std::unique_ptr<SessiondProcess>> processes_;
-  std::vector<std::unique_ptr<SessionClient>> clients_;
-};
 
 TEST_F(ReplicasTest, EveryReplicaSeesEveryChange) {
   StartDatabase();
@@ -148,24 +89,6 @@ TEST_F(ReplicasTest, ThePollAloneDeliversEveryChange) {
   EXPECT_TRUE(Eventually([&] { return Reused(replica(0), *token); }));
   EXPECT_THAT(replica(1).Revoke(*rotated), IsOkAndHolds(true));
   EXPECT_TRUE(Eventually([&] { return !replica(0).Valid(*rotated); }));
-}
-
-TEST_F(ReplicasTest, ARequestIdMakesOneLiveSessionAcrossReplicas) {
-  StartDatabase();
-  StartReplica(0);
-  StartReplica(1);
-  absl::StatusOr<std::string> first = replica(0).Create("kate", "req-1");
-  ASSERT_THAT(first, IsOk());
-  // The same caller retries on the other replica once it has the first.
-  EXPECT_TRUE(Eventually([&] { return *replica(1).Count("kate") == 1; }));
-  absl::StatusOr<std::string> retry = replica(1).Create("kate", "req-1");
-  ASSERT_THAT(retry, IsOk());
-  // That replica never saw the first token: it makes a new session that
-  // replaces the first, as after a restart; one session is left.
-  EXPECT_TRUE(replica(0).Valid(*retry));
-  EXPECT_TRUE(Eventually([&] { return !replica(0).Valid(*first); }));
-  EXPECT_THAT(pg_->Sql("SELECT count(*) FROM sessiond_sessions"),
-              IsOkAndHolds("1"));
 }
 
 TEST_F(ReplicasTest, SubjectCapHoldsWithCreatesRacingOnEveryReplica) {

@@ -81,6 +81,32 @@ TEST(IdempotencyCacheTest, RestoredKeyIsReplacedAndAbortRestoresIt) {
   EXPECT_EQ(done.token, "new-token");
 }
 
+// The change feed (or a conflict read back from the store) restores a key
+// while a create with it is in flight here: the create stays pending, and
+// its failure returns the key to what the store holds, so the next retry
+// replaces that session instead of failing the same way again.
+TEST(IdempotencyCacheTest, RestoreOverAPendingKeyOutlivesItsAbort) {
+  IdempotencyCache cache(TenMinutes());
+  ASSERT_EQ(cache.Begin("k", "alice", "b", kNow).kind,
+            IdempotencyClaim::kStart);
+  cache.Restore("k", "alice", "b", SelectorOf(5), kNow);
+  EXPECT_EQ(cache.Begin("k", "alice", "b", kNow).kind,
+            IdempotencyClaim::kInProgress);
+  cache.Abort("k");
+  IdempotencyClaim retry = cache.Begin("k", "alice", "b", kNow);
+  EXPECT_EQ(retry.kind, IdempotencyClaim::kReplace);
+  EXPECT_EQ(retry.selector, SelectorOf(5));
+
+  // Restored for another subject while pending: after the abort the key is
+  // that subject's.
+  ASSERT_EQ(cache.Begin("j", "alice", "b", kNow).kind,
+            IdempotencyClaim::kStart);
+  cache.Restore("j", "bob", "b2", SelectorOf(6), kNow);
+  cache.Abort("j");
+  EXPECT_EQ(cache.Begin("j", "alice", "b", kNow).kind,
+            IdempotencyClaim::kConflict);
+}
+
 // The token goes back only to the binding that made it: another caller, or
 // another request, with a known key gets neither the token nor a
 // replacement of a restored session.

@@ -11,6 +11,23 @@
 namespace sessiond {
 namespace {
 
+// A session `request` made just before a restart, as the store keeps it
+// (digests under the store's secret): its token was never stored, so a
+// retry cannot be answered with it.
+SessionRecord OrphanOf(const NewSession& request, const RequestDigests& digests,
+                       absl::Time now) {
+  SessionRecord orphan;
+  orphan.selector = GenerateToken()->selector;
+  orphan.verifier_digest = HashVerifier(GenerateToken()->verifier);
+  orphan.subject = request.subject;
+  orphan.create_time = now - absl::Minutes(1);
+  orphan.expire_time = now + absl::Hours(1);
+  orphan.last_active_time = orphan.create_time;
+  orphan.request_key = digests.KeyOf(request.request_id);
+  orphan.request_binding = digests.BindingOf(request);
+  return orphan;
+}
+
 TEST_F(SessionManagerTest, RequestIdMakesCreateIdempotent) {
   IssuedSession first = *CreateWithId("alice", "req-1");
   IssuedSession retry = *CreateWithId("alice", "req-1");
@@ -60,21 +77,11 @@ TEST_F(SessionManagerTest,
 }
 
 TEST_F(SessionManagerTest, RequestIdAfterRestartReplacesTheOrphanedSession) {
-  // A session made by request "req-1" just before a restart: its token was
-  // never stored, so a retry cannot be answered with it.
-  SessionRecord orphan;
-  orphan.selector = GenerateToken()->selector;
-  orphan.verifier_digest = HashVerifier(GenerateToken()->verifier);
-  orphan.subject = "alice";
-  orphan.create_time = clock_.Now() - absl::Minutes(1);
-  orphan.expire_time = clock_.Now() + absl::Hours(1);
-  orphan.last_active_time = orphan.create_time;
-  // As the store keeps it: digests under the store's secret.
   RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
   NewSession retried;
   retried.subject = "alice";
-  orphan.request_key = digests.KeyOf("req-1");
-  orphan.request_binding = digests.BindingOf(retried);
+  retried.request_id = "req-1";
+  const SessionRecord orphan = OrphanOf(retried, digests, clock_.Now());
   store_.SetLoadable({orphan});
   ASSERT_THAT(manager_->Load(), IsOk());
 
@@ -121,15 +128,7 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartIsReplacedOnlyByItsCaller) {
   request.subject = "alice";
   request.request_id = "req-1";
   request.caller = "login.internal";
-  SessionRecord orphan;
-  orphan.selector = GenerateToken()->selector;
-  orphan.verifier_digest = HashVerifier(GenerateToken()->verifier);
-  orphan.subject = "alice";
-  orphan.create_time = clock_.Now() - absl::Minutes(1);
-  orphan.expire_time = clock_.Now() + absl::Hours(1);
-  orphan.last_active_time = orphan.create_time;
-  orphan.request_key = digests.KeyOf(request.request_id);
-  orphan.request_binding = digests.BindingOf(request);
+  const SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
   store_.SetLoadable({orphan});
   ASSERT_THAT(manager_->Load(), IsOk());
 
@@ -141,6 +140,52 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartIsReplacedOnlyByItsCaller) {
   ASSERT_THAT(replacement, IsOk());
   EXPECT_NE(replacement->session->record().selector, orphan.selector);
   EXPECT_EQ(manager_->live_count(), 1u);
+}
+
+// Review finding: a retry after a restart replaced the orphan even when it
+// had been rotated since, ending the login of whoever holds the new token.
+TEST_F(SessionManagerTest, RequestIdAfterRestartLeavesARotatedSessionAlone) {
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
+  orphan.rotated_digests.push_back(HashVerifier(GenerateToken()->verifier));
+  store_.SetLoadable({orphan});
+  ASSERT_THAT(manager_->Load(), IsOk());
+  const size_t ops_before = store_.committed().size();
+  EXPECT_THAT(Create(request), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(store_.committed().size(), ops_before);
+  EXPECT_EQ(manager_->live_count(), 1u);
+  // The key is still claimed, not stuck in progress.
+  EXPECT_THAT(Create(request), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// Review finding: at the subject's cap, replacing the orphan also evicted
+// the subject's oldest other session, though the orphan made room itself.
+TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtTheCapEvictsNoOther) {
+  ManagerOptions options;
+  options.max_sessions_per_subject = 2;
+  Reset(options);
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
+  SessionRecord older = OrphanOf(request, digests, clock_.Now());
+  older.create_time -= absl::Minutes(1);
+  older.request_key.clear();
+  older.request_binding.clear();
+  store_.SetLoadable({older, orphan});
+  ASSERT_THAT(manager_->Load(), IsOk());
+
+  ASSERT_THAT(Create(request), IsOk());
+  EXPECT_EQ(manager_->live_count(), 2u);
+  for (const StoreOp& op : store_.committed()) {
+    if (const auto* removed = std::get_if<DeleteSession>(&op)) {
+      EXPECT_EQ(removed->key.selector, orphan.selector);
+    }
+  }
 }
 
 // The record the store receives holds digests, never the request id.

@@ -169,6 +169,41 @@ TEST(SessionIndexTest, AVictimGoneBeforeItsCreateLandsStillLeavesACapToKeep) {
   index.ReleaseSlot("alice", *second);
 }
 
+// An idempotent retry replacing a session of the subject takes that
+// session's place at the cap (nothing else is evicted), once: a second
+// create replacing the same session competes like any other, and the place
+// is given back when the first's slot is released.
+TEST(SessionIndexTest, AReplacedSessionMakesRoomForItsReplacementOnce) {
+  SessionIndex index;
+  std::vector<LiveSessionPtr> held;
+  for (uint8_t id = 1; id <= 3; ++id) {
+    held.push_back(MakeSession(id, "alice"));
+    ASSERT_TRUE(index.Insert(held.back()));
+  }
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  auto live = [](const LiveSession&) { return true; };
+  const LiveSessionPtr& orphan = held[2];
+  absl::StatusOr<SessionIndex::Slot> first = index.ReserveSlot(
+      "alice", /*cap=*/3, /*evict_oldest=*/true, now, live, orphan);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->replaced, orphan);
+  EXPECT_TRUE(first->evicted.empty());
+
+  absl::StatusOr<SessionIndex::Slot> second = index.ReserveSlot(
+      "alice", /*cap=*/3, /*evict_oldest=*/true, now, live, orphan);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->replaced, nullptr);
+  ASSERT_EQ(second->evicted.size(), 1u);
+  EXPECT_NE(second->evicted[0], orphan);
+  index.ReleaseSlot("alice", *second);
+
+  // Released unused (the create failed): the orphan counts again.
+  index.ReleaseSlot("alice", *first);
+  absl::StatusOr<SessionIndex::Slot> third =
+      index.ReserveSlot("alice", /*cap=*/3, /*evict_oldest=*/false, now, live);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST(LiveSessionTest, MarkActiveOnlyMovesForward) {
   LiveSessionPtr session = MakeSession(1, "alice");
   absl::Time t = absl::FromUnixSeconds(1000);

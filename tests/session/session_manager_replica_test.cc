@@ -3,6 +3,7 @@
 // yet applied, activity seen elsewhere, staleness, and the ops only a
 // shared store needs.
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -363,6 +364,40 @@ TEST_F(ReplicaTest, AStaleReplicaRefusesUnlessToldToServe) {
   serve.stale_policy = ManagerOptions::StalePolicy::kServe;
   StartReplica(serve);
   EXPECT_THAT(manager_->Freshness(), IsOk());
+}
+
+// Review finding: an idempotent retry replacing a session this replica had
+// already dropped (expired, or idle) deleted nothing, so the shared store's
+// row kept the request key and the retry failed again and again.
+TEST_F(ReplicaTest, ARetryReplacingASessionGoneFromMemoryDeletesItsRow) {
+  StartReplica();
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  SessionRecord orphan = CreateElsewhere("alice").session->record();
+  orphan.request_key = digests.KeyOf(request.request_id);
+  orphan.request_binding = digests.BindingOf(request);
+  orphan.expire_time = clock_.Now() + absl::Minutes(1);
+  store_.Deliver({Written(orphan)});
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_THAT(Sweep(), IsOk());
+  ASSERT_EQ(manager_->live_count(), 0u);
+
+  ASSERT_THAT(Create(request), IsOk());
+  std::vector<StoreOp> ops = store_.committed();
+  auto insert = std::find_if(ops.begin(), ops.end(), [](const StoreOp& op) {
+    return std::holds_alternative<InsertSession>(op);
+  });
+  ASSERT_NE(insert, ops.begin());
+  const auto* removed = std::get_if<DeleteSession>(&*(insert - 1));
+  ASSERT_NE(removed, nullptr);
+  EXPECT_EQ(removed->key.selector, orphan.selector);
+  // And the insert says how long the key binds, and asks who holds it.
+  const InsertSession& created = std::get<InsertSession>(*insert);
+  EXPECT_EQ(created.request_key_free_before,
+            clock_.Now() - ManagerOptions().idempotency_window);
+  EXPECT_NE(created.held, nullptr);
 }
 
 TEST_F(ReplicaTest, OnlyASharedStoreGetsTheOpsOtherReplicasNeed) {

@@ -113,9 +113,23 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
                                                        Sealer* sealer) {
   std::vector<PgStatement> out;
   if (const auto* insert = std::get_if<InsertSession>(&op)) {
-    absl::StatusOr<PgStatement> statement =
-        Insert(*insert->record, origin, sealer);
+    const SessionRecord& r = *insert->record;
+    if (!r.request_key.empty()) {
+      // A key past the window, or held by an ended session, is free again.
+      // No log row: other replicas forget the key by the same rules.
+      PgStatement& release = out.emplace_back();
+      release.sql =
+          "UPDATE sessiond_sessions SET request_key = NULL,"
+          " request_binding = NULL WHERE request_key = $1 AND"
+          " (create_us < $2::bigint OR expire_us <= $3::bigint)";
+      release.params.Bytes(r.request_key)
+          .Int64(Micros(insert->request_key_free_before))
+          .Int64(Micros(r.last_active_time));
+    }
+    absl::StatusOr<PgStatement> statement = Insert(r, origin, sealer);
     if (!statement.ok()) return statement.status();
+    statement->held = insert->held;
+    statement->request_key = r.request_key;
     out.push_back(std::move(*statement));
   } else if (const auto* update = std::get_if<UpdateSession>(&op)) {
     const SessionRecord& r = *update->record;
@@ -222,6 +236,28 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
     log.params.Bytes(origin).Int64(cutoff);
   }
   return out;
+}
+
+absl::StatusOr<std::optional<RequestKeyHolder>> ReadRequestKeyHolder(
+    PgConnection& connection, absl::string_view request_key) {
+  PgParams params;
+  params.Bytes(request_key);
+  absl::StatusOr<PgResult> result = connection.Exec(
+      "SELECT selector, subject, request_binding, create_us FROM"
+      " sessiond_sessions WHERE request_key = $1",
+      params);
+  if (!result.ok()) return result.status();
+  if (PQntuples(result->get()) == 0) return std::nullopt;
+  RequestKeyHolder holder;
+  if (absl::Status s =
+          DecodeSelector(BytesOf(result->get(), 0, 0), holder.selector);
+      !s.ok()) {
+    return s;
+  }
+  holder.subject = std::string(BytesOf(result->get(), 0, 1));
+  holder.binding = std::string(BytesOf(result->get(), 0, 2));
+  holder.create_time = absl::FromUnixMicros(Int64Of(result->get(), 0, 3));
+  return holder;
 }
 
 absl::StatusOr<SessionRecord> DecodeSessionRow(const PGresult* result, int row,

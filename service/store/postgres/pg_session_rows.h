@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,16 @@ struct PgStatement {
   // When set, the statement returns the selectors it deleted, which the
   // writer puts here once the transaction committed.
   DeletedSelectors deleted;
+  // When set on a kCreated insert that made no row, the writer reads back
+  // which session holds `request_key` into it.
+  RequestKeyHeld held;
+  std::string request_key;
 };
+
+// ReadRequestKeyHolder reads which session holds `request_key`: none if no
+// row does (a selector collision made the insert fail, or the holder went).
+[[nodiscard]] absl::StatusOr<std::optional<RequestKeyHolder>>
+ReadRequestKeyHolder(PgConnection& connection, absl::string_view request_key);
 
 // The session columns, in the order DecodeSessionRow reads them, prefixed
 // with `alias` ("s." or "").

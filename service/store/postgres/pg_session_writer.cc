@@ -202,6 +202,8 @@ absl::Status PgSessionStore::TryCommit(
       connection.Collect(statements.size());
   bool check_failed = false;
   absl::Status batch_error;
+  // Inserts that found their request key held, to read back who holds it.
+  std::vector<const PgStatement*> keys_held;
   for (size_t k = 0; k < statements.size(); ++k) {
     const int write = statements[k].write;
     const absl::StatusOr<PgResult>& result = results[k];
@@ -223,6 +225,10 @@ absl::Status PgSessionStore::TryCommit(
       continue;
     }
     check_failed = true;
+    if (expect == PgStatement::Expect::kCreated &&
+        statements[k].statement.held != nullptr) {
+      keys_held.push_back(&statements[k].statement);
+    }
     failed[static_cast<size_t>(write)] =
         expect == PgStatement::Expect::kCreated
             ? absl::UnavailableError(
@@ -239,6 +245,16 @@ absl::Status PgSessionStore::TryCommit(
   }
   if (!batch_error.ok() || check_failed) {
     (void)connection.Exec("ROLLBACK");
+    if (batch_error.ok()) {
+      // Read outside the rolled-back transaction: the holder committed
+      // before this batch's insert met it. A failed read leaves it unnamed
+      // (the create is answered UNAVAILABLE, retry).
+      for (const PgStatement* insert : keys_held) {
+        absl::StatusOr<std::optional<RequestKeyHolder>> holder =
+            ReadRequestKeyHolder(connection, insert->request_key);
+        if (holder.ok()) *insert->held = std::move(*holder);
+      }
+    }
     return batch_error;  // OK after a failed check: retried without it
   }
   absl::StatusOr<PgResult> commit = connection.Exec("COMMIT");

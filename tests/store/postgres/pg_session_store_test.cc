@@ -231,20 +231,6 @@ TEST_F(PgSessionStoreTest, SubjectCapHoldsAcrossReplicas) {
                                 SampleRecord(10, now).selector));
 }
 
-TEST_F(PgSessionStoreTest, RequestIdsAreUniqueAcrossReplicas) {
-  std::unique_ptr<PgSessionStore> a = OpenStore();
-  std::unique_ptr<PgSessionStore> b = OpenStore();
-  SessionRecord first = SampleRecord(20, absl::Now());
-  first.request_key = "same-key";
-  SessionRecord second = SampleRecord(21, absl::Now());
-  second.request_key = "same-key";
-  ASSERT_THAT(WriteAndWait(*a, Insert(first)), IsOk());
-  EXPECT_THAT(WriteAndWait(*b, Insert(second)),
-              StatusIs(absl::StatusCode::kUnavailable));
-  // The batch went on without the refused write.
-  EXPECT_THAT(WriteAndWait(*b, Insert(SampleRecord(22, absl::Now()))), IsOk());
-}
-
 TEST_F(PgSessionStoreTest, SubjectWideDeleteReachesEveryReplica) {
   Changes seen_by_a;
   std::unique_ptr<PgSessionStore> a = OpenStore(&seen_by_a);
