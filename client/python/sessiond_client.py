@@ -247,6 +247,9 @@ class CachingValidator:
         digest = hashlib.sha256(token.encode()).digest()
         with self._lock:
             now = self._clock()
+            # The entry's lifetime counts from before the request left: a
+            # slow answer must not stretch it.
+            asked_at = now
             cache_on = now < self._fresh_until
             if cache_on:
                 entry = self._entries.get(digest)
@@ -272,13 +275,14 @@ class CachingValidator:
             now = self._clock()
             # An answer looked up while the cache was off is not kept: the
             # stream may not have carried a revocation older than it.
-            if (lifetime > 0 and cache_on and generation == self._generation
+            if (now < asked_at + lifetime and cache_on
+                    and generation == self._generation
                     and now < self._fresh_until):
                 if digest in self._entries:
                     self._remove(digest)
                 while len(self._entries) >= self._max_entries:
                     self._remove(next(iter(self._entries)))
-                self._entries[digest] = (now + lifetime, answer)
+                self._entries[digest] = (asked_at + lifetime, answer)
                 self._by_session[session.id].add(digest)
         return answer
 

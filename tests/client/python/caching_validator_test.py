@@ -181,6 +181,39 @@ class CachingValidatorTest(unittest.TestCase):
         finally:
             validator.close()
 
+    # Review finding: an entry's lifetime counted from the answer's
+    # arrival, so a slow answer kept it past cache_ttl (and, for a session
+    # about to expire, past its expiry).
+    def test_a_slow_answer_does_not_stretch_its_entry(self):
+        token = self.client.create_session("frank").token
+        client = _StreamNotYetUp(self.client)
+        now = [1000.0]
+        validator = CachingValidator(client, cache_ttl=10.0,
+                                     max_staleness=3600.0,
+                                     reconnect_delay=0.05,
+                                     clock=lambda: now[0])
+        try:
+            validator._apply(session_pb2.WatchRevocationsResponse(
+                caught_up=session_pb2.CaughtUp()))
+
+            def slow(text):
+                now[0] += 8.0
+                return self.client.validate_session(text)
+
+            client.during = slow
+            self.assertTrue(validator.validate(token).valid)
+            client.during = self.client.validate_session
+            self.assertEqual(len(validator), 1)
+            now[0] += 1.0  # 9 s after the request left: still cached
+            self.assertTrue(validator.validate(token).valid)
+            self.assertEqual(validator.stats["hits"], 1)
+            now[0] += 2.0  # 11 s after it left: past cache_ttl
+            self.assertTrue(validator.validate(token).valid)
+            self.assertEqual(validator.stats["hits"], 1)
+            self.assertEqual(validator.stats["misses"], 2)
+        finally:
+            validator.close()
+
     def test_the_bound_holds(self):
         self.validator.close()
         self.validator = self.start_validator(max_entries=2)
