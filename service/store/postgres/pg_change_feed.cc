@@ -56,8 +56,7 @@ void PgChangeFeed::Loop() {
   bool warned = false;
   while (!stopping_.load()) {
     if (!connection.has_value() || !connection->ok()) {
-      absl::StatusOr<PgConnection> made =
-          PgConnection::Connect(options_.uri, "sessiond-feed");
+      absl::StatusOr<PgConnection> made = options_.connect();
       if (!made.ok()) {
         if (!warned) {
           LogWarning(

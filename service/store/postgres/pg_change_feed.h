@@ -34,6 +34,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/store/key_ring.h"
 #include "service/store/postgres/pg_change_log.h"
@@ -47,7 +48,10 @@ namespace sessiond {
 class PgChangeFeed {
  public:
   struct Options {
-    std::string uri;
+    // Opens the feed's connection (the store's ConnectToPrimary: the guards
+    // against bringing back a revoked session assume the feed reads where
+    // revocations commit, never a standby that lags).
+    std::function<absl::StatusOr<PgConnection>()> connect;
     absl::Duration poll_interval = absl::Milliseconds(50);
     bool listen = true;  // LISTEN; else poll only
     int64_t read_limit = 1000;

@@ -280,7 +280,9 @@ void PgSessionStore::Follow(ChangeListener listener, ReadListener before_read) {
     start = *start_cursor_;
   }
   PgChangeFeed::Options feed;
-  feed.uri = options_.uri;
+  feed.connect = [options = options_] {
+    return ConnectToPrimary(options, "sessiond-feed");
+  };
   feed.poll_interval = options_.poll_interval;
   feed.listen = options_.listen;
   feed.keys = options_.keys;
