@@ -10,6 +10,8 @@
 
 namespace sessiond {
 
+using google::protobuf::util::TimeUtil;
+
 TokenDigest DigestToken(absl::string_view token) {
   TokenDigest digest{};
   unsigned int size = 0;
@@ -48,36 +50,43 @@ void ValidationCache::Insert(const TokenDigest& digest, CachedAnswer answer,
     Erase(it->second);
   }
   while (by_digest_.size() >= max_entries_) Erase(std::prev(lru_.end()));
-  const std::string& session_id = answer->session().id();
+  const session::v1::Session& session = answer->session();
   lru_.push_front(Entry{digest, std::move(answer), deadline});
-  by_digest_.emplace(digest, lru_.begin());
-  by_session_[session_id].push_back(lru_.begin());
+  const Lru::iterator entry = lru_.begin();
+  by_digest_.emplace(digest, entry);
+  by_session_[session.id()].push_back(entry);
+  by_subject_[session.subject()].emplace(&*entry, entry);
+  by_created_.emplace(CreatedKeyOf(*entry), entry);
+}
+
+ValidationCache::CreatedKey ValidationCache::CreatedKeyOf(const Entry& entry) {
+  return {
+      TimeUtil::TimestampToMicroseconds(entry.answer->session().create_time()),
+      &entry};
 }
 
 void ValidationCache::Erase(Lru::iterator entry) {
-  auto session = by_session_.find(entry->answer->session().id());
+  const session::v1::Session& answered = entry->answer->session();
+  auto session = by_session_.find(answered.id());
   if (session != by_session_.end()) {
     auto& entries = session->second;
     entries.erase(std::remove(entries.begin(), entries.end(), entry),
                   entries.end());
     if (entries.empty()) by_session_.erase(session);
   }
+  auto subject = by_subject_.find(answered.subject());
+  if (subject != by_subject_.end()) {
+    subject->second.erase(&*entry);
+    if (subject->second.empty()) by_subject_.erase(subject);
+  }
+  by_created_.erase(CreatedKeyOf(*entry));
   by_digest_.erase(entry->digest);
   lru_.erase(entry);
 }
 
-template <typename Predicate>
-size_t ValidationCache::EraseIf(Predicate matches) {
-  size_t removed = 0;
-  for (auto it = lru_.begin(); it != lru_.end();) {
-    auto next = std::next(it);
-    if (matches(it->answer->session())) {
-      Erase(it);
-      ++removed;
-    }
-    it = next;
-  }
-  return removed;
+size_t ValidationCache::EraseAll(std::vector<Lru::iterator> entries) {
+  for (Lru::iterator entry : entries) Erase(entry);
+  return entries.size();
 }
 
 size_t ValidationCache::Remove(const TokenDigest& digest) {
@@ -90,28 +99,36 @@ size_t ValidationCache::Remove(const TokenDigest& digest) {
 size_t ValidationCache::RemoveSession(absl::string_view session_id) {
   auto session = by_session_.find(session_id);
   if (session == by_session_.end()) return 0;
-  const absl::InlinedVector<Lru::iterator, 1> entries = session->second;
-  for (Lru::iterator entry : entries) Erase(entry);
-  return entries.size();
+  return EraseAll({session->second.begin(), session->second.end()});
 }
 
 size_t ValidationCache::RemoveSubject(absl::string_view subject,
                                       absl::string_view except_session_id) {
-  return EraseIf([&](const session::v1::Session& session) {
-    return session.subject() == subject &&
-           (except_session_id.empty() || session.id() != except_session_id);
-  });
+  auto found = by_subject_.find(subject);
+  if (found == by_subject_.end()) return 0;
+  std::vector<Lru::iterator> doomed;
+  for (const auto& [unused, entry] : found->second) {
+    if (except_session_id.empty() ||
+        entry->answer->session().id() != except_session_id) {
+      doomed.push_back(entry);
+    }
+  }
+  return EraseAll(std::move(doomed));
 }
 
 size_t ValidationCache::RemoveIssuedBefore(absl::Time cutoff) {
   const int64_t cutoff_micros = absl::ToUnixMicros(cutoff);
-  return EraseIf([&](const session::v1::Session& session) {
-    return google::protobuf::util::TimeUtil::TimestampToMicroseconds(
-               session.create_time()) < cutoff_micros;
-  });
+  std::vector<Lru::iterator> doomed;
+  for (auto it = by_created_.begin();
+       it != by_created_.end() && it->first.first < cutoff_micros; ++it) {
+    doomed.push_back(it->second);
+  }
+  return EraseAll(std::move(doomed));
 }
 
 void ValidationCache::Clear() {
+  by_created_.clear();
+  by_subject_.clear();
   by_session_.clear();
   by_digest_.clear();
   lru_.clear();

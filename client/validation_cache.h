@@ -21,7 +21,11 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
@@ -72,9 +76,14 @@ class ValidationCache {
     size_t operator()(const TokenDigest& digest) const;
   };
 
+  // An entry's place in by_created_: its session's creation time, then the
+  // entry itself to tell apart sessions created the same microsecond.
+  using CreatedKey = std::pair<int64_t, const Entry*>;
+  static CreatedKey CreatedKeyOf(const Entry& entry);
+
   void Erase(Lru::iterator entry);
-  template <typename Predicate>
-  size_t EraseIf(Predicate matches);
+  // Erases `entries` (copied first: Erase edits the index they come from).
+  size_t EraseAll(std::vector<Lru::iterator> entries);
 
   const size_t max_entries_;
   Lru lru_;
@@ -82,6 +91,13 @@ class ValidationCache {
   // Session id -> its cached tokens (usually one; two around a rotation).
   absl::flat_hash_map<std::string, absl::InlinedVector<Lru::iterator, 1>>
       by_session_;
+  // Subject -> its cached tokens, and every token by its session's creation
+  // time, so a subject's revocation or an administrator's cut costs what it
+  // removes, not a scan of the whole cache under the validator's lock.
+  absl::flat_hash_map<std::string,
+                      absl::flat_hash_map<const Entry*, Lru::iterator>>
+      by_subject_;
+  absl::btree_map<CreatedKey, Lru::iterator> by_created_;
 };
 
 }  // namespace sessiond

@@ -24,6 +24,7 @@ pushed by WatchRevocations (see its docstring and docs/caching.md):
 import collections
 import datetime
 import hashlib
+import heapq
 import json
 import threading
 import time
@@ -207,6 +208,11 @@ class CachingValidator:
         # digest -> (deadline, answer), least recently used first.
         self._entries = collections.OrderedDict()
         self._by_session = collections.defaultdict(set)  # id -> digests
+        # subject -> digests, and a heap of (create_time, digest) whose
+        # stale items are skipped: a subject's revocation or a cut costs
+        # what it removes, not a scan of the cache under the lock.
+        self._by_subject = collections.defaultdict(set)
+        self._by_created = []
         # Served until then: max_staleness after the last caught_up or
         # heartbeat, which sessiond sends only with nothing older unsent.
         self._fresh_until = float("-inf")
@@ -284,6 +290,14 @@ class CachingValidator:
                     self._remove(next(iter(self._entries)))
                 self._entries[digest] = (asked_at + lifetime, answer)
                 self._by_session[session.id].add(digest)
+                self._by_subject[session.subject].add(digest)
+                created = session.create_time.ToMicroseconds()
+                heapq.heappush(self._by_created, (created, digest))
+                if len(self._by_created) > 2 * len(self._entries) + 64:
+                    self._by_created = [
+                        (a.session.create_time.ToMicroseconds(), d)
+                        for d, (_, a) in self._entries.items()]
+                    heapq.heapify(self._by_created)
         return answer
 
     def forget(self, token):
@@ -297,20 +311,38 @@ class CachingValidator:
 
     def _remove(self, digest):
         _, answer = self._entries.pop(digest)
-        digests = self._by_session[answer.session.id]
-        digests.discard(digest)
-        if not digests:
-            del self._by_session[answer.session.id]
+        for index, key in ((self._by_session, answer.session.id),
+                           (self._by_subject, answer.session.subject)):
+            digests = index[key]
+            digests.discard(digest)
+            if not digests:
+                del index[key]
 
-    def _remove_where(self, matches):
-        doomed = [d for d, (_, a) in self._entries.items() if matches(a.session)]
+    def _remove_subject(self, subject, except_session_id):
+        doomed = [d for d in self._by_subject.get(subject, ())
+                  if not except_session_id or
+                  self._entries[d][1].session.id != except_session_id]
         for digest in doomed:
             self._remove(digest)
         return len(doomed)
 
+    def _remove_issued_before(self, cutoff):
+        removed = 0
+        while self._by_created and self._by_created[0][0] < cutoff:
+            created, digest = heapq.heappop(self._by_created)
+            entry = self._entries.get(digest)
+            # Skipped: removed since, or cached again for another session.
+            if (entry is not None and
+                    entry[1].session.create_time.ToMicroseconds() == created):
+                self._remove(digest)
+                removed += 1
+        return removed
+
     def _clear(self):
         self._entries.clear()
         self._by_session.clear()
+        self._by_subject.clear()
+        self._by_created.clear()
         self.stats["resyncs"] += 1
 
     def _watch(self):
@@ -355,14 +387,11 @@ class CachingValidator:
                 removed = self._remove_session(message.session_rotated.session_id)
             elif kind == "subject_revoked":
                 event = message.subject_revoked
-                removed = self._remove_where(
-                    lambda s: s.subject == event.subject and
-                    (not event.except_session_id or
-                     s.id != event.except_session_id))
+                removed = self._remove_subject(event.subject,
+                                               event.except_session_id)
             elif kind == "issued_before_cut":
-                cutoff = message.issued_before_cut.issued_before.ToMicroseconds()
-                removed = self._remove_where(
-                    lambda s: s.create_time.ToMicroseconds() < cutoff)
+                removed = self._remove_issued_before(
+                    message.issued_before_cut.issued_before.ToMicroseconds())
             else:  # resync_required, or an event this client does not know
                 self._clear()
             self.stats["evicted"] += removed

@@ -95,6 +95,36 @@ TEST_F(ValidationCacheTest, RemoveIssuedBeforeTakesOlderSessionsOnly) {
   EXPECT_TRUE(Has("new"));
 }
 
+// The subject and creation-time indexes (review finding: those removals
+// scanned the whole cache under the validator's lock) forget what the bound,
+// a deadline, a replacement and Clear removed, so a later removal counts
+// only what is still cached.
+TEST_F(ValidationCacheTest, TheIndexesFollowEveryOtherRemoval) {
+  Put("a1", "s1", "alice", kNow - absl::Seconds(3));
+  Put("a2", "s2", "alice", kNow - absl::Seconds(2));
+  Put("a3", "s3", "alice", kNow - absl::Seconds(1));
+  Put("b1", "s4", "bob", kNow - absl::Seconds(3));  // the bound drops a1
+  Put("a2", "s5", "alice", kNow);  // same token, another answer
+  cache_.Insert(DigestToken("short"), Answer("s6", "carol"),
+                kNow + absl::Seconds(1));  // the bound drops a3
+  EXPECT_EQ(cache_.Find(DigestToken("short"), kNow + absl::Seconds(1)),
+            nullptr);  // past its deadline: dropped
+  EXPECT_EQ(cache_.size(), 2);
+  EXPECT_EQ(cache_.RemoveSubject("carol", ""), 0);
+  EXPECT_EQ(cache_.RemoveIssuedBefore(kNow), 1);    // b1 only
+  EXPECT_EQ(cache_.RemoveSubject("alice", ""), 1);  // a2 as s5
+  EXPECT_EQ(cache_.size(), 0);
+
+  Put("x", "s7", "alice", kNow - absl::Seconds(5));
+  cache_.Clear();
+  EXPECT_EQ(cache_.RemoveSubject("alice", ""), 0);
+  EXPECT_EQ(cache_.RemoveIssuedBefore(kNow), 0);
+  // Two sessions created the same microsecond are both taken by a cut.
+  Put("y", "s8", "alice", kNow - absl::Seconds(1));
+  Put("z", "s9", "bob", kNow - absl::Seconds(1));
+  EXPECT_EQ(cache_.RemoveIssuedBefore(kNow), 2);
+}
+
 TEST_F(ValidationCacheTest, KeysAreDigestsNotTokens) {
   const TokenDigest digest = DigestToken("sess_secret");
   EXPECT_EQ(digest, DigestToken("sess_secret"));

@@ -214,6 +214,38 @@ class CachingValidatorTest(unittest.TestCase):
         finally:
             validator.close()
 
+    # Review finding: subject and cut events scanned the whole cache under
+    # its lock; the indexes that replace the scan must forget what the
+    # bound removed, so an event counts only what is still cached.
+    def test_subject_and_cut_events_take_only_what_is_cached(self):
+        client = _StreamNotYetUp(self.client)
+        validator = CachingValidator(client, max_entries=2,
+                                     max_staleness=3600.0,
+                                     reconnect_delay=0.05)
+        try:
+            validator._apply(session_pb2.WatchRevocationsResponse(
+                caught_up=session_pb2.CaughtUp()))
+            tokens = [self.client.create_session("gina").token
+                      for _ in range(3)]
+            tokens.append(self.client.create_session("hank").token)
+            for token in tokens:
+                self.assertTrue(validator.validate(token).valid)
+            self.assertEqual(len(validator), 2)  # gina's third, hank's
+            validator._apply(session_pb2.WatchRevocationsResponse(
+                subject_revoked=session_pb2.SubjectRevoked(subject="gina")))
+            self.assertEqual(validator.stats["evicted"], 1)
+            self.assertEqual(len(validator), 1)
+            cut = timestamp_pb2.Timestamp()
+            cut.GetCurrentTime()
+            cut.seconds += 3600
+            validator._apply(session_pb2.WatchRevocationsResponse(
+                issued_before_cut=session_pb2.IssuedBeforeCut(
+                    issued_before=cut)))
+            self.assertEqual(validator.stats["evicted"], 2)
+            self.assertEqual(len(validator), 0)
+        finally:
+            validator.close()
+
     def test_the_bound_holds(self):
         self.validator.close()
         self.validator = self.start_validator(max_entries=2)
