@@ -10,9 +10,14 @@ size_t IdempotencyCache::CostOf(absl::string_view key, const Entry& entry) {
   // bytes on top. A pending entry is charged for the token it will hold
   // (tokens are under 100 bytes), so completing it does not pass the bound.
   constexpr size_t kTokenAllowance = 128;
-  return sizeof(std::string) + sizeof(Entry) + key.size() +
-         entry.subject.capacity() + entry.binding.capacity() +
-         std::max(entry.token.capacity(), kTokenAllowance);
+  size_t cost = sizeof(std::string) + sizeof(Entry) + key.size() +
+                entry.subject.capacity() + entry.binding.capacity() +
+                std::max(entry.token.capacity(), kTokenAllowance);
+  if (entry.abort_to.has_value()) {
+    cost +=
+        entry.abort_to->subject.capacity() + entry.abort_to->binding.capacity();
+  }
+  return cost;
 }
 
 void IdempotencyCache::Erase(
@@ -66,8 +71,11 @@ IdempotencyClaim IdempotencyCache::Begin(absl::string_view key,
   } else if (entry.token.empty()) {
     claim.kind = IdempotencyClaim::kReplace;
     claim.selector = entry.selector;
-    entry.replaced = entry.selector;
+    bytes_ -= CostOf(it->first, entry);
+    entry.abort_to =
+        Holder{entry.subject, entry.binding, entry.selector, entry.created};
     entry.pending = true;
+    bytes_ += CostOf(it->first, entry);
   } else {
     claim.kind = IdempotencyClaim::kDone;
     claim.selector = entry.selector;
@@ -87,44 +95,53 @@ void IdempotencyCache::Complete(absl::string_view key, const Selector& selector,
   entry.token = std::move(token);
   entry.created = created;
   entry.pending = false;
-  entry.replaced.reset();
+  entry.abort_to.reset();
   bytes_ += CostOf(it->first, entry);
 }
 
 void IdempotencyCache::Abort(absl::string_view key) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end()) return;
-  if (it->second.replaced.has_value()) {
-    it->second.pending = false;
-    it->second.replaced.reset();
-  } else {
+  if (it == entries_.end() || !it->second.pending) return;
+  Entry& entry = it->second;
+  if (!entry.abort_to.has_value()) {
     Erase(it);
+    return;
   }
+  bytes_ -= CostOf(it->first, entry);
+  Holder& holder = *entry.abort_to;
+  entry.subject = std::move(holder.subject);
+  entry.binding = std::move(holder.binding);
+  entry.selector = holder.selector;
+  entry.created = holder.created;
+  entry.token.clear();
+  entry.pending = false;
+  entry.abort_to.reset();
+  bytes_ += CostOf(it->first, entry);
 }
 
 void IdempotencyCache::Restore(absl::string_view key, absl::string_view subject,
                                absl::string_view binding,
                                const Selector& selector, absl::Time created) {
   absl::MutexLock lock(&mu_);
+  Holder holder{std::string(subject), std::string(binding), selector, created};
   auto it = entries_.find(key);
-  bool pending = false;
-  if (it != entries_.end()) {
-    pending = it->second.pending;
-    Erase(it);
+  if (it != entries_.end() && it->second.pending) {
+    // A create with this key is in flight here: it keeps its own caller
+    // (should it commit, the key is its caller's), and its Abort comes back
+    // to the holder rather than to nothing, which would let the next retry
+    // fail the same way.
+    bytes_ -= CostOf(it->first, it->second);
+    it->second.abort_to = std::move(holder);
+    bytes_ += CostOf(it->first, it->second);
+    return;
   }
+  if (it != entries_.end()) Erase(it);
   Entry entry;
-  entry.subject = std::string(subject);
-  entry.binding = std::string(binding);
+  entry.subject = std::move(holder.subject);
+  entry.binding = std::move(holder.binding);
   entry.selector = selector;
   entry.created = created;
-  // A create with this key still in flight here stays pending (its Complete
-  // or Abort is coming); should it fail, Abort comes back to what the store
-  // holds, not to nothing (which would let the next retry fail the same way).
-  if (pending) {
-    entry.pending = true;
-    entry.replaced = selector;
-  }
   bytes_ += CostOf(key, entry);
   entries_.emplace(std::string(key), std::move(entry));
 }

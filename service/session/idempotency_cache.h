@@ -96,15 +96,24 @@ class IdempotencyCache {
   size_t bytes() const;
 
  private:
+  // Who holds a finished key whose token is unknown here.
+  struct Holder {
+    std::string subject;
+    std::string binding;
+    Selector selector{};
+    absl::Time created;
+  };
   struct Entry {
+    // While pending: the pending create's own; Complete keeps them.
     std::string subject;
     std::string binding;
     Selector selector{};
     std::string token;  // empty: unknown (restored) or pending
     absl::Time created;
     bool pending = false;
-    // While pending: the finished entry it replaces, to restore on Abort.
-    std::optional<Selector> replaced;
+    // While pending: what Abort returns the key to (the session a kReplace
+    // replaces, or a holder restored meanwhile); none: Abort forgets it.
+    std::optional<Holder> abort_to;
   };
 
   // What an entry costs in memory, roughly: its strings and its slot.

@@ -193,12 +193,15 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   std::vector<StoreOp> ops;
   // The replaced session goes first: its request id must be free before the
   // new session takes it (a shared store keeps request ids unique).
-  if (orphan != nullptr) {
-    ops.push_back(DeleteSession{KeyOf(orphan->record())});
-  } else if (replaced.has_value() && shared_store_) {
+  if (replaced.has_value() && (orphan != nullptr || shared_store_)) {
     // Gone from this index (expired, or swept idle) is not gone from a
-    // shared store, which deletes by selector alone.
-    ops.push_back(DeleteSession{StoredSessionKey{*replaced}});
+    // shared store, which deletes by selector alone; and there another
+    // replica may have rotated it a moment ago: then it stays, keeps the
+    // request key, and the insert's conflict says so (RequestKeyHeldBy).
+    DeleteSession remove{orphan != nullptr ? KeyOf(orphan->record())
+                                           : StoredSessionKey{*replaced}};
+    remove.unless_rotated = true;
+    ops.push_back(std::move(remove));
   }
   // On a shared store: who holds the request key, if the insert cannot
   // take it.
@@ -336,9 +339,10 @@ absl::Status SessionManager::RequestKeyHeldBy(const SessionRecord& record,
   if (holder.binding.empty() || holder.binding != record.request_binding) {
     return absl::AlreadyExistsError(kUsedByAnotherCaller);
   }
+  if (holder.rotated) return absl::FailedPreconditionError(kRotatedSince);
   return absl::UnavailableError(
-      "a create with this request_id committed on another replica a moment "
-      "ago; retry");
+      "a create with this request_id committed a moment ago (on another "
+      "replica, or here with its answer lost); retry");
 }
 
 }  // namespace sessiond

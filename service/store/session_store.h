@@ -44,6 +44,7 @@ struct RequestKeyHolder {
   std::string subject;
   std::string binding;
   absl::Time create_time;
+  bool rotated = false;  // someone holds a token of it made since
 };
 using RequestKeyHeld = std::shared_ptr<std::optional<RequestKeyHolder>>;
 
@@ -98,6 +99,11 @@ struct DeleteSession {
   // first (just before the idle timeout, its write ahead of the sweep's)
   // renewed the session.
   std::optional<VerifierDigest> expected_digest = std::nullopt;
+  // An idempotent create's replacement of a session whose token was lost:
+  // a shared store leaves the session if it was ever rotated (whoever
+  // rotated it holds a token; another replica may have done it a moment
+  // ago). A store with no other writer may ignore it: its index knew.
+  bool unless_rotated = false;
 };
 
 // The selectors of the sessions an op deleted, filled by a shared store

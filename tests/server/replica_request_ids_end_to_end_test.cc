@@ -26,7 +26,10 @@ TEST_F(ReplicasTest, ARequestIdMakesOneLiveSessionAcrossReplicas) {
   absl::StatusOr<std::string> first = replica(0).Create("kate", "req-1");
   ASSERT_THAT(first, IsOk());
   // The same caller retries on the other replica once it has the first.
-  EXPECT_TRUE(Eventually([&] { return *replica(1).Count("kate") == 1; }));
+  EXPECT_TRUE(Eventually([&] {
+    absl::StatusOr<int> count = replica(1).Count("kate");
+    return count.ok() && *count == 1;
+  }));
   absl::StatusOr<std::string> retry = replica(1).Create("kate", "req-1");
   ASSERT_THAT(retry, IsOk());
   // That replica never saw the first token: it makes a new session that
@@ -48,6 +51,13 @@ TEST_F(ReplicasTest, AReuseUnknownHereIsAnsweredAsTheDatabaseHasIt) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(replica(1).Create("mallory", "req-1"),
               StatusIs(absl::StatusCode::kInvalidArgument));
+  // The same subject asking for other content is another request.
+  session::v1::CreateSessionRequest other;
+  other.set_subject("kate");
+  other.set_request_id("req-1");
+  (*other.mutable_attributes())["role"] = "admin";
+  EXPECT_THAT(replica(1).Create(other),
+              StatusIs(absl::StatusCode::kAlreadyExists));
 
   // The same caller: told to retry once, then the retry replaces the
   // session it never got the token of.
@@ -99,6 +109,25 @@ TEST_F(ReplicasTest, ARetryLeavesASessionRotatedSinceAlone) {
   }
   EXPECT_TRUE(replica(0).Valid(*rotated));
   EXPECT_TRUE(replica(1).Valid(*rotated));
+}
+
+// Review finding: a replica that learned of the key from the database (not
+// from its feed) replaced the session by id alone, though another replica
+// had rotated it since.
+TEST_F(ReplicasTest, ARetryLeavesASessionRotatedElsewhereUnseenHereAlone) {
+  StartDatabase();
+  StartReplica(0);
+  StartReplica(1, kSlowFeed);
+  absl::StatusOr<std::string> first = replica(0).Create("kate", "req-1");
+  ASSERT_THAT(first, IsOk());
+  absl::StatusOr<std::string> told = replica(1).Create("kate", "req-1");
+  if (told.ok()) GTEST_SKIP() << "replica 1 read its change log meanwhile";
+  ASSERT_THAT(told, StatusIs(absl::StatusCode::kUnavailable));
+  absl::StatusOr<std::string> rotated = replica(0).Rotate(*first);
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_THAT(replica(1).Create("kate", "req-1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(replica(0).Valid(*rotated));
 }
 
 }  // namespace

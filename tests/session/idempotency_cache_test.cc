@@ -105,6 +105,19 @@ TEST(IdempotencyCacheTest, RestoreOverAPendingKeyOutlivesItsAbort) {
   cache.Abort("j");
   EXPECT_EQ(cache.Begin("j", "alice", "b", kNow).kind,
             IdempotencyClaim::kConflict);
+
+  // Review finding: restored for another caller while pending, then the
+  // create committed after all (the holder ended meanwhile): the token is
+  // the pending create's caller's, never the restored holder's.
+  ASSERT_EQ(cache.Begin("m", "alice", "b", kNow).kind,
+            IdempotencyClaim::kStart);
+  cache.Restore("m", "bob", "b2", SelectorOf(7), kNow);
+  cache.Complete("m", SelectorOf(9), "token-9", kNow);
+  EXPECT_EQ(cache.Begin("m", "bob", "b2", kNow).kind,
+            IdempotencyClaim::kConflict);
+  IdempotencyClaim mine = cache.Begin("m", "alice", "b", kNow);
+  EXPECT_EQ(mine.kind, IdempotencyClaim::kDone);
+  EXPECT_EQ(mine.token, "token-9");
 }
 
 // The token goes back only to the binding that made it: another caller, or

@@ -36,6 +36,11 @@ absl::StatusOr<std::string> SessionClient::Create(
   session::v1::CreateSessionRequest request;
   request.set_subject(subject);
   request.set_request_id(request_id);
+  return Create(request);
+}
+
+absl::StatusOr<std::string> SessionClient::Create(
+    const session::v1::CreateSessionRequest& request) {
   session::v1::CreateSessionResponse response;
   grpc::Status status =
       stub_->CreateSession(Context().get(), request, &response);

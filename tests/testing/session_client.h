@@ -30,6 +30,8 @@ class SessionClient {
   // The new session's token.
   absl::StatusOr<std::string> Create(const std::string& subject,
                                      const std::string& request_id = "");
+  absl::StatusOr<std::string> Create(
+      const session::v1::CreateSessionRequest& request);
   absl::StatusOr<session::v1::ValidateSessionResponse> Validate(
       const std::string& token);
   // Whether a live session ended.

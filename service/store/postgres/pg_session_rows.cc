@@ -108,6 +108,14 @@ int64_t SubjectLockKey(absl::string_view subject) {
   return static_cast<int64_t>(key);
 }
 
+int64_t RequestKeyLockKey(absl::string_view request_key) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8 && i < request_key.size(); ++i) {
+    key = (key << 8) | static_cast<uint8_t>(request_key[i]);
+  }
+  return static_cast<int64_t>(key);
+}
+
 absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
                                                        absl::string_view origin,
                                                        Sealer* sealer) {
@@ -156,9 +164,9 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
     if (remove->why == DeleteSession::Why::kExpired) return out;
     PgStatement& statement = out.emplace_back();
     statement.sql = absl::StrCat(
-        "WITH s AS (DELETE FROM sessiond_sessions WHERE selector = $1"
-        " RETURNING selector)",
-        LogRows(PgChangeKind::kSessionRemoved, 2, 3));
+        "WITH s AS (DELETE FROM sessiond_sessions WHERE selector = $1",
+        remove->unless_rotated ? " AND rotated_sha256 = ''::bytea" : "",
+        " RETURNING selector)", LogRows(PgChangeKind::kSessionRemoved, 2, 3));
     statement.params.Bytes(SelectorBytes(remove->key.selector))
         .Bytes(origin)
         .Int64(static_cast<int64_t>(remove->cause));
@@ -243,8 +251,9 @@ absl::StatusOr<std::optional<RequestKeyHolder>> ReadRequestKeyHolder(
   PgParams params;
   params.Bytes(request_key);
   absl::StatusOr<PgResult> result = connection.Exec(
-      "SELECT selector, subject, request_binding, create_us FROM"
-      " sessiond_sessions WHERE request_key = $1",
+      "SELECT selector, subject, request_binding, create_us,"
+      " rotated_sha256 <> ''::bytea FROM sessiond_sessions"
+      " WHERE request_key = $1",
       params);
   if (!result.ok()) return result.status();
   if (PQntuples(result->get()) == 0) return std::nullopt;
@@ -257,6 +266,7 @@ absl::StatusOr<std::optional<RequestKeyHolder>> ReadRequestKeyHolder(
   holder.subject = std::string(BytesOf(result->get(), 0, 1));
   holder.binding = std::string(BytesOf(result->get(), 0, 2));
   holder.create_time = absl::FromUnixMicros(Int64Of(result->get(), 0, 3));
+  holder.rotated = BytesOf(result->get(), 0, 4) == "\x01";
   return holder;
 }
 

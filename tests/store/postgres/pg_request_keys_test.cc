@@ -83,7 +83,7 @@ TEST_F(PgRequestKeysTest, AKeyHeldElsewhereIsRefusedAndItsHolderNamed) {
   EXPECT_EQ((*held)->binding, "binding-1");
   EXPECT_EQ(absl::ToUnixMicros((*held)->create_time),
             absl::ToUnixMicros(first.create_time));
-  // The batch went on without the refused write.
+  // The store goes on writing.
   EXPECT_THAT(WriteAndWait(*b_, Insert(SampleRecord(22, now))), IsOk());
   EXPECT_THAT(pg_->Sql("SELECT count(*) FROM sessiond_sessions"),
               IsOkAndHolds("2"));
@@ -120,6 +120,49 @@ TEST_F(PgRequestKeysTest, AKeyPastTheWindowOrOfAnEndedSessionIsFreeAgain) {
               StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_TRUE(held->has_value());
   EXPECT_EQ((*held)->selector, again.selector);
+}
+
+// A replacement of a session whose token was lost leaves it if it was
+// rotated since (someone holds its new token); the key's holder is then
+// named as rotated.
+TEST_F(PgRequestKeysTest, AReplacementLeavesARotatedHolderAndSaysSo) {
+  const absl::Time now = absl::Now();
+  RequestKeyHeld held;
+  SessionRecord rotated = Keyed(50, now, "binding-1");
+  rotated.rotated_digests.push_back(rotated.verifier_digest);
+  ASSERT_THAT(Create(*a_, rotated, now - absl::Minutes(10), held), IsOk());
+
+  DeleteSession remove{KeyOf(rotated)};
+  remove.unless_rotated = true;
+  std::vector<StoreOp> ops;
+  ops.push_back(remove);
+  InsertSession insert{
+      std::make_shared<const SessionRecord>(Keyed(51, now, "binding-1"))};
+  insert.request_key_free_before = now - absl::Minutes(10);
+  insert.held = held = std::make_shared<std::optional<RequestKeyHolder>>();
+  ops.push_back(std::move(insert));
+  EXPECT_THAT(WriteAndWait(*b_, std::move(ops)),
+              StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_TRUE(held->has_value());
+  EXPECT_EQ((*held)->selector, rotated.selector);
+  EXPECT_TRUE((*held)->rotated);
+  EXPECT_THAT(pg_->Sql("SELECT count(*) FROM sessiond_sessions"),
+              IsOkAndHolds("1"));
+
+  // Never rotated: replaced.
+  SessionRecord plain = Keyed(52, now, "binding-2");
+  plain.request_key = "plain-key";
+  ASSERT_THAT(Create(*a_, plain, now - absl::Minutes(10), held), IsOk());
+  DeleteSession replace{KeyOf(plain)};
+  replace.unless_rotated = true;
+  SessionRecord replacement = Keyed(53, now, "binding-2");
+  replacement.request_key = "plain-key";
+  ops.clear();
+  ops.push_back(replace);
+  ops.push_back(Insert(replacement));
+  EXPECT_THAT(WriteAndWait(*b_, std::move(ops)), IsOk());
+  EXPECT_THAT(pg_->Sql("SELECT count(*) FROM sessiond_sessions"),
+              IsOkAndHolds("2"));
 }
 
 }  // namespace
