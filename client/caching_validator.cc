@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace sessiond {
@@ -50,6 +52,10 @@ absl::StatusOr<std::unique_ptr<CachingValidator>> CachingValidator::Create(
       options.reconnect_delay <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "cache_ttl, max_staleness and reconnect_delay must be positive");
+  }
+  if (options.max_reconnect_delay < options.reconnect_delay) {
+    return absl::InvalidArgumentError(
+        "max_reconnect_delay must be at least reconnect_delay");
   }
   if (!options.now) {
     return absl::InvalidArgumentError("now must be set");
@@ -151,6 +157,8 @@ void CachingValidator::Forget(absl::string_view token) {
 
 void CachingValidator::WatchLoop() {
   std::string cursor;
+  absl::Duration delay = options_.reconnect_delay;
+  bool silent_before = false;  // the last stream ended with no message
   while (true) {
     grpc::ClientContext context;
     {
@@ -158,7 +166,29 @@ void CachingValidator::WatchLoop() {
       if (stopping_) return;
       stream_ = &context;
     }
-    const grpc::Status status = WatchOnce(context, cursor);
+    bool heard = false;
+    const grpc::Status status = WatchOnce(context, cursor, heard);
+    // Backs off from a server that keeps refusing the stream, so it is not
+    // asked ten times a second for as long as that lasts.
+    delay = heard || !silent_before
+                ? options_.reconnect_delay
+                : std::min(delay * 2, options_.max_reconnect_delay);
+    silent_before = !heard;
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      stopping = stopping_;
+      if (!status.ok() && !stopping) {
+        ++stats_.stream_failures;
+        stats_.last_stream_error = absl::StrCat(
+            absl::StatusCodeToString(
+                static_cast<absl::StatusCode>(status.error_code())),
+            ": ", status.error_message());
+      }
+    }
+    if (!status.ok() && !stopping && options_.on_stream_error) {
+      options_.on_stream_error(status);
+    }
     {
       absl::MutexLock lock(&mu_);
       stream_ = nullptr;
@@ -171,20 +201,20 @@ void CachingValidator::WatchLoop() {
         ++stats_.resyncs;
       }
       if (stopping_) return;
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_),
-                           options_.reconnect_delay);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), delay);
     }
   }
 }
 
 grpc::Status CachingValidator::WatchOnce(grpc::ClientContext& context,
-                                         std::string& cursor) {
+                                         std::string& cursor, bool& heard) {
   session::v1::WatchRevocationsRequest request;
   request.set_cursor(cursor);
   std::unique_ptr<grpc::ClientReader<session::v1::WatchRevocationsResponse>>
       reader = stub_->WatchRevocations(&context, request);
   session::v1::WatchRevocationsResponse message;
   while (reader->Read(&message)) {
+    heard = true;
     cursor = message.cursor();
     Apply(message);
     if (options_.on_event) options_.on_event(message);

@@ -55,8 +55,11 @@ struct CachingValidatorOptions {
   // Longest the cache is used without news from the stream (a heartbeat
   // comes every --watch_heartbeat, 250 ms by default).
   absl::Duration max_staleness = absl::Seconds(1);
-  // Wait between attempts to reopen the stream.
+  // Wait before reopening the stream; doubled after each stream that
+  // failed without a message (a server refusing it, PERMISSION_DENIED under
+  // its policy, or down), up to `max_reconnect_delay`.
   absl::Duration reconnect_delay = absl::Milliseconds(100);
+  absl::Duration max_reconnect_delay = absl::Seconds(5);
   // The time, only ever compared with itself; tests inject theirs. By
   // default a monotonic clock: a wall clock stepped back (NTP) would stretch
   // every deadline, and keep the cache on with no stream.
@@ -64,15 +67,21 @@ struct CachingValidatorOptions {
   // Called on the stream's thread after each message has been applied
   // (for metrics and tests); must be quick.
   std::function<void(const session::v1::WatchRevocationsResponse&)> on_event;
+  // Called on the stream's thread when a stream ends with an error, before
+  // the wait to reopen it (to log it: while it lasts every Validate is an
+  // RPC); must be quick.
+  std::function<void(const grpc::Status&)> on_stream_error;
 };
 
 // What the validator did, since it was created.
 struct CachingValidatorStats {
-  int64_t hits = 0;      // answered from the cache
-  int64_t misses = 0;    // RPC, cache in use
-  int64_t bypassed = 0;  // RPC, cache off (stream down or not caught up)
-  int64_t evicted = 0;   // entries removed by revocation events
-  int64_t resyncs = 0;   // times the whole cache was dropped
+  int64_t hits = 0;             // answered from the cache
+  int64_t misses = 0;           // RPC, cache in use
+  int64_t bypassed = 0;         // RPC, cache off (stream down or not caught up)
+  int64_t evicted = 0;          // entries removed by revocation events
+  int64_t resyncs = 0;          // times the whole cache was dropped
+  int64_t stream_failures = 0;  // streams that ended with an error
+  std::string last_stream_error;  // e.g. "PERMISSION_DENIED: ..."
   size_t entries = 0;
   bool cache_on = false;
 };
@@ -107,8 +116,10 @@ class CachingValidator {
   bool CacheOnLocked(absl::Time now) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Keeps a stream open until stopped.
   void WatchLoop();
-  // Reads one stream until it ends; returns its status.
-  grpc::Status WatchOnce(grpc::ClientContext& context, std::string& cursor);
+  // Reads one stream until it ends; returns its status, and whether any
+  // message came.
+  grpc::Status WatchOnce(grpc::ClientContext& context, std::string& cursor,
+                         bool& heard);
   void Apply(const session::v1::WatchRevocationsResponse& message);
 
   const Client& client_;

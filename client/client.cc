@@ -1,9 +1,12 @@
 #include "client/client.h"
 
+#include <grpc/grpc.h>
+
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/credentials.h"
 #include "client/service_config.h"
 
@@ -26,6 +29,13 @@ absl::Status CheckOptions(const ClientOptions& options) {
   if (options.timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the timeout must be positive");
   }
+  if (options.keepalive_time < absl::ZeroDuration() ||
+      (options.keepalive_time > absl::ZeroDuration() &&
+       options.keepalive_timeout <= absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        "keepalive_time must not be negative, and keepalive_timeout must be "
+        "positive when it is set");
+  }
   if (options.retry.max_attempts > 1 &&
       (options.retry.initial_backoff <= absl::ZeroDuration() ||
        options.retry.max_backoff < options.retry.initial_backoff)) {
@@ -45,6 +55,17 @@ std::shared_ptr<grpc::Channel> MakeChannel(
   args.SetUserAgentPrefix("sessiond-client-cpp");
   if (options.tls.has_value() && !options.tls->server_name_override.empty()) {
     args.SetSslTargetNameOverride(options.tls->server_name_override);
+  }
+  if (options.keepalive_time > absl::ZeroDuration()) {
+    args.SetInt(
+        GRPC_ARG_KEEPALIVE_TIME_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+    args.SetInt(
+        GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+    // A watch stream sends nothing after its request: without this, gRPC
+    // stops pinging after two pings with no data sent.
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   }
   return grpc::CreateCustomChannel(options.target, credentials, args);
 }

@@ -57,6 +57,15 @@ struct ClientOptions {
   // Unset means plaintext, which is only fit for loopback.
   std::optional<TlsOptions> tls;
   RetryOptions retry;
+  // While calls are open, a ping every `keepalive_time`, and a connection
+  // whose ping goes unanswered for `keepalive_timeout` is dropped and made
+  // again. A half-open connection (the server's host gone, a middlebox that
+  // forgot it) then fails in seconds, not when TCP gives up (up to 15
+  // minutes): what a long WatchRevocations stream, as CachingValidator
+  // keeps, needs to come back. sessiond accepts pings on connections with
+  // calls open at any rate. Zero keepalive_time: no pings.
+  absl::Duration keepalive_time = absl::Seconds(20);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
 };
 
 }  // namespace sessiond

@@ -78,12 +78,31 @@ class SessiondClient:
     timeout: deadline of each call in seconds, retries included.
     credentials: grpc.ssl_channel_credentials(...) for TLS or mTLS; None
         means plaintext, which is only fit for loopback.
+    keepalive_time, keepalive_timeout: while calls are open, a ping every
+        keepalive_time seconds, and a connection whose ping goes unanswered
+        for keepalive_timeout is dropped and made again, so a half-open
+        connection (the server's host gone, a middlebox that forgot it)
+        fails in seconds rather than when TCP gives up: what a long
+        watch_revocations stream (CachingValidator) needs. 0: no pings.
     """
 
     def __init__(self, target="127.0.0.1:50051", *, timeout=5.0,
-                 credentials=None):
+                 credentials=None, keepalive_time=20.0,
+                 keepalive_timeout=10.0):
+        if keepalive_time < 0 or (keepalive_time > 0 and
+                                  keepalive_timeout <= 0):
+            raise ValueError("keepalive_time must not be negative, and "
+                             "keepalive_timeout must be positive with it")
         options = [("grpc.service_config", json.dumps(_SERVICE_CONFIG)),
                    ("grpc.primary_user_agent", "sessiond-client-python")]
+        if keepalive_time > 0:
+            options += [
+                ("grpc.keepalive_time_ms", int(keepalive_time * 1000)),
+                ("grpc.keepalive_timeout_ms", int(keepalive_timeout * 1000)),
+                # A watch stream sends nothing after its request: without
+                # this, gRPC stops pinging after two pings.
+                ("grpc.http2.max_pings_without_data", 0),
+            ]
         if credentials is None:
             self._channel = grpc.insecure_channel(target, options=options)
         else:
@@ -184,26 +203,37 @@ class CachingValidator:
     background thread keeps a WatchRevocations stream open; each event
     drops the matching entries at once. When nothing has been heard from
     the stream for max_staleness seconds, the cache is bypassed (every
-    validate is an RPC) until the stream is back and caught up.
+    validate is an RPC) until the stream is back and caught up. A stream
+    that fails is reopened after reconnect_delay, doubled while streams
+    keep failing without a message, up to max_reconnect_delay; each failure
+    is counted in stats["stream_failures"], kept in last_stream_error and
+    handed to on_stream_error(error) on the stream's thread.
 
     Thread-safe. close() (or a with block) stops the thread.
     """
 
     def __init__(self, client, *, max_entries=100_000, cache_ttl=60.0,
                  max_staleness=1.0, reconnect_delay=0.1,
-                 clock=time.monotonic, on_event=None):
+                 max_reconnect_delay=5.0, clock=time.monotonic,
+                 on_event=None, on_stream_error=None):
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         if min(cache_ttl, max_staleness, reconnect_delay) <= 0:
             raise ValueError(
                 "cache_ttl, max_staleness and reconnect_delay must be positive")
+        if max_reconnect_delay < reconnect_delay:
+            raise ValueError(
+                "max_reconnect_delay must be at least reconnect_delay")
         self._client = client
         self._max_entries = max_entries
         self._cache_ttl = cache_ttl
         self._max_staleness = max_staleness
         self._reconnect_delay = reconnect_delay
+        self._max_reconnect_delay = max_reconnect_delay
         self._clock = clock
         self._on_event = on_event
+        self._on_stream_error = on_stream_error
+        self.last_stream_error = None  # the last stream's grpc.RpcError
         self._lock = threading.Lock()
         # digest -> (deadline, answer), least recently used first.
         self._entries = collections.OrderedDict()
@@ -347,19 +377,31 @@ class CachingValidator:
 
     def _watch(self):
         cursor = ""
+        delay = self._reconnect_delay
+        silent_before = False  # the last stream ended with no message
         while not self._stopping.is_set():
             call = self._client.watch_revocations(cursor)
             with self._lock:
                 self._call = call
             if self._stopping.is_set():
                 call.cancel()
+            heard = False
             try:
                 for message in call:
+                    heard = True
                     cursor = message.cursor
                     self._apply(message)
                     if self._on_event is not None:
                         self._on_event(message)
             except grpc.RpcError as error:
+                if not self._stopping.is_set():
+                    # Counted and handed on: while it lasts every validate
+                    # is an RPC (PERMISSION_DENIED: the server's policy).
+                    with self._lock:
+                        self.stats["stream_failures"] += 1
+                        self.last_stream_error = error
+                    if self._on_stream_error is not None:
+                        self._on_stream_error(error)
                 if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
                     cursor = ""  # not a cursor this server knows
                     with self._lock:
@@ -367,7 +409,13 @@ class CachingValidator:
                         self._generation += 1
             with self._lock:
                 self._call = None
-            self._stopping.wait(self._reconnect_delay)
+            # Backs off from a server that keeps refusing the stream.
+            if heard or not silent_before:
+                delay = self._reconnect_delay
+            else:
+                delay = min(delay * 2, self._max_reconnect_delay)
+            silent_before = not heard
+            self._stopping.wait(delay)
 
     def _apply(self, message):
         kind = message.WhichOneof("event")

@@ -16,7 +16,9 @@
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "tests/client/fake_session_service.h"
 #include "tests/testing/sessiond_process.h"
+#include "tests/testing/tcp_relay.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
@@ -297,6 +299,80 @@ TEST_F(CachingValidatorTest, AnEntrysLifetimeCountsFromTheRequest) {
 }
 
 // The default clock is monotonic, not the wall clock.
+// Review finding: a half-open connection (the server's host gone, or a
+// middlebox that forgot it) kept the cache off until TCP gave up, up to
+// 15 minutes; the client's keepalive pings now drop it, and the stream comes
+// back on a new connection.
+TEST_F(CachingValidatorTest, AHalfOpenConnectionIsDroppedAndTheCacheReturns) {
+  absl::StatusOr<std::unique_ptr<TcpRelay>> relay =
+      TcpRelay::Start(sessiond_.port());
+  ASSERT_THAT(relay, IsOk());
+  ClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string((*relay)->port());
+  options.keepalive_time = absl::Milliseconds(500);
+  options.keepalive_timeout = absl::Milliseconds(500);
+  absl::StatusOr<std::unique_ptr<Client>> relayed = Client::Create(options);
+  ASSERT_THAT(relayed, IsOk());
+  client_ = *std::move(relayed);
+  StartValidator();
+  // sessiond takes the pings on a connection with a stream open: a few of
+  // them go by without the stream failing (too_many_pings would end it).
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_EQ(validator_->stats().stream_failures, 0)
+      << validator_->stats().last_stream_error;
+  (*relay)->Freeze();
+  WaitUntilCacheIs(false);
+  WaitUntilCacheIs(true);
+  EXPECT_GE((*relay)->accepted(), 2);
+  validator_.reset();
+}
+
+// Review finding: a stream the server refused (PERMISSION_DENIED under its
+// --policy_file) was retried every reconnect_delay, and nobody was told.
+TEST(CachingValidatorStreamTest, ARefusedStreamIsReportedAndRetried) {
+  FakeSessionService service;
+  service.FailNext("WatchRevocations", 4, grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ClientOptions client_options;
+  client_options.target = "127.0.0.1:" + std::to_string(port);
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Create(client_options);
+  ASSERT_THAT(client, IsOk());
+
+  absl::Mutex mu;
+  std::vector<grpc::StatusCode> reported;
+  CachingValidatorOptions options;
+  options.reconnect_delay = absl::Milliseconds(1);
+  options.max_reconnect_delay = absl::Milliseconds(8);
+  options.on_stream_error = [&](const grpc::Status& status) {
+    absl::MutexLock lock(&mu);
+    reported.push_back(status.error_code());
+  };
+  absl::StatusOr<std::unique_ptr<CachingValidator>> validator =
+      CachingValidator::Create(**client, options);
+  ASSERT_THAT(validator, IsOk());
+  // Once the server lets it, the stream opens and the cache turns on.
+  const absl::Time give_up = absl::Now() + kPatience;
+  while (!(*validator)->cache_on()) {
+    ASSERT_LT(absl::Now(), give_up) << "the stream never opened";
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  const CachingValidatorStats stats = (*validator)->stats();
+  EXPECT_EQ(stats.stream_failures, 4);
+  EXPECT_EQ(stats.last_stream_error,
+            "PERMISSION_DENIED: scripted failure of WatchRevocations");
+  validator->reset();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(reported, std::vector<grpc::StatusCode>(
+                          4, grpc::StatusCode::PERMISSION_DENIED));
+  server->Shutdown();
+}
+
 TEST(MonotonicNowTest, NeverGoesBack) {
   absl::Time last = MonotonicNow();
   for (int i = 0; i < 1000; ++i) {
@@ -313,6 +389,10 @@ TEST_F(CachingValidatorTest, OptionsThatCannotWorkAreRefused) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   options = CachingValidatorOptions();
   options.max_entries = 0;
+  EXPECT_THAT(CachingValidator::Create(*client_, options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  options = CachingValidatorOptions();
+  options.max_reconnect_delay = options.reconnect_delay / 2;
   EXPECT_THAT(CachingValidator::Create(*client_, options),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }

@@ -182,6 +182,10 @@ TEST(ClientOptionsTest, RefusesOptionsThatCannotWork) {
        }},
       {"max backoff below initial",
        [](ClientOptions& o) { o.retry.max_backoff = absl::Milliseconds(1); }},
+      {"negative keepalive",
+       [](ClientOptions& o) { o.keepalive_time = -absl::Seconds(1); }},
+      {"keepalive without a timeout",
+       [](ClientOptions& o) { o.keepalive_timeout = absl::ZeroDuration(); }},
       {"client cert without key",
        [](ClientOptions& o) {
          o.tls.emplace();

@@ -76,6 +76,24 @@ class FakeSessionService final : public session::v1::SessionService::Service {
     response->set_revoked_count(1);
     return Answer("RevokeSubjectSessions", context);
   }
+  // Scripted failures first (FailNext); otherwise caught up, then a
+  // heartbeat every 20 ms until the client cancels.
+  grpc::Status WatchRevocations(
+      grpc::ServerContext* context, const session::v1::WatchRevocationsRequest*,
+      grpc::ServerWriter<session::v1::WatchRevocationsResponse>* writer)
+      override {
+    if (grpc::Status status = Answer("WatchRevocations", context);
+        !status.ok()) {
+      return status;
+    }
+    session::v1::WatchRevocationsResponse message;
+    message.mutable_caught_up();
+    while (!context->IsCancelled() && writer->Write(message)) {
+      absl::SleepFor(absl::Milliseconds(20));
+      message.mutable_heartbeat();
+    }
+    return grpc::Status::OK;
+  }
   grpc::Status ListSessions(
       grpc::ServerContext* context, const session::v1::ListSessionsRequest*,
       session::v1::ListSessionsResponse* response) override {

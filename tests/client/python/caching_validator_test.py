@@ -15,6 +15,7 @@ from google.protobuf import timestamp_pb2
 from session.v1 import session_pb2
 from sessiond_client import CachingValidator, SessiondClient
 from sessiond_process import SessiondProcess
+from tcp_relay import TcpRelay
 
 # A bound on waiting for the stream, so a bug fails instead of hanging;
 # never a measure of speed.
@@ -46,6 +47,40 @@ class _StreamNotYetUp:
 
     def validate_session(self, token):
         return self.during(token)
+
+
+class _Refused(grpc.RpcError):
+    def code(self):
+        return grpc.StatusCode.PERMISSION_DENIED
+
+    def details(self):
+        return "scripted refusal"
+
+
+class _RefusedFirst:
+    """A client whose first `refusals` WatchRevocations streams fail with
+    PERMISSION_DENIED, as sessiond's policy answers a caller not granted
+    the call; then the real stream."""
+
+    class _Call:
+        def __iter__(self):
+            raise _Refused()
+
+        def cancel(self):
+            pass
+
+    def __init__(self, client, refusals):
+        self._client = client
+        self._refusals = refusals
+
+    def watch_revocations(self, cursor=""):
+        if self._refusals > 0:
+            self._refusals -= 1
+            return self._Call()
+        return self._client.watch_revocations(cursor)
+
+    def validate_session(self, token):
+        return self._client.validate_session(token)
 
 
 class CachingValidatorTest(unittest.TestCase):
@@ -245,6 +280,43 @@ class CachingValidatorTest(unittest.TestCase):
             self.assertEqual(len(validator), 0)
         finally:
             validator.close()
+
+    # Review finding: a half-open connection (the server's host gone, or a
+    # middlebox that forgot it) kept the cache off until TCP gave up; the
+    # client's keepalive pings now drop it and the stream comes back.
+    def test_a_half_open_connection_is_dropped_and_the_cache_returns(self):
+        relay = TcpRelay(self.server.port)
+        client = SessiondClient(f"127.0.0.1:{relay.port}",
+                                keepalive_time=0.5, keepalive_timeout=0.5)
+        validator = CachingValidator(client)
+        try:
+            self.wait_until(validator.cache_on)
+            relay.freeze()
+            self.wait_until(lambda: not validator.cache_on())
+            self.wait_until(validator.cache_on)
+            self.assertGreaterEqual(relay.accepted, 2)
+        finally:
+            validator.close()
+            client.close()
+            relay.close()
+
+    # Review finding: a stream the server refused (PERMISSION_DENIED under
+    # its --policy_file) was retried every reconnect_delay, and nobody was
+    # told.
+    def test_a_refused_stream_is_reported_and_retried(self):
+        client = _RefusedFirst(self.client, refusals=3)
+        reported = []
+        validator = CachingValidator(
+            client, reconnect_delay=0.001, max_reconnect_delay=0.008,
+            on_stream_error=lambda e: reported.append(e.code()))
+        try:
+            self.wait_until(validator.cache_on)
+            self.assertEqual(validator.stats["stream_failures"], 3)
+            self.assertEqual(validator.last_stream_error.code(),
+                             grpc.StatusCode.PERMISSION_DENIED)
+        finally:
+            validator.close()
+        self.assertEqual(reported, [grpc.StatusCode.PERMISSION_DENIED] * 3)
 
     def test_the_bound_holds(self):
         self.validator.close()
