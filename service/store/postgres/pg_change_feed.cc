@@ -81,7 +81,7 @@ void PgChangeFeed::Loop() {
             *next);
         cursor_ = PgLogCursor::AtHorizon(*next);
       }
-      // LISTEN fails on a standby; the poll still delivers everything.
+      // Should LISTEN fail, the poll still delivers everything.
       if (absl::Status s =
               options_.listen
                   ? connection->Exec(absl::StrCat("LISTEN ", kChangeChannel))

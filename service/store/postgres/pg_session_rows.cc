@@ -108,14 +108,6 @@ int64_t SubjectLockKey(absl::string_view subject) {
   return static_cast<int64_t>(key);
 }
 
-int64_t RequestKeyLockKey(absl::string_view request_key) {
-  uint64_t key = 0;
-  for (size_t i = 0; i < 8 && i < request_key.size(); ++i) {
-    key = (key << 8) | static_cast<uint8_t>(request_key[i]);
-  }
-  return static_cast<int64_t>(key);
-}
-
 absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
                                                        absl::string_view origin,
                                                        Sealer* sealer) {

@@ -84,9 +84,6 @@ inline constexpr int kSessionColumnCount = 12;
 // The advisory-lock key a subject's cap is enforced under: the first eight
 // bytes of the subject's SHA-256.
 int64_t SubjectLockKey(absl::string_view subject);
-// The advisory-lock key an idempotent create's request key is taken under
-// (the first eight bytes of the key, a keyed digest already).
-int64_t RequestKeyLockKey(absl::string_view request_key);
 
 }  // namespace sessiond
 

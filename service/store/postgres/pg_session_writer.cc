@@ -156,18 +156,17 @@ absl::Status PgSessionStore::TryCommit(
   Sealer* sealer = writer_sealer_.has_value() ? &*writer_sealer_ : nullptr;
   std::vector<BatchStatement> statements;
   statements.push_back({-1, PgStatement{"BEGIN", {}, {}, nullptr}});
-  // Subjects whose cap is checked, and request keys taken, locked in one
-  // order so that two batches never wait on each other (two inserts of the
-  // same keys in opposite orders would, on the unique index).
+  // Subjects whose cap is checked, locked in one order so that two batches
+  // never wait on each other. (Request keys are not: two batches inserting
+  // the same two keys in opposite orders at once would deadlock on the
+  // unique index, which PostgreSQL ends by failing one batch, retryably; a
+  // lock per key would cost the shared lock table up to a lock per create.)
   std::vector<int64_t> locks;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (failed[i].has_value()) continue;
     for (const StoreOp& op : batch[i].ops) {
       if (const auto* cap = std::get_if<EnforceSubjectCap>(&op)) {
         locks.push_back(SubjectLockKey(cap->subject));
-      } else if (const auto* insert = std::get_if<InsertSession>(&op);
-                 insert != nullptr && !insert->record->request_key.empty()) {
-        locks.push_back(RequestKeyLockKey(insert->record->request_key));
       }
     }
   }
