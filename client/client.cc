@@ -2,6 +2,9 @@
 
 #include <grpc/grpc.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -45,6 +48,12 @@ absl::Status CheckOptions(const ClientOptions& options) {
   return absl::OkStatus();
 }
 
+// gRPC takes durations as int milliseconds; longer ones are clamped.
+int IntMilliseconds(absl::Duration duration) {
+  return static_cast<int>(std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(duration), 1, std::numeric_limits<int>::max()));
+}
+
 std::shared_ptr<grpc::Channel> MakeChannel(
     const ClientOptions& options,
     const std::shared_ptr<grpc::ChannelCredentials>& credentials,
@@ -57,12 +66,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(
     args.SetSslTargetNameOverride(options.tls->server_name_override);
   }
   if (options.keepalive_time > absl::ZeroDuration()) {
-    args.SetInt(
-        GRPC_ARG_KEEPALIVE_TIME_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
-    args.SetInt(
-        GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+                IntMilliseconds(options.keepalive_time));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                IntMilliseconds(options.keepalive_timeout));
     // A watch stream sends nothing after its request: without this, gRPC
     // stops pinging after two pings with no data sent.
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);

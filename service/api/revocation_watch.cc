@@ -64,10 +64,11 @@ void ToProto(const FeedItem& item, session::v1::WatchRevocationsResponse* out) {
 }
 
 grpc::ServerWriteReactor<session::v1::WatchRevocationsResponse>*
-RevocationWatch::Start(RevocationFeed& feed, absl::string_view cursor) {
+RevocationWatch::Start(RevocationFeed& feed, absl::string_view cursor,
+                       absl::string_view caller) {
   auto* watch = new RevocationWatch();
   absl::StatusOr<std::shared_ptr<FeedSubscription>> subscription =
-      feed.Subscribe(cursor, [watch] { watch->SendNext(); });
+      feed.Subscribe(cursor, caller, [watch] { watch->SendNext(); });
   if (!subscription.ok()) {
     watch->FinishWith(ToGrpcStatus(subscription.status()));
     return watch;

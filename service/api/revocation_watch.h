@@ -8,7 +8,7 @@
 // next Publish wakes the reactor.
 //
 // Example (in the service's handler):
-//   return RevocationWatch::Start(feed, request->cursor());
+//   return RevocationWatch::Start(feed, request->cursor(), CallerOf(context));
 
 #ifndef SESSIOND_SERVICE_API_REVOCATION_WATCH_H_
 #define SESSIOND_SERVICE_API_REVOCATION_WATCH_H_
@@ -31,11 +31,11 @@ void ToProto(const FeedItem& item, session::v1::WatchRevocationsResponse* out);
 class RevocationWatch final
     : public grpc::ServerWriteReactor<session::v1::WatchRevocationsResponse> {
  public:
-  // Starts a stream after `cursor` (a reactor that finishes at once with the
-  // error when the feed refuses it). gRPC owns the reactor; it deletes
-  // itself when done.
+  // Starts a stream for `caller` after `cursor` (a reactor that finishes at
+  // once with the error when the feed refuses it). gRPC owns the reactor;
+  // it deletes itself when done.
   static grpc::ServerWriteReactor<session::v1::WatchRevocationsResponse>* Start(
-      RevocationFeed& feed, absl::string_view cursor);
+      RevocationFeed& feed, absl::string_view cursor, absl::string_view caller);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

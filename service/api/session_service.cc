@@ -242,9 +242,10 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSessionsIssuedBefore(
 
 grpc::ServerWriteReactor<session::v1::WatchRevocationsResponse>*
 SessionServiceImpl::WatchRevocations(
-    grpc::CallbackServerContext*,
+    grpc::CallbackServerContext* context,
     const session::v1::WatchRevocationsRequest* request) {
-  return RevocationWatch::Start(revocations_, request->cursor());
+  return RevocationWatch::Start(revocations_, request->cursor(),
+                                CallerOf(context));
 }
 
 }  // namespace sessiond

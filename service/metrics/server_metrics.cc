@@ -9,16 +9,19 @@
 
 #include "service/metrics/process_metrics.h"
 #include "service/metrics/session_metrics.h"
+#include "service/metrics/watch_metrics.h"
 
 namespace sessiond {
 
 ServerMetrics::ServerMetrics(const SessionManager& manager,
                              const GuessDetector& guesses,
                              const SessionStore& store,
+                             const RevocationFeed& revocations,
                              const std::vector<std::string>& grpc_services)
     : manager_(manager),
       guesses_(guesses),
       store_(store),
+      revocations_(revocations),
       grpc_(registry_, grpc_services) {
   auto& http_auth = prometheus::BuildCounter()
                         .Name("sessiond_http_auth_requests_total")
@@ -46,6 +49,7 @@ std::vector<prometheus::MetricFamily> ServerMetrics::Collect() const {
                     std::make_move_iterator(more.end()));
   };
   append(CollectSessionMetrics(manager_, guesses_, store_));
+  CollectWatchMetrics(revocations_, families);
   append(CollectProcessMetrics());
   return families;
 }

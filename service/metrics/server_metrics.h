@@ -8,8 +8,8 @@
 // counters when scraped (session_metrics.h, process_metrics.h).
 //
 // Example:
-//   ServerMetrics metrics(manager, guesses, store,
-//   {"session.v1.SessionService"});
+//   ServerMetrics metrics(manager, guesses, store, revocation_feed,
+//                         {"session.v1.SessionService"});
 //   ext_authz.CountCalls(metrics.grpc().CountedByHandler(
 //       "/envoy.service.auth.v3.Authorization/Check"));
 //   builder.experimental().SetInterceptorCreators(metrics.grpc().Interceptors());
@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/session/guess_detector.h"
+#include "service/session/revocation_feed.h"
 #include "service/session/session_manager.h"
 #include "service/store/session_store.h"
 
@@ -37,11 +38,12 @@ namespace sessiond {
 inline constexpr char kExpositionContentType[] =
     "text/plain; version=0.0.4; charset=utf-8";
 
-// Thread-safe. `manager`, `guesses` and `store` must outlive it.
+// Thread-safe. `manager`, `guesses`, `store` and `revocations` must outlive
+// it.
 class ServerMetrics {
  public:
   ServerMetrics(const SessionManager& manager, const GuessDetector& guesses,
-                const SessionStore& store,
+                const SessionStore& store, const RevocationFeed& revocations,
                 const std::vector<std::string>& grpc_services);
 
   GrpcMetrics& grpc() { return grpc_; }
@@ -60,6 +62,7 @@ class ServerMetrics {
   const SessionManager& manager_;
   const GuessDetector& guesses_;
   const SessionStore& store_;
+  const RevocationFeed& revocations_;
   prometheus::Registry registry_;
   GrpcMetrics grpc_;
   // sessiond_http_auth_requests_total by status; filled by the constructor,

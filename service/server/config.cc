@@ -176,8 +176,13 @@ ABSL_FLAG(int64_t, max_concurrent_streams,
           Int(ServerDefaults().max_concurrent_streams),
           "Most concurrent calls on one client connection.");
 ABSL_FLAG(absl::Duration, min_ping_interval, ServerDefaults().min_ping_interval,
-          "Clients sending keepalive pings more often than this without "
-          "calls are disconnected.");
+          "Clients sending keepalive pings more often than this while "
+          "sessiond has sent them nothing are disconnected.");
+ABSL_FLAG(absl::Duration, keepalive_time, ServerDefaults().keepalive_time,
+          "How often sessiond pings a connection with calls open.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, ServerDefaults().keepalive_timeout,
+          "A connection whose ping goes unanswered this long is dropped, so "
+          "a vanished client's WatchRevocations stream gives back its slot.");
 ABSL_FLAG(int64_t, guess_alert_threshold, ServerDefaults().guesses.threshold,
           "Failed validations (malformed or unknown token) from one caller "
           "within --guess_alert_window that are logged as suspected token "
@@ -218,6 +223,10 @@ ABSL_FLAG(std::string, log_format, "text",
           "Log lines as text or json (one object per line).");
 ABSL_FLAG(int64_t, max_watchers, Int(ServerDefaults().watch.max_watchers),
           "Most WatchRevocations streams open at once; 0 refuses them all.");
+ABSL_FLAG(int64_t, max_watchers_per_caller,
+          Int(ServerDefaults().watch.max_watchers_per_caller),
+          "Most of those one caller (mTLS identity, else address) may hold, "
+          "so one client cannot take every slot.");
 ABSL_FLAG(int64_t, watch_history, Int(ServerDefaults().watch.history),
           "Revocations kept in memory (about 100 bytes each) so a "
           "WatchRevocations client that reconnects gets what it missed; "
@@ -355,6 +364,8 @@ absl::Status ServerFromFlags(ServerOptions& server) {
   server.insecure = absl::GetFlag(FLAGS_insecure);
   server.policy_file = absl::GetFlag(FLAGS_policy_file);
   server.min_ping_interval = absl::GetFlag(FLAGS_min_ping_interval);
+  server.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  server.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
   server.guesses.threshold = absl::GetFlag(FLAGS_guess_alert_threshold);
   server.guesses.window = absl::GetFlag(FLAGS_guess_alert_window);
   server.cookie.name = absl::GetFlag(FLAGS_cookie_name);
@@ -377,6 +388,8 @@ absl::Status ServerFromFlags(ServerOptions& server) {
       {FLAGS_max_concurrent_streams, "max_concurrent_streams",
        &server.max_concurrent_streams},
       {FLAGS_max_watchers, "max_watchers", &server.watch.max_watchers},
+      {FLAGS_max_watchers_per_caller, "max_watchers_per_caller",
+       &server.watch.max_watchers_per_caller},
       {FLAGS_watch_history, "watch_history", &server.watch.history},
   });
 }

@@ -182,6 +182,11 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.min_ping_interval)));
+  // Frees what a vanished client held (a watcher's slot) in about a minute.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             ToIntMilliseconds(options.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             ToIntMilliseconds(options.keepalive_timeout));
   // gRPC's default is 120 s, long enough for a flood of silent connections
   // to hold every slot under --max_connections. It covers the TLS handshake
   // and, in plaintext too, the wait for the client's HTTP/2 SETTINGS.

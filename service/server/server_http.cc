@@ -95,7 +95,7 @@ absl::Status SessionServer::StartHttp() {
     return s;
   }
   metrics_ = std::make_unique<ServerMetrics>(manager_, guesses_, *store_,
-                                             MeteredServices());
+                                             revocations_, MeteredServices());
   HttpHandlers handlers;
   handlers["/healthz"].handler = [](const HttpRequest&) {
     return HttpResponse{200, kText, "ok\n"};

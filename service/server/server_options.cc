@@ -27,6 +27,8 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
            CheckSize("max_concurrent_streams", o.max_concurrent_streams, 1,
                      kMaxIntOption),
            CheckNotNegative("min_ping_interval", o.min_ping_interval),
+           CheckPositive("keepalive_time", o.keepalive_time),
+           CheckPositive("keepalive_timeout", o.keepalive_timeout),
            CheckSize("guess_alert_threshold",
                      static_cast<uint64_t>(o.guesses.threshold), 1,
                      std::numeric_limits<int64_t>::max()),

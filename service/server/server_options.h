@@ -57,8 +57,17 @@ struct ServerOptions {
   std::string policy_file;
   // Most concurrent calls on one connection.
   size_t max_concurrent_streams = 100;
-  // Clients pinging more often than this without sending calls are cut off.
-  absl::Duration min_ping_interval = absl::Minutes(5);
+  // Clients pinging more often than this while sessiond has sent them
+  // nothing (a watch stream of a replica not caught up is silent) are cut
+  // off (GOAWAY too_many_pings); sessiond's clients ping every 20 s while
+  // calls are open. With no call open gRPC allows a ping every 2 hours.
+  absl::Duration min_ping_interval = absl::Seconds(10);
+  // sessiond pings a connection with calls open every keepalive_time and
+  // drops it when a ping goes unanswered for keepalive_timeout, so a
+  // WatchRevocations stream whose client vanished (a half-open connection)
+  // gives back its --max_watchers slot in a minute, not when TCP gives up.
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
   GuessDetectorOptions guesses;
   // The HTTP listener: /metrics, /healthz, /readyz (http_listener.h). With
   // its address empty, no HTTP and no gRPC metrics interceptor.

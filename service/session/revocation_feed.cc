@@ -1,5 +1,6 @@
 #include "service/session/revocation_feed.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -34,6 +35,8 @@ absl::Status ValidateRevocationFeedOptions(
     const RevocationFeedOptions& options) {
   for (const absl::Status& s : {
            CheckSize("max_watchers", options.max_watchers, 0, kMaxIntOption),
+           CheckSize("max_watchers_per_caller", options.max_watchers_per_caller,
+                     1, kMaxIntOption),
            CheckSize("watch_history", options.history, 1, kMaxIntOption),
            CheckPositive("watch_heartbeat", options.heartbeat),
        }) {
@@ -107,7 +110,8 @@ std::vector<std::shared_ptr<FeedSubscription>> RevocationFeed::TakeArmed() {
 }
 
 absl::StatusOr<std::shared_ptr<FeedSubscription>> RevocationFeed::Subscribe(
-    absl::string_view cursor_text, absl::AnyInvocable<void()> waker) {
+    absl::string_view cursor_text, absl::string_view caller,
+    absl::AnyInvocable<void()> waker) {
   std::optional<Cursor> cursor;
   if (!cursor_text.empty()) {
     cursor = ParseCursor(cursor_text);
@@ -121,10 +125,21 @@ absl::StatusOr<std::shared_ptr<FeedSubscription>> RevocationFeed::Subscribe(
   absl::MutexLock lock(&mu_);
   if (closed_) return absl::UnavailableError("the server is shutting down");
   if (watchers_.size() >= options_.max_watchers) {
+    ++refusals_.server_full;
     return absl::ResourceExhaustedError(
         absl::StrCat("the server already streams revocations to ",
                      options_.max_watchers, " watchers (--max_watchers)"));
   }
+  size_t& held = watchers_by_caller_[caller];
+  if (held >=
+      std::min(options_.max_watchers_per_caller, options_.max_watchers)) {
+    if (held == 0) watchers_by_caller_.erase(std::string(caller));
+    ++refusals_.caller_full;
+    return absl::ResourceExhaustedError(
+        absl::StrCat("this caller already holds ", held,
+                     " revocation streams (--max_watchers_per_caller)"));
+  }
+  ++held;
   Position position;
   position.seq = last_seq_;
   if (cursor.has_value()) {
@@ -141,7 +156,8 @@ absl::StatusOr<std::shared_ptr<FeedSubscription>> RevocationFeed::Subscribe(
       position.seq = cursor->seq;
     }
   }
-  watchers_[subscription.get()] = Watcher{subscription, std::move(position)};
+  watchers_[subscription.get()] =
+      Watcher{subscription, std::move(position), std::string(caller)};
   return subscription;
 }
 
@@ -194,7 +210,13 @@ std::optional<FeedItem> RevocationFeed::NextFor(
 
 void RevocationFeed::Remove(const FeedSubscription* subscription) {
   absl::MutexLock lock(&mu_);
-  watchers_.erase(subscription);
+  auto it = watchers_.find(subscription);
+  if (it == watchers_.end()) return;
+  auto held = watchers_by_caller_.find(it->second.caller);
+  if (held != watchers_by_caller_.end() && --held->second == 0) {
+    watchers_by_caller_.erase(held);
+  }
+  watchers_.erase(it);
 }
 
 void RevocationFeed::Close() {
@@ -210,6 +232,11 @@ void RevocationFeed::Close() {
 size_t RevocationFeed::watchers() const {
   absl::MutexLock lock(&mu_);
   return watchers_.size();
+}
+
+RevocationFeed::Refusals RevocationFeed::refusals() const {
+  absl::MutexLock lock(&mu_);
+  return refusals_;
 }
 
 void RevocationFeed::WakeAll(

@@ -16,7 +16,7 @@
 // Example:
 //   RevocationFeed feed(RevocationFeedOptions(), epoch);
 //   absl::StatusOr<std::shared_ptr<FeedSubscription>> sub =
-//       feed.Subscribe(request_cursor, [] { /* Next() has more */ });
+//       feed.Subscribe(request_cursor, caller, [] { /* Next() has more */ });
 //   while (std::optional<FeedItem> item = (*sub)->Next()) Send(*item);
 
 #ifndef SESSIOND_SERVICE_SESSION_REVOCATION_FEED_H_
@@ -46,6 +46,11 @@ struct RevocationFeedOptions {
   // Most WatchRevocations streams open at once (each is one connection's
   // stream and one small subscription).
   size_t max_watchers = 64;
+  // Most of those one caller (its mTLS identity, else its address) may
+  // hold, so that one client cannot take every slot and leave the others'
+  // caches off. Processes sharing a certificate or an address count
+  // together. Above max_watchers it is max_watchers.
+  size_t max_watchers_per_caller = 16;
   // Revocations kept for watchers that reconnect; about 100 bytes each.
   // A watcher away longer than this many revocations resyncs.
   size_t history = 16384;
@@ -101,11 +106,13 @@ class RevocationFeed final : public RevocationSink {
   // Publish appends an event and wakes the watchers waiting for one.
   void Publish(RevocationEvent event) override;
 
-  // Subscribe starts a watch after `cursor` (empty: from now). `waker` runs
-  // on a publishing thread when Next has something after returning
-  // nothing. RESOURCE_EXHAUSTED at max_watchers, UNAVAILABLE once closed.
+  // Subscribe starts a watch for `caller` after `cursor` (empty: from now).
+  // `waker` runs on a publishing thread when Next has something after
+  // returning nothing. RESOURCE_EXHAUSTED at max_watchers, or at
+  // max_watchers_per_caller for `caller`; UNAVAILABLE once closed.
   [[nodiscard]] absl::StatusOr<std::shared_ptr<FeedSubscription>> Subscribe(
-      absl::string_view cursor, absl::AnyInvocable<void()> waker);
+      absl::string_view cursor, absl::string_view caller,
+      absl::AnyInvocable<void()> waker);
 
   // Tick asks every caught-up watcher to send a heartbeat (kHeartbeat), so
   // it can tell a quiet stream from a dead one. The server calls it every
@@ -123,6 +130,14 @@ class RevocationFeed final : public RevocationSink {
   void Close();
 
   size_t watchers() const;
+
+  // Subscriptions refused since the feed began: with the server at
+  // max_watchers, and with the caller at max_watchers_per_caller.
+  struct Refusals {
+    uint64_t server_full = 0;
+    uint64_t caller_full = 0;
+  };
+  Refusals refusals() const;
 
  private:
   friend class FeedSubscription;
@@ -151,11 +166,15 @@ class RevocationFeed final : public RevocationSink {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t ticks_ ABSL_GUARDED_BY(mu_) = 0;
   bool current_ ABSL_GUARDED_BY(mu_) = true;
+  Refusals refusals_ ABSL_GUARDED_BY(mu_);
   struct Watcher {
     std::shared_ptr<FeedSubscription> subscription;
     Position position;
+    std::string caller;
   };
   absl::flat_hash_map<const FeedSubscription*, Watcher> watchers_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, size_t> watchers_by_caller_
       ABSL_GUARDED_BY(mu_);
 };
 

@@ -32,6 +32,14 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Room for two watchers, one a caller.
+RevocationFeedOptions SmallFeed() {
+  RevocationFeedOptions options;
+  options.max_watchers = 2;
+  options.max_watchers_per_caller = 1;
+  return options;
+}
+
 class ServerMetricsTest : public ::testing::Test {
  protected:
   ServerMetricsTest() {
@@ -49,7 +57,7 @@ class ServerMetricsTest : public ::testing::Test {
     session::v1::CreateSessionRequest::descriptor();
     grpc::health::v1::HealthCheckRequest::descriptor();
     metrics_ = std::make_unique<ServerMetrics>(
-        *manager_, guesses_, *store_,
+        *manager_, guesses_, *store_, revocations_,
         std::vector<std::string>{"session.v1.SessionService",
                                  "grpc.health.v1.Health"});
   }
@@ -73,6 +81,7 @@ class ServerMetricsTest : public ::testing::Test {
   std::unique_ptr<SqliteSessionStore> store_;
   std::unique_ptr<SessionManager> manager_;
   GuessDetector guesses_{clock_, GuessDetectorOptions{2, absl::Minutes(1)}};
+  RevocationFeed revocations_{SmallFeed(), 7};
   std::unique_ptr<ServerMetrics> metrics_;
 };
 
@@ -132,6 +141,28 @@ TEST_F(ServerMetricsTest, SessionAndStoreValuesByExactDeltas) {
   EXPECT_EQ(Sample(after, absl::StrCat(R"(sessiond_build_info{version=")",
                                        kSessiondVersion, R"("})")),
             1);
+}
+
+TEST_F(ServerMetricsTest, WatchersAndTheirRefusalsByLimit) {
+  const std::string before = metrics_->Exposition();
+  absl::StatusOr<std::shared_ptr<FeedSubscription>> a =
+      revocations_.Subscribe("", "a", [] {});
+  ASSERT_THAT(a, IsOk());
+  EXPECT_THAT(revocations_.Subscribe("", "a", [] {}),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  ASSERT_THAT(revocations_.Subscribe("", "b", [] {}), IsOk());
+  EXPECT_THAT(revocations_.Subscribe("", "c", [] {}),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  (*a)->Cancel();
+  const std::string after = metrics_->Exposition();
+  EXPECT_EQ(Sample(before, "sessiond_revocation_watchers"), 0);
+  EXPECT_EQ(Sample(after, "sessiond_revocation_watchers"), 1);
+  for (absl::string_view limit : {"max_watchers", "max_watchers_per_caller"}) {
+    const std::string series = absl::StrCat(
+        R"(sessiond_revocation_watch_refusals_total{limit=")", limit, R"("})");
+    EXPECT_EQ(Sample(before, series), 0) << series;
+    EXPECT_EQ(Sample(after, series), 1) << series;
+  }
 }
 
 TEST_F(ServerMetricsTest, GrpcMethodsAreKnownByNameAndOthersAsUnknown) {

@@ -32,7 +32,7 @@ class RevocationFeedTest : public ::testing::Test {
   std::shared_ptr<FeedSubscription> Subscribe(RevocationFeed& feed,
                                               const std::string& cursor = "") {
     absl::StatusOr<std::shared_ptr<FeedSubscription>> sub =
-        feed.Subscribe(cursor, [this] { ++wakes_; });
+        feed.Subscribe(cursor, "backend", [this] { ++wakes_; });
     EXPECT_THAT(sub, IsOk());
     return sub.ok() ? *sub : nullptr;
   }
@@ -165,7 +165,7 @@ TEST_F(RevocationFeedTest, ACursorThatIsNotOneIsRefused) {
   RevocationFeed feed(RevocationFeedOptions(), 7);
   for (const char* cursor : {"x", "0000000000000007", "7-1", "zz-1",
                              "0000000000000007-", "0000000000000007-1-2"}) {
-    EXPECT_THAT(feed.Subscribe(cursor, [] {}),
+    EXPECT_THAT(feed.Subscribe(cursor, "backend", [] {}),
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << cursor;
   }
@@ -193,11 +193,37 @@ TEST_F(RevocationFeedTest, WatchersAreBounded) {
   RevocationFeed feed(options, 7);
   std::shared_ptr<FeedSubscription> a = Subscribe(feed);
   std::shared_ptr<FeedSubscription> b = Subscribe(feed);
-  EXPECT_THAT(feed.Subscribe("", [] {}),
+  EXPECT_THAT(feed.Subscribe("", "backend", [] {}),
               StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(feed.refusals().server_full, 1);
   a->Cancel();
   EXPECT_EQ(feed.watchers(), 1);
-  EXPECT_THAT(feed.Subscribe("", [] {}), IsOk());
+  EXPECT_THAT(feed.Subscribe("", "backend", [] {}), IsOk());
+  EXPECT_EQ(feed.refusals().caller_full, 0);
+}
+
+// Review finding: one client granted WatchRevocations could hold every
+// --max_watchers slot, leaving every other backend without a cache.
+TEST_F(RevocationFeedTest, OneCallerHoldsAtMostItsShareOfWatchers) {
+  RevocationFeedOptions options;
+  options.max_watchers = 4;
+  options.max_watchers_per_caller = 2;
+  RevocationFeed feed(options, 7);
+  absl::StatusOr<std::shared_ptr<FeedSubscription>> first =
+      feed.Subscribe("", "greedy", [] {});
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(feed.Subscribe("", "greedy", [] {}), IsOk());
+  absl::StatusOr<std::shared_ptr<FeedSubscription>> third =
+      feed.Subscribe("", "greedy", [] {});
+  EXPECT_THAT(third, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(third.status().message(),
+              ::testing::HasSubstr("--max_watchers_per_caller"));
+  EXPECT_THAT(feed.Subscribe("", "backend", [] {}), IsOk());
+  EXPECT_EQ(feed.refusals().caller_full, 1);
+  EXPECT_EQ(feed.refusals().server_full, 0);
+  (*first)->Cancel();
+  EXPECT_THAT(feed.Subscribe("", "greedy", [] {}), IsOk());
+  EXPECT_EQ(feed.watchers(), 3);
 }
 
 TEST_F(RevocationFeedTest, WakesOncePerWaitAndNeverAfterCancel) {
@@ -222,7 +248,7 @@ TEST_F(RevocationFeedTest, CloseEndsEveryWatch) {
   feed.Close();
   EXPECT_EQ(wakes_, 1);
   EXPECT_THAT(Drain(*sub), ::testing::ElementsAre(Type::kClosed));
-  EXPECT_THAT(feed.Subscribe("", [] {}),
+  EXPECT_THAT(feed.Subscribe("", "backend", [] {}),
               StatusIs(absl::StatusCode::kUnavailable));
 }
 

@@ -288,7 +288,9 @@ class CachingValidatorTest(unittest.TestCase):
         relay = TcpRelay(self.server.port)
         client = SessiondClient(f"127.0.0.1:{relay.port}",
                                 keepalive_time=0.5, keepalive_timeout=0.5)
-        validator = CachingValidator(client)
+        # Off within 0.2 s of the freeze (heartbeats come every 50 ms),
+        # well before the pings can find the connection dead (0.5 s).
+        validator = CachingValidator(client, max_staleness=0.2)
         try:
             self.wait_until(validator.cache_on)
             relay.freeze()
