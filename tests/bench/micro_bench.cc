@@ -1,17 +1,21 @@
 // Google Benchmark micro-benchmarks for the pieces of ValidateSession that
 // are ours: token parsing, verifier hashing, index lookup, and the whole
-// manager-level Validate. Run: ./build-release/tests/micro_bench
+// manager-level Validate; the per-subject bookkeeping of a create; the heap
+// a session holds. Run: ./build-release/tests/micro_bench
 
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "service/session/session_index.h"
 #include "service/session/session_manager.h"
 #include "service/session/token.h"
 #include "service/store/memory_session_store.h"
+#include "tests/bench/fill.h"
 #include "tests/testing/fake_clock.h"
 
 namespace sessiond {
@@ -155,6 +159,39 @@ void BM_SubjectPage(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SubjectPage)->Arg(100)->Arg(10'000)->Arg(100'000);
+
+// Heap bytes a session holds (its LiveSession, details and index entries),
+// for sessions created at runtime in the suite's shape (about three per
+// subject, TypicalDetails), as glibc counts allocated bytes (mallinfo2).
+// The suite's RSS figure is for sessions loaded at startup.
+void BM_HeapPerCreatedSession(benchmark::State& state) {
+  const int64_t count = state.range(0);
+  const absl::Time now = absl::FromUnixSeconds(1'790'000'000);
+  for (auto _ : state) {
+    const struct mallinfo2 before = mallinfo2();
+    auto index = std::make_unique<SessionIndex>();
+    for (int64_t n = 0; n < count; ++n) {
+      SessionRecord record;
+      record.selector = GenerateToken()->selector;
+      record.subject = absl::StrCat("user-", n % (count / 3 + 1));
+      record.details = TypicalDetails(n);
+      record.create_time = now + absl::Microseconds(n);
+      record.expire_time = now + absl::Hours(24);
+      record.idle_timeout = absl::Minutes(30);
+      record.last_active_time = record.create_time;
+      index->Insert(std::make_shared<LiveSession>(std::move(record)));
+    }
+    const struct mallinfo2 after = mallinfo2();
+    state.counters["heap_bytes_per_session"] =
+        static_cast<double>((after.uordblks + after.hblkhd) -
+                            (before.uordblks + before.hblkhd)) /
+        static_cast<double>(count);
+  }
+}
+BENCHMARK(BM_HeapPerCreatedSession)
+    ->Arg(1'000'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace sessiond
