@@ -62,8 +62,10 @@ struct ClientOptions {
   // again. A half-open connection (the server's host gone, a middlebox that
   // forgot it) then fails in seconds, not when TCP gives up (up to 15
   // minutes): what a long WatchRevocations stream, as CachingValidator
-  // keeps, needs to come back. sessiond accepts pings on connections with
-  // calls open at any rate. Zero keepalive_time: no pings.
+  // keeps, needs to come back. sessiond drops a connection that pings more
+  // often than its --min_ping_interval (10 s) while sessiond has sent it
+  // nothing (a replica's watch stream before it catches up is silent), so
+  // keep keepalive_time at or above that. Zero keepalive_time: no pings.
   absl::Duration keepalive_time = absl::Seconds(20);
   absl::Duration keepalive_timeout = absl::Seconds(10);
 };

@@ -84,6 +84,9 @@ class SessiondClient:
         connection (the server's host gone, a middlebox that forgot it)
         fails in seconds rather than when TCP gives up: what a long
         watch_revocations stream (CachingValidator) needs. 0: no pings.
+        Keep keepalive_time at or above sessiond's --min_ping_interval
+        (10 s): it drops a connection pinging more often while it has sent
+        nothing.
     """
 
     def __init__(self, target="127.0.0.1:50051", *, timeout=5.0,

@@ -226,7 +226,7 @@ ABSL_FLAG(int64_t, max_watchers, Int(ServerDefaults().watch.max_watchers),
 ABSL_FLAG(int64_t, max_watchers_per_caller,
           Int(ServerDefaults().watch.max_watchers_per_caller),
           "Most of those one caller (mTLS identity, else address) may hold, "
-          "so one client cannot take every slot.");
+          "so one client cannot take every slot; 0: no share per caller.");
 ABSL_FLAG(int64_t, watch_history, Int(ServerDefaults().watch.history),
           "Revocations kept in memory (about 100 bytes each) so a "
           "WatchRevocations client that reconnects gets what it missed; "

@@ -181,7 +181,7 @@ absl::StatusOr<std::unique_ptr<SessionServer>> SessionServer::Start(
                              static_cast<int>(options.max_concurrent_streams));
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-      static_cast<int>(absl::ToInt64Milliseconds(options.min_ping_interval)));
+      ToIntMilliseconds(options.min_ping_interval));
   // Frees what a vanished client held (a watcher's slot) in about a minute.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                              ToIntMilliseconds(options.keepalive_time));

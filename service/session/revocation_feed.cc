@@ -1,6 +1,5 @@
 #include "service/session/revocation_feed.h"
 
-#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -36,7 +35,7 @@ absl::Status ValidateRevocationFeedOptions(
   for (const absl::Status& s : {
            CheckSize("max_watchers", options.max_watchers, 0, kMaxIntOption),
            CheckSize("max_watchers_per_caller", options.max_watchers_per_caller,
-                     1, kMaxIntOption),
+                     0, kMaxIntOption),
            CheckSize("watch_history", options.history, 1, kMaxIntOption),
            CheckPositive("watch_heartbeat", options.heartbeat),
        }) {
@@ -131,9 +130,8 @@ absl::StatusOr<std::shared_ptr<FeedSubscription>> RevocationFeed::Subscribe(
                      options_.max_watchers, " watchers (--max_watchers)"));
   }
   size_t& held = watchers_by_caller_[caller];
-  if (held >=
-      std::min(options_.max_watchers_per_caller, options_.max_watchers)) {
-    if (held == 0) watchers_by_caller_.erase(std::string(caller));
+  if (options_.max_watchers_per_caller > 0 &&
+      held >= options_.max_watchers_per_caller) {
     ++refusals_.caller_full;
     return absl::ResourceExhaustedError(
         absl::StrCat("this caller already holds ", held,

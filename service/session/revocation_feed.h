@@ -48,9 +48,11 @@ struct RevocationFeedOptions {
   size_t max_watchers = 64;
   // Most of those one caller (its mTLS identity, else its address) may
   // hold, so that one client cannot take every slot and leave the others'
-  // caches off. Processes sharing a certificate or an address count
-  // together. Above max_watchers it is max_watchers.
-  size_t max_watchers_per_caller = 16;
+  // caches off; 0: no share per caller. Processes sharing a certificate or
+  // an address count together, and behind a proxy or a mesh sidecar every
+  // client has the proxy's address: so none by default, and a deployment
+  // whose backends have their own mTLS identities sets it.
+  size_t max_watchers_per_caller = 0;
   // Revocations kept for watchers that reconnect; about 100 bytes each.
   // A watcher away longer than this many revocations resyncs.
   size_t history = 16384;

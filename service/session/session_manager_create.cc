@@ -166,7 +166,8 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   record.expire_time = now + EffectiveTtl(request.ttl, options_);
   record.idle_timeout = EffectiveIdleTimeout(request.idle_timeout, options_);
   record.last_active_time = now;
-  record.request_key = std::move(tag.key);
+  // Copied, not moved: a refusal below gives the claim back by its key.
+  record.request_key = tag.key;
   record.request_binding = std::move(tag.binding);
   auto session = std::make_shared<LiveSession>(std::move(record));
 

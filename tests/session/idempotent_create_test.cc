@@ -215,5 +215,34 @@ TEST_F(SessionManagerTest, TooManyRequestIdsIsResourceExhausted) {
   EXPECT_THAT(CreateWithId("alice", "req-3"), IsOk());
 }
 
+// Review finding: a create with a request_id refused by the byte budget
+// left its key "in progress" (the key had moved into the new record before
+// the check), so every retry was UNAVAILABLE until a restart.
+TEST_F(SessionManagerTest, ARequestIdRefusedByTheByteBudgetIsFreeAgain) {
+  ManagerOptions options;
+  options.max_session_bytes = 256 << 10;
+  Reset(options);
+  NewSession large;
+  large.subject = "mallory";
+  for (int i = 0; i < 32; ++i) {
+    large.attributes["key-" + std::to_string(i)] = std::string(1024, 'v');
+  }
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 100; ++i) {
+    absl::StatusOr<IssuedSession> created = Create(large);
+    if (!created.ok()) break;
+    tokens.push_back(created->token);
+  }
+  ASSERT_FALSE(tokens.empty());
+  NewSession with_id = large;
+  with_id.request_id = "req-1";
+  EXPECT_THAT(Create(with_id), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(Create(with_id), StatusIs(absl::StatusCode::kResourceExhausted));
+  ASSERT_THAT(RevokeToken(tokens.front()), IsOk());
+  absl::StatusOr<IssuedSession> created = Create(with_id);
+  ASSERT_THAT(created, IsOk());
+  EXPECT_EQ(Create(with_id)->token, created->token);
+}
+
 }  // namespace
 }  // namespace sessiond

@@ -226,6 +226,26 @@ TEST_F(RevocationFeedTest, OneCallerHoldsAtMostItsShareOfWatchers) {
   EXPECT_EQ(feed.watchers(), 3);
 }
 
+// Review finding: a default share of 16 per caller refused the 17th caching
+// validator for good wherever every client has one address (behind a proxy
+// or a mesh sidecar). No share unless set.
+TEST_F(RevocationFeedTest, ByDefaultOneCallerMayHoldEverySlot) {
+  RevocationFeedOptions options;
+  options.max_watchers = 20;
+  RevocationFeed feed(options, 7);
+  std::vector<std::shared_ptr<FeedSubscription>> held;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<std::shared_ptr<FeedSubscription>> sub =
+        feed.Subscribe("", "ipv4:127.0.0.1", [] {});
+    ASSERT_THAT(sub, IsOk()) << i;
+    held.push_back(*std::move(sub));
+  }
+  EXPECT_THAT(feed.Subscribe("", "ipv4:127.0.0.1", [] {}),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(feed.refusals().server_full, 1);
+  EXPECT_EQ(feed.refusals().caller_full, 0);
+}
+
 TEST_F(RevocationFeedTest, WakesOncePerWaitAndNeverAfterCancel) {
   RevocationFeed feed(RevocationFeedOptions(), 7);
   std::shared_ptr<FeedSubscription> sub = Subscribe(feed);

@@ -308,11 +308,16 @@ class CachingValidatorTest(unittest.TestCase):
     def test_a_refused_stream_is_reported_and_retried(self):
         client = _RefusedFirst(self.client, refusals=3)
         reported = []
+        started = time.monotonic()
         validator = CachingValidator(
-            client, reconnect_delay=0.001, max_reconnect_delay=0.008,
+            client, reconnect_delay=0.04, max_reconnect_delay=0.32,
             on_stream_error=lambda e: reported.append(e.code()))
         try:
             self.wait_until(validator.cache_on)
+            # It waited 40, 80 and 160 ms before the retries (120 ms
+            # without the doubling): a bound the waits guarantee, not a
+            # speed.
+            self.assertGreaterEqual(time.monotonic() - started, 0.28)
             self.assertEqual(validator.stats["stream_failures"], 3)
             self.assertEqual(validator.last_stream_error.code(),
                              grpc.StatusCode.PERMISSION_DENIED)
