@@ -107,6 +107,25 @@ class CachingValidatorTest : public ::testing::Test {
     EXPECT_EQ(validator_->stats().hits, hits + 1);
   }
 
+  // Points client_ at sessiond through a relay a test can freeze, pinging
+  // every 500 ms and dropping the connection 500 ms after a ping goes
+  // unanswered. Null (and a failure) if the relay or client cannot start.
+  std::unique_ptr<TcpRelay> ConnectThroughRelay() {
+    absl::StatusOr<std::unique_ptr<TcpRelay>> relay =
+        TcpRelay::Start(sessiond_.port());
+    EXPECT_THAT(relay, IsOk());
+    if (!relay.ok()) return nullptr;
+    ClientOptions options;
+    options.target = "127.0.0.1:" + std::to_string((*relay)->port());
+    options.keepalive_time = absl::Milliseconds(500);
+    options.keepalive_timeout = absl::Milliseconds(500);
+    absl::StatusOr<std::unique_ptr<Client>> relayed = Client::Create(options);
+    EXPECT_THAT(relayed, IsOk());
+    if (!relayed.ok()) return nullptr;
+    client_ = *std::move(relayed);
+    return *std::move(relay);
+  }
+
   bool Valid(const std::string& token) {
     absl::StatusOr<CachedAnswer> answer = validator_->Validate(token);
     EXPECT_THAT(answer, IsOk());
@@ -304,16 +323,8 @@ TEST_F(CachingValidatorTest, AnEntrysLifetimeCountsFromTheRequest) {
 // 15 minutes; the client's keepalive pings now drop it, and the stream comes
 // back on a new connection.
 TEST_F(CachingValidatorTest, AHalfOpenConnectionIsDroppedAndTheCacheReturns) {
-  absl::StatusOr<std::unique_ptr<TcpRelay>> relay =
-      TcpRelay::Start(sessiond_.port());
-  ASSERT_THAT(relay, IsOk());
-  ClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string((*relay)->port());
-  options.keepalive_time = absl::Milliseconds(500);
-  options.keepalive_timeout = absl::Milliseconds(500);
-  absl::StatusOr<std::unique_ptr<Client>> relayed = Client::Create(options);
-  ASSERT_THAT(relayed, IsOk());
-  client_ = *std::move(relayed);
+  std::unique_ptr<TcpRelay> relay = ConnectThroughRelay();
+  ASSERT_NE(relay, nullptr);
   // Off within 200 ms of the freeze (heartbeats come every 50 ms), well
   // before the pings can find the connection dead (500 ms at the least).
   CachingValidatorOptions validator_options;
@@ -324,10 +335,10 @@ TEST_F(CachingValidatorTest, AHalfOpenConnectionIsDroppedAndTheCacheReturns) {
   absl::SleepFor(absl::Seconds(2));
   EXPECT_EQ(validator_->stats().stream_failures, 0)
       << validator_->stats().last_stream_error;
-  (*relay)->Freeze();
+  relay->Freeze();
   WaitUntilCacheIs(false);
   WaitUntilCacheIs(true);
-  EXPECT_GE((*relay)->accepted(), 2);
+  EXPECT_GE(relay->accepted(), 2);
   validator_.reset();
 }
 
@@ -342,20 +353,12 @@ TEST_F(CachingValidatorTest, AVanishedWatchersSlotIsGivenBack) {
                {"--max_watchers_per_caller=1", "--keepalive_time=500ms",
                 "--keepalive_timeout=500ms"});
   ASSERT_THAT(sessiond_.Start(flags), IsOk());
-  absl::StatusOr<std::unique_ptr<TcpRelay>> relay =
-      TcpRelay::Start(sessiond_.port());
-  ASSERT_THAT(relay, IsOk());
-  ClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string((*relay)->port());
-  options.keepalive_time = absl::Milliseconds(500);
-  options.keepalive_timeout = absl::Milliseconds(500);
-  absl::StatusOr<std::unique_ptr<Client>> relayed = Client::Create(options);
-  ASSERT_THAT(relayed, IsOk());
-  client_ = *std::move(relayed);
+  std::unique_ptr<TcpRelay> relay = ConnectThroughRelay();
+  ASSERT_NE(relay, nullptr);
   CachingValidatorOptions validator_options;
   validator_options.max_staleness = absl::Milliseconds(200);
   StartValidator(validator_options);
-  (*relay)->Freeze();
+  relay->Freeze();
   WaitUntilCacheIs(false);
   WaitUntilCacheIs(true);
   validator_.reset();

@@ -222,11 +222,7 @@ TEST_F(SessionManagerTest, ARequestIdRefusedByTheByteBudgetIsFreeAgain) {
   ManagerOptions options;
   options.max_session_bytes = 256 << 10;
   Reset(options);
-  NewSession large;
-  large.subject = "mallory";
-  for (int i = 0; i < 32; ++i) {
-    large.attributes["key-" + std::to_string(i)] = std::string(1024, 'v');
-  }
+  const NewSession large = LargeRequest("mallory");
   std::vector<std::string> tokens;
   for (int i = 0; i < 100; ++i) {
     absl::StatusOr<IssuedSession> created = Create(large);

@@ -317,11 +317,7 @@ TEST_F(SessionManagerTest, ByteBudgetRefusesCreatesPastIt) {
   ManagerOptions options;
   options.max_session_bytes = 1 << 20;  // 1 MiB
   Reset(options);
-  NewSession large;
-  large.subject = "mallory";
-  for (int i = 0; i < 32; ++i) {
-    large.attributes["key-" + std::to_string(i)] = std::string(1024, 'v');
-  }
+  const NewSession large = LargeRequest("mallory");
   std::vector<std::string> tokens;
   absl::Status refused;
   for (int i = 0; i < 100; ++i) {

@@ -47,6 +47,17 @@ class SessionManagerTest : public ::testing::Test {
     return Create(std::move(request));
   }
 
+  // A create for `subject` with 32 attribute values of 1 KiB: about 33 KB
+  // of memory a session, for tests of --max_session_bytes.
+  static NewSession LargeRequest(const std::string& subject) {
+    NewSession large;
+    large.subject = subject;
+    for (int i = 0; i < 32; ++i) {
+      large.attributes["key-" + std::to_string(i)] = std::string(1024, 'v');
+    }
+    return large;
+  }
+
   absl::StatusOr<bool> RevokeToken(const std::string& token) {
     std::optional<absl::StatusOr<bool>> result;
     manager_->RevokeByToken(token, [&](absl::StatusOr<bool> r) { result = r; });

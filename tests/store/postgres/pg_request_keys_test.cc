@@ -11,24 +11,18 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "service/store/postgres/pg_session_store.h"
-#include "tests/testing/postgres_server.h"
+#include "tests/testing/postgres_fixture.h"
 #include "tests/testing/store_test_util.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
 namespace {
 
-class PgRequestKeysTest : public ::testing::Test {
+class PgRequestKeysTest : public PostgresTest {
  protected:
   void SetUp() override {
-    if (!PostgresAvailable()) {
-      GTEST_SKIP() << "PostgreSQL 15 is not installed (scripts/install-deps "
-                      "--tests installs it)";
-    }
-    absl::StatusOr<std::unique_ptr<PostgresServer>> pg =
-        PostgresServer::Start();
-    ASSERT_THAT(pg, IsOk());
-    pg_ = std::move(*pg);
+    PostgresTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     a_ = Open();
     b_ = Open();
   }
@@ -55,7 +49,6 @@ class PgRequestKeysTest : public ::testing::Test {
     return WriteAndWait(store, std::move(ops));
   }
 
-  std::unique_ptr<PostgresServer> pg_;
   std::unique_ptr<PgSessionStore> a_;
   std::unique_ptr<PgSessionStore> b_;
 };

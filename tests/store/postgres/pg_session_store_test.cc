@@ -19,7 +19,7 @@
 #include "service/store/key_ring.h"
 #include "service/store/postgres/pg_connection.h"
 #include "service/store/postgres/pg_schema.h"
-#include "tests/testing/postgres_server.h"
+#include "tests/testing/postgres_fixture.h"
 #include "tests/testing/store_test_util.h"
 #include "tests/testing/test_util.h"
 
@@ -78,19 +78,8 @@ bool SyncedPast(const PgSessionStore& store, absl::Time after) {
   return false;
 }
 
-class PgSessionStoreTest : public ::testing::Test {
+class PgSessionStoreTest : public PostgresTest {
  protected:
-  void SetUp() override {
-    if (!PostgresAvailable()) {
-      GTEST_SKIP() << "PostgreSQL 15 is not installed (scripts/install-deps "
-                      "--tests installs it)";
-    }
-    absl::StatusOr<std::unique_ptr<PostgresServer>> pg =
-        PostgresServer::Start();
-    ASSERT_THAT(pg, IsOk());
-    pg_ = std::move(*pg);
-  }
-
   // A store on the test's database, loaded and (unless told) following.
   std::unique_ptr<PgSessionStore> OpenStore(Changes* changes = nullptr,
                                             PgStoreOptions options = {}) {
@@ -105,8 +94,6 @@ class PgSessionStoreTest : public ::testing::Test {
     }
     return std::move(*store);
   }
-
-  std::unique_ptr<PostgresServer> pg_;
 };
 
 TEST_F(PgSessionStoreTest, SessionsSurviveAndLoadInAnotherReplica) {
