@@ -10,11 +10,25 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "service/common/boxed.h"
 #include "service/common/session_details.h"
 #include "service/common/session_id.h"
 #include "service/common/session_values.h"
 
 namespace sessiond {
+
+// What only some sessions carry. Most sessions are never rotated and not
+// created with a request id, so the record keeps these behind one pointer
+// (Boxed): 8 bytes a session instead of 88.
+struct SessionExtras {
+  // Digests of tokens replaced by RotateSession, newest first (bounded), so a
+  // rotated-out token presented again is recognised as a reuse.
+  std::vector<VerifierDigest> rotated_digests;
+  // An idempotent create's key and binding (RequestDigests): keyed
+  // digests, never the request id itself. Both empty if none.
+  std::string request_key;
+  std::string request_binding;
+};
 
 struct SessionRecord {
   Selector selector{};               // public id, raw bytes
@@ -25,13 +39,9 @@ struct SessionRecord {
   absl::Time expire_time;  // absolute expiry; never moves
   absl::Duration idle_timeout = absl::ZeroDuration();  // zero: none
   absl::Time last_active_time;  // as of when the record was written
-  // Digests of tokens replaced by RotateSession, newest first (bounded), so a
-  // rotated-out token presented again is recognised as a reuse.
-  std::vector<VerifierDigest> rotated_digests;
-  // An idempotent create's key and binding (RequestDigests): keyed
-  // digests, never the request id itself. Both empty if none.
-  std::string request_key;
-  std::string request_binding;
+  // Unset unless the session was rotated or created with a request id; set
+  // it (extras.Mutable()) only to store something.
+  Boxed<SessionExtras> extras;
 };
 
 // WasRotatedOut reports whether `digest` is one of the session's rotated-out
@@ -40,7 +50,7 @@ struct SessionRecord {
 inline bool WasRotatedOut(const SessionRecord& record,
                           const VerifierDigest& digest) {
   bool found = false;
-  for (const VerifierDigest& old : record.rotated_digests) {
+  for (const VerifierDigest& old : record.extras->rotated_digests) {
     found |= SameDigest(old, digest);
   }
   return found;

@@ -79,10 +79,16 @@ inline size_t MemoryCostOf(const SessionRecord& record) {
   constexpr size_t kFixed = sizeof(LiveSession) + 16  // control block
                             + 2 * sizeof(void*) + 8   // selector map slot
                             + kSelectorSize + 8;      // subject map entry
+  size_t extras = 0;
+  if (record.extras.has_value()) {
+    extras =
+        sizeof(SessionExtras) +
+        record.extras->rotated_digests.capacity() * sizeof(VerifierDigest) +
+        record.extras->request_key.capacity() +
+        record.extras->request_binding.capacity();
+  }
   return kFixed + record.subject.capacity() +
-         record.details.encoded().capacity() +
-         record.rotated_digests.capacity() * sizeof(VerifierDigest) +
-         record.request_key.capacity() + record.request_binding.capacity();
+         record.details.encoded().capacity() + extras;
 }
 
 // SharedRecord hands the store a session's record without a copy: the

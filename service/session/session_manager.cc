@@ -92,10 +92,10 @@ absl::Status SessionManager::Load() {
   const absl::Time now = clock_.Now();
   index_.Reserve(store_.CountHint());
   absl::Status status = store_.LoadLive(now, [&](SessionRecord record) {
-    if (!record.request_key.empty() &&
+    if (!record.extras->request_key.empty() &&
         now - record.create_time < options_.idempotency_window) {
-      idempotency_.Restore(record.request_key, record.subject,
-                           record.request_binding, record.selector,
+      idempotency_.Restore(record.extras->request_key, record.subject,
+                           record.extras->request_binding, record.selector,
                            record.create_time);
     }
     index_.Insert(std::make_shared<LiveSession>(std::move(record)));
@@ -255,9 +255,11 @@ void SessionManager::Rotate(absl::string_view token_text,
   fresh->selector = token->selector;  // same session id, new secret
 
   SessionRecord record = old->record();
-  record.rotated_digests.insert(record.rotated_digests.begin(), digest);
-  if (record.rotated_digests.size() > options_.rotation_history) {
-    record.rotated_digests.resize(options_.rotation_history);
+  std::vector<VerifierDigest>& rotated =
+      record.extras.Mutable().rotated_digests;
+  rotated.insert(rotated.begin(), digest);
+  if (rotated.size() > options_.rotation_history) {
+    rotated.resize(options_.rotation_history);
   }
   record.verifier_digest = HashVerifier(fresh->verifier);
   if (attributes.has_value()) {

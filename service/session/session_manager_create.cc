@@ -85,7 +85,8 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
       // Its token was lost here, but whoever rotated it holds the new one: a
       // late retry of the create must not end that login.
       if (LiveSessionPtr orphan = index_.Find(claim.selector);
-          orphan != nullptr && !orphan->record().rotated_digests.empty()) {
+          orphan != nullptr &&
+          !orphan->record().extras->rotated_digests.empty()) {
         idempotency_.Abort(tag.key);
         std::move(done)(absl::FailedPreconditionError(kRotatedSince));
         return;
@@ -167,8 +168,10 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   record.idle_timeout = EffectiveIdleTimeout(request.idle_timeout, options_);
   record.last_active_time = now;
   // Copied, not moved: a refusal below gives the claim back by its key.
-  record.request_key = tag.key;
-  record.request_binding = std::move(tag.binding);
+  if (!tag.key.empty()) {
+    record.extras.Mutable().request_key = tag.key;
+    record.extras.Mutable().request_binding = std::move(tag.binding);
+  }
   auto session = std::make_shared<LiveSession>(std::move(record));
 
   // The byte budget, net of what this write's evictions free.
@@ -199,16 +202,18 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     // shared store, which deletes by selector alone; and there another
     // replica may have rotated it a moment ago: then it stays, keeps the
     // request key, and the insert's conflict says so (RequestKeyHeldBy).
-    DeleteSession remove{orphan != nullptr ? KeyOf(orphan->record())
-                                           : StoredSessionKey{*replaced}};
+    StoredSessionKey key;
+    key.selector = *replaced;
+    DeleteSession remove{orphan != nullptr ? KeyOf(orphan->record()) : key};
     remove.unless_rotated = true;
     ops.push_back(std::move(remove));
   }
   // On a shared store: who holds the request key, if the insert cannot
   // take it.
   RequestKeyHeld held;
-  InsertSession insert{SharedRecord(session)};
-  if (!session->record().request_key.empty() && shared_store_) {
+  InsertSession insert;
+  insert.record = SharedRecord(session);
+  if (!session->record().extras->request_key.empty() && shared_store_) {
     held = std::make_shared<std::optional<RequestKeyHolder>>();
     insert.request_key_free_before = now - options_.idempotency_window;
     insert.held = held;
@@ -297,19 +302,19 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     pending_creates_.fetch_sub(1);
     pending_bytes_.fetch_sub(cost);
     if (!status.ok()) {
-      if (!record.request_key.empty()) {
+      if (!record.extras->request_key.empty()) {
         if (held != nullptr && held->has_value()) {
           status = RequestKeyHeldBy(record, **held);
         }
-        idempotency_.Abort(record.request_key);
+        idempotency_.Abort(record.extras->request_key);
       }
       Answer({}, [done = std::move(done), status]() mutable {
         std::move(done)(status);
       });
       return;
     }
-    if (!record.request_key.empty()) {
-      idempotency_.Complete(record.request_key, record.selector, text,
+    if (!record.extras->request_key.empty()) {
+      idempotency_.Complete(record.extras->request_key, record.selector, text,
                             record.create_time);
     }
     counters_.Created();
@@ -332,12 +337,13 @@ absl::Status SessionManager::RequestKeyHeldBy(const SessionRecord& record,
   // Abort comes back to it, and a retry is answered as any other use of a
   // known key (a retry by the same caller replaces that session: this
   // replica never saw its token).
-  idempotency_.Restore(record.request_key, holder.subject, holder.binding,
-                       holder.selector, holder.create_time);
+  idempotency_.Restore(record.extras->request_key, holder.subject,
+                       holder.binding, holder.selector, holder.create_time);
   if (holder.subject != record.subject) {
     return absl::InvalidArgumentError(kUsedForAnotherSubject);
   }
-  if (holder.binding.empty() || holder.binding != record.request_binding) {
+  if (holder.binding.empty() ||
+      holder.binding != record.extras->request_binding) {
     return absl::AlreadyExistsError(kUsedByAnotherCaller);
   }
   if (holder.rotated) return absl::FailedPreconditionError(kRotatedSince);

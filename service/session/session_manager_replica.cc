@@ -41,12 +41,12 @@ void SessionManager::ApplyChange(StoreChange& change) {
   // Gone again since (revoked): its removal follows in the log.
   if (!change.record.has_value()) return;
   SessionRecord& record = *change.record;
-  if (!record.request_key.empty() &&
+  if (!record.extras->request_key.empty() &&
       clock_.Now() - record.create_time < options_.idempotency_window) {
     // A retry of that create reaching this replica replaces the session,
     // as after a restart: this replica never saw its token.
-    idempotency_.Restore(record.request_key, record.subject,
-                         record.request_binding, record.selector,
+    idempotency_.Restore(record.extras->request_key, record.subject,
+                         record.extras->request_binding, record.selector,
                          record.create_time);
   }
   LiveSessionPtr current = index_.Find(record.selector);

@@ -59,7 +59,7 @@ struct InsertSession {
   absl::Time request_key_free_before = absl::InfinitePast();
   // When set and the write fails because another session holds the key, a
   // shared store names that session here.
-  RequestKeyHeld held;
+  RequestKeyHeld held = nullptr;
 };
 
 // Rewrites the token digest, rotation history, attributes and activity of a

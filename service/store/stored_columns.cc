@@ -18,8 +18,9 @@ absl::string_view DigestBytes(const VerifierDigest& digest) {
 
 std::string EncodeRotatedDigests(const SessionRecord& record) {
   std::string out;
-  out.reserve(record.rotated_digests.size() * kDigestSize);
-  for (const VerifierDigest& digest : record.rotated_digests) {
+  const std::vector<VerifierDigest>& rotated = record.extras->rotated_digests;
+  out.reserve(rotated.size() * kDigestSize);
+  for (const VerifierDigest& digest : rotated) {
     absl::StrAppend(&out, DigestBytes(digest));
   }
   return out;
@@ -50,12 +51,26 @@ absl::Status DecodeRotatedDigests(absl::string_view bytes,
         absl::StrCat("session ", EncodeSessionId(record.selector),
                      " has a malformed rotation history"));
   }
-  record.rotated_digests.clear();
+  if (bytes.empty()) {
+    if (record.extras.has_value())
+      record.extras.Mutable().rotated_digests.clear();
+    return absl::OkStatus();
+  }
+  std::vector<VerifierDigest>& rotated =
+      record.extras.Mutable().rotated_digests;
+  rotated.clear();
   for (size_t i = 0; i < bytes.size(); i += kDigestSize) {
-    VerifierDigest& old = record.rotated_digests.emplace_back();
+    VerifierDigest& old = rotated.emplace_back();
     std::memcpy(old.data(), bytes.data() + i, kDigestSize);
   }
   return absl::OkStatus();
+}
+
+void DecodeRequestKeyColumns(absl::string_view key, absl::string_view binding,
+                             SessionRecord& record) {
+  if (key.empty() && binding.empty() && !record.extras.has_value()) return;
+  record.extras.Mutable().request_key = std::string(key);
+  record.extras.Mutable().request_binding = std::string(binding);
 }
 
 }  // namespace sessiond

@@ -50,7 +50,9 @@ absl::Status FillStore(const std::string& path, int64_t count,
       record->expire_time = now + absl::Hours(24);
       record->idle_timeout = absl::Minutes(30);
       record->last_active_time = now;
-      ops.push_back(InsertSession{std::move(record)});
+      InsertSession insert;
+      insert.record = std::move(record);
+      ops.push_back(std::move(insert));
     }
     absl::Notification done;
     absl::Status result;

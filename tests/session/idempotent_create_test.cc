@@ -23,8 +23,8 @@ SessionRecord OrphanOf(const NewSession& request, const RequestDigests& digests,
   orphan.create_time = now - absl::Minutes(1);
   orphan.expire_time = now + absl::Hours(1);
   orphan.last_active_time = orphan.create_time;
-  orphan.request_key = digests.KeyOf(request.request_id);
-  orphan.request_binding = digests.BindingOf(request);
+  orphan.extras.Mutable().request_key = digests.KeyOf(request.request_id);
+  orphan.extras.Mutable().request_binding = digests.BindingOf(request);
   return orphan;
 }
 
@@ -150,7 +150,8 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartLeavesARotatedSessionAlone) {
   request.subject = "alice";
   request.request_id = "req-1";
   SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
-  orphan.rotated_digests.push_back(HashVerifier(GenerateToken()->verifier));
+  orphan.extras.Mutable().rotated_digests.push_back(
+      HashVerifier(GenerateToken()->verifier));
   store_.SetLoadable({orphan});
   ASSERT_THAT(manager_->Load(), IsOk());
   const size_t ops_before = store_.committed().size();
@@ -174,8 +175,8 @@ TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtTheCapEvictsNoOther) {
   SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
   SessionRecord older = OrphanOf(request, digests, clock_.Now());
   older.create_time -= absl::Minutes(1);
-  older.request_key.clear();
-  older.request_binding.clear();
+  older.extras.Mutable().request_key.clear();
+  older.extras.Mutable().request_binding.clear();
   store_.SetLoadable({older, orphan});
   ASSERT_THAT(manager_->Load(), IsOk());
 
@@ -195,10 +196,11 @@ TEST_F(SessionManagerTest, RequestIdNeverReachesTheStore) {
   const std::vector<StoreOp> ops = store_.committed();
   const SessionRecord& record = *std::get<InsertSession>(ops.back()).record;
   RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
-  EXPECT_EQ(record.request_key, digests.KeyOf("req-secret-1234"));
-  EXPECT_EQ(record.request_key.size(), RequestDigests::kDigestBytes);
-  EXPECT_EQ(record.request_binding.size(), RequestDigests::kDigestBytes);
-  EXPECT_EQ(record.request_key.find("req-secret"), std::string::npos);
+  EXPECT_EQ(record.extras->request_key, digests.KeyOf("req-secret-1234"));
+  EXPECT_EQ(record.extras->request_key.size(), RequestDigests::kDigestBytes);
+  EXPECT_EQ(record.extras->request_binding.size(),
+            RequestDigests::kDigestBytes);
+  EXPECT_EQ(record.extras->request_key.find("req-secret"), std::string::npos);
 }
 
 TEST_F(SessionManagerTest, TooManyRequestIdsIsResourceExhausted) {

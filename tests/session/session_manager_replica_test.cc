@@ -103,8 +103,9 @@ TEST_F(ReplicaTest, ARotationElsewhereMakesTheOldTokenAReuseHere) {
   IssuedSession elsewhere = CreateElsewhere("bob");
   store_.Deliver({Written(elsewhere.session->record())});
   SessionRecord rotated = elsewhere.session->record();
-  rotated.rotated_digests.insert(rotated.rotated_digests.begin(),
-                                 rotated.verifier_digest);
+  rotated.extras.Mutable().rotated_digests.insert(
+      rotated.extras.Mutable().rotated_digests.begin(),
+      rotated.verifier_digest);
   rotated.verifier_digest.fill(0x5a);
   store_.Deliver({Written(rotated)});
   EXPECT_EQ(Check(elsewhere.token), InvalidReason::kReused);
@@ -131,8 +132,9 @@ TEST_F(ReplicaTest, AnOlderRowReadLateDoesNotUndoANewerRotation) {
   const SessionRecord created = elsewhere.session->record();
   store_.Deliver({Written(created)});
   SessionRecord rotated = created;
-  rotated.rotated_digests.insert(rotated.rotated_digests.begin(),
-                                 created.verifier_digest);
+  rotated.extras.Mutable().rotated_digests.insert(
+      rotated.extras.Mutable().rotated_digests.begin(),
+      created.verifier_digest);
   rotated.verifier_digest.fill(0x6b);
   store_.Deliver({Written(rotated)});
   // The create's row, read before the rotation committed, comes late.
@@ -376,8 +378,8 @@ TEST_F(ReplicaTest, ARetryReplacingASessionGoneFromMemoryDeletesItsRow) {
   request.subject = "alice";
   request.request_id = "req-1";
   SessionRecord orphan = CreateElsewhere("alice").session->record();
-  orphan.request_key = digests.KeyOf(request.request_id);
-  orphan.request_binding = digests.BindingOf(request);
+  orphan.extras.Mutable().request_key = digests.KeyOf(request.request_id);
+  orphan.extras.Mutable().request_binding = digests.BindingOf(request);
   orphan.expire_time = clock_.Now() + absl::Minutes(1);
   store_.Deliver({Written(orphan)});
   clock_.Advance(absl::Minutes(2));

@@ -31,6 +31,8 @@ TEST_F(SessionManagerTest, CreateThenValidate) {
   EXPECT_EQ(record.details.client().ip_address, "198.51.100.4");
   EXPECT_EQ(record.create_time, clock_.Now());
   EXPECT_EQ(record.expire_time, clock_.Now() + absl::Hours(24));
+  // No request id, never rotated: the session pays nothing for extras.
+  EXPECT_FALSE(record.extras.has_value());
   // The store got the digest, never the verifier.
   std::vector<StoreOp> committed = store_.committed();
   ASSERT_EQ(committed.size(), 1u);

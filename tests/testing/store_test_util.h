@@ -35,7 +35,9 @@ inline SessionRecord SampleRecord(int n, absl::Time now) {
 }
 
 inline StoreOp Insert(const SessionRecord& record) {
-  return InsertSession{std::make_shared<const SessionRecord>(record)};
+  InsertSession insert;
+  insert.record = std::make_shared<const SessionRecord>(record);
+  return insert;
 }
 
 // WriteAndWait submits one write and blocks until its callback runs.

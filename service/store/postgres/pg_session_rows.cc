@@ -83,8 +83,8 @@ absl::StatusOr<PgStatement> Insert(const SessionRecord& r,
       .Bytes(details->data)
       .Bytes(EncodeRotatedDigests(r));
   AddOptionalBytes(details->key_id, p);
-  AddOptionalBytes(r.request_key, p);
-  AddOptionalBytes(r.request_binding, p);
+  AddOptionalBytes(r.extras->request_key, p);
+  AddOptionalBytes(r.extras->request_binding, p);
   p.Bytes(origin).Int64(0);
   return statement;
 }
@@ -114,7 +114,7 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
   std::vector<PgStatement> out;
   if (const auto* insert = std::get_if<InsertSession>(&op)) {
     const SessionRecord& r = *insert->record;
-    if (!r.request_key.empty()) {
+    if (!r.extras->request_key.empty()) {
       // A key past the window, or held by an ended session, is free again.
       // No log row: other replicas forget the key by the same rules.
       PgStatement& release = out.emplace_back();
@@ -122,14 +122,14 @@ absl::StatusOr<std::vector<PgStatement>> StatementsFor(const StoreOp& op,
           "UPDATE sessiond_sessions SET request_key = NULL,"
           " request_binding = NULL WHERE request_key = $1 AND"
           " (create_us < $2::bigint OR expire_us <= $3::bigint)";
-      release.params.Bytes(r.request_key)
+      release.params.Bytes(r.extras->request_key)
           .Int64(Micros(insert->request_key_free_before))
           .Int64(Micros(r.last_active_time));
     }
     absl::StatusOr<PgStatement> statement = Insert(r, origin, sealer);
     if (!statement.ok()) return statement.status();
     statement->held = insert->held;
-    statement->request_key = r.request_key;
+    statement->request_key = r.extras->request_key;
     out.push_back(std::move(*statement));
   } else if (const auto* update = std::get_if<UpdateSession>(&op)) {
     const SessionRecord& r = *update->record;
@@ -282,8 +282,7 @@ absl::StatusOr<SessionRecord> DecodeSessionRow(const PGresult* result, int row,
   if (absl::Status s = DecodeRotatedDigests(bytes(8), record); !s.ok()) {
     return s;
   }
-  record.request_key = std::string(bytes(10));
-  record.request_binding = std::string(bytes(11));
+  DecodeRequestKeyColumns(bytes(10), bytes(11), record);
   return record;
 }
 

@@ -155,7 +155,9 @@ absl::Status PgSessionStore::TryCommit(
   PgConnection& connection = *writer_connection_;
   Sealer* sealer = writer_sealer_.has_value() ? &*writer_sealer_ : nullptr;
   std::vector<BatchStatement> statements;
-  statements.push_back({-1, PgStatement{"BEGIN", {}, {}, nullptr}});
+  PgStatement begin;
+  begin.sql = "BEGIN";
+  statements.push_back({-1, std::move(begin)});
   // Subjects whose cap is checked, locked in one order so that two batches
   // never wait on each other. (Request keys are not: two batches inserting
   // the same two keys in opposite orders at once would deadlock on the

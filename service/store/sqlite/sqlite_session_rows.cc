@@ -141,11 +141,11 @@ absl::Status BindNewSessionRow(const SessionRecord& r, absl::string_view data,
                          absl::ToInt64Microseconds(r.idle_timeout));
   }
   // NULL digests: the create was not idempotent.
-  if (s.ok() && !r.request_key.empty()) {
-    s = insert.BindBlob(":request_key", r.request_key);
+  if (s.ok() && !r.extras->request_key.empty()) {
+    s = insert.BindBlob(":request_key", r.extras->request_key);
   }
-  if (s.ok() && !r.request_binding.empty()) {
-    s = insert.BindBlob(":request_binding", r.request_binding);
+  if (s.ok() && !r.extras->request_binding.empty()) {
+    s = insert.BindBlob(":request_binding", r.extras->request_binding);
   }
   return s;
 }
@@ -189,8 +189,8 @@ absl::StatusOr<SessionRecord> DecodeSessionRow(const SqliteStatement& row) {
       !s.ok()) {
     return s;
   }
-  record.request_key = std::string(row.ColumnBlob(kRequestKeyColumn));
-  record.request_binding = std::string(row.ColumnBlob(kRequestBindingColumn));
+  DecodeRequestKeyColumns(row.ColumnBlob(kRequestKeyColumn),
+                          row.ColumnBlob(kRequestBindingColumn), record);
   return record;
 }
 

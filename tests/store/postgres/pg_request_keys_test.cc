@@ -55,8 +55,8 @@ class PgRequestKeysTest : public PostgresTest {
 
 SessionRecord Keyed(int n, absl::Time now, std::string binding) {
   SessionRecord record = SampleRecord(n, now);
-  record.request_key = "same-key";
-  record.request_binding = std::move(binding);
+  record.extras.Mutable().request_key = "same-key";
+  record.extras.Mutable().request_binding = std::move(binding);
   return record;
 }
 
@@ -100,11 +100,11 @@ TEST_F(PgRequestKeysTest, AKeyPastTheWindowOrOfAnEndedSessionIsFreeAgain) {
 
   // Inside the window but expired: free as well.
   SessionRecord expired = Keyed(40, now - absl::Minutes(2), "binding-1");
-  expired.request_key = "other-key";
+  expired.extras.Mutable().request_key = "other-key";
   expired.expire_time = now - absl::Minutes(1);
   ASSERT_THAT(Create(*a_, expired, now - absl::Minutes(10), held), IsOk());
   SessionRecord renewed = Keyed(41, now, "binding-1");
-  renewed.request_key = "other-key";
+  renewed.extras.Mutable().request_key = "other-key";
   EXPECT_THAT(Create(*b_, renewed, now - absl::Minutes(10), held), IsOk());
 
   // Inside the window and live: still held.
@@ -122,7 +122,7 @@ TEST_F(PgRequestKeysTest, AReplacementLeavesARotatedHolderAndSaysSo) {
   const absl::Time now = absl::Now();
   RequestKeyHeld held;
   SessionRecord rotated = Keyed(50, now, "binding-1");
-  rotated.rotated_digests.push_back(rotated.verifier_digest);
+  rotated.extras.Mutable().rotated_digests.push_back(rotated.verifier_digest);
   ASSERT_THAT(Create(*a_, rotated, now - absl::Minutes(10), held), IsOk());
 
   DeleteSession remove{KeyOf(rotated)};
@@ -144,12 +144,12 @@ TEST_F(PgRequestKeysTest, AReplacementLeavesARotatedHolderAndSaysSo) {
 
   // Never rotated: replaced.
   SessionRecord plain = Keyed(52, now, "binding-2");
-  plain.request_key = "plain-key";
+  plain.extras.Mutable().request_key = "plain-key";
   ASSERT_THAT(Create(*a_, plain, now - absl::Minutes(10), held), IsOk());
   DeleteSession replace{KeyOf(plain)};
   replace.unless_rotated = true;
   SessionRecord replacement = Keyed(53, now, "binding-2");
-  replacement.request_key = "plain-key";
+  replacement.extras.Mutable().request_key = "plain-key";
   ops.clear();
   ops.push_back(replace);
   ops.push_back(Insert(replacement));

@@ -99,25 +99,30 @@ class PgSessionStoreTest : public PostgresTest {
 TEST_F(PgSessionStoreTest, SessionsSurviveAndLoadInAnotherReplica) {
   const absl::Time now = absl::Now();
   SessionRecord record = SampleRecord(1, now);
-  record.rotated_digests.push_back(record.verifier_digest);
-  record.request_key = "key";
-  record.request_binding = "binding";
+  record.extras.Mutable().rotated_digests.push_back(record.verifier_digest);
+  record.extras.Mutable().request_key = "key";
+  record.extras.Mutable().request_binding = "binding";
   {
     std::unique_ptr<PgSessionStore> a = OpenStore();
     ASSERT_THAT(WriteAndWait(*a, Insert(record)), IsOk());
     ASSERT_THAT(WriteAndWait(*a, Insert(SampleRecord(2, now - absl::Hours(2)))),
                 IsOk());  // already expired
+    ASSERT_THAT(WriteAndWait(*a, Insert(SampleRecord(3, now))), IsOk());
   }
   std::unique_ptr<PgSessionStore> b = OpenStore();
   absl::StatusOr<std::vector<SessionRecord>> loaded = b->LoadLiveRecords(now);
   ASSERT_THAT(loaded, IsOk());
-  ASSERT_EQ(loaded->size(), 1u);
-  const SessionRecord& back = (*loaded)[0];
+  ASSERT_EQ(loaded->size(), 2u);
+  const bool first = (*loaded)[0].selector == record.selector;
+  const SessionRecord& back = (*loaded)[first ? 0 : 1];
+  const SessionRecord& plain = (*loaded)[first ? 1 : 0];
+  // Never rotated, no request id: nothing is boxed for it.
+  EXPECT_FALSE(plain.extras.has_value());
   EXPECT_EQ(back.selector, record.selector);
   EXPECT_EQ(back.subject, record.subject);
   EXPECT_EQ(back.details.encoded(), record.details.encoded());
-  EXPECT_EQ(back.rotated_digests.size(), 1u);
-  EXPECT_EQ(back.request_key, "key");
+  EXPECT_EQ(back.extras->rotated_digests.size(), 1u);
+  EXPECT_EQ(back.extras->request_key, "key");
   // Stored to the microsecond.
   EXPECT_EQ(absl::ToUnixMicros(back.expire_time),
             absl::ToUnixMicros(record.expire_time));
@@ -143,8 +148,8 @@ TEST_F(PgSessionStoreTest, AnotherReplicaLearnsOfCreatesRotationsAndRevokes) {
       seen_by_b.WaitFor(StoreChange::Kind::kSessionWritten, record.selector));
 
   SessionRecord rotated = record;
-  rotated.rotated_digests.insert(rotated.rotated_digests.begin(),
-                                 record.verifier_digest);
+  rotated.extras.Mutable().rotated_digests.insert(
+      rotated.extras.Mutable().rotated_digests.begin(), record.verifier_digest);
   rotated.verifier_digest.fill(0x42);
   ASSERT_THAT(
       WriteAndWait(*a, UpdateSession{std::make_shared<SessionRecord>(rotated),

@@ -78,7 +78,7 @@ TEST_F(SqliteSessionStoreTest, SchemaThreeMovesEveryRowIntoCreationOrder) {
   for (size_t i = 1; i < loaded.size(); ++i) {
     EXPECT_LE(loaded[i - 1].create_time, loaded[i].create_time);
   }
-  EXPECT_EQ(loaded[0].request_key, "kk");
+  EXPECT_EQ(loaded[0].extras->request_key, "kk");
   SqliteDb db = OtherConnection();
   EXPECT_EQ(*db.QueryInt64("PRAGMA user_version"),
             SqliteSessionStore::kSchemaVersion);
@@ -180,7 +180,7 @@ TEST_F(SqliteSessionStoreTest, SchemaTwoLosesItsRequestIdsInClear) {
   std::vector<SessionRecord> loaded = Reload();
   ASSERT_EQ(loaded.size(), 1u);
   EXPECT_EQ(loaded[0].details, record.details);
-  EXPECT_EQ(loaded[0].request_key, "");
+  EXPECT_EQ(loaded[0].extras->request_key, "");
   for (const char* suffix : {"", "-wal", "-shm"}) {
     EXPECT_EQ(ReadFileOrEmpty(Options().path + suffix).find(request_id),
               std::string::npos)
