@@ -254,6 +254,13 @@ class SessionManager {
   absl::StatusOr<SessionIndex::Slot> ReserveSubjectSlot(
       const std::string& subject, absl::Time now,
       const LiveSessionPtr& replacing);
+  // Drops from the index the orphan an idempotent retry replaced (its
+  // selector; `orphan` as this index held it, if it did); false if the
+  // store kept it because a rotation of it committed first.
+  bool RemoveOrphan(const Selector& selector, const LiveSessionPtr& orphan);
+  // Deletes a session that was written but whose create was then refused:
+  // no one holds its token. Failing, it is logged and stays stored.
+  void DiscardUnanswered(const SessionRecord& record);
   // Why a create failed whose request key `holder` holds in a shared store
   // (InsertSession::held); remembers the key as the holder's.
   absl::Status RequestKeyHeldBy(const SessionRecord& record,

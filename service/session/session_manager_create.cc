@@ -125,18 +125,20 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     std::move(done)(std::move(status));
   };
   const absl::Time now = clock_.Now();
+  // The orphan an idempotent retry replaces takes no other session's place:
+  // not in its subject's share, not in --max_sessions.
+  LiveSessionPtr orphan =
+      replaced.has_value() ? index_.Find(*replaced) : nullptr;
   // Reserve a place first so concurrent creates cannot overshoot the limit.
   size_t pending = pending_creates_.fetch_add(1) + 1;
-  if (index_.size() + pending > options_.max_sessions) {
+  if (index_.size() + pending >
+      options_.max_sessions + (orphan != nullptr ? 1 : 0)) {
     pending_creates_.fetch_sub(1);
     fail(absl::ResourceExhaustedError(
         absl::StrCat("the server holds its maximum of ", options_.max_sessions,
                      " sessions (--max_sessions)")));
     return;
   }
-  // The orphan an idempotent retry replaces takes no other session's place.
-  LiveSessionPtr orphan =
-      replaced.has_value() ? index_.Find(*replaced) : nullptr;
   absl::StatusOr<SessionIndex::Slot> slot =
       ReserveSubjectSlot(request.subject, now, orphan);
   if (!slot.ok()) {
@@ -206,6 +208,11 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     key.selector = *replaced;
     DeleteSession remove{orphan != nullptr ? KeyOf(orphan->record()) : key};
     remove.unless_rotated = true;
+    // This index learns of a rotation when it commits: one queued before
+    // this write, in the same batch, is known to the store only.
+    if (orphan != nullptr) {
+      remove.expected_digest = orphan->record().verifier_digest;
+    }
     ops.push_back(std::move(remove));
   }
   // On a shared store: who holds the request key, if the insert cannot
@@ -242,7 +249,7 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
                                 text = codec_.Encode(*token),
                                 slot = std::move(*slot),
                                 store_evicted = std::move(store_evicted),
-                                held = std::move(held), replaced,
+                                held = std::move(held), replaced, orphan,
                                 caller = std::move(request.caller),
                                 done = std::move(done)](
                                    absl::Status status) mutable {
@@ -280,20 +287,28 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
       }
       // An orphan of an idempotent create that never reached its caller;
       // announced all the same, in case someone validated it meanwhile.
-      if (replaced.has_value() && index_.Remove(*replaced) != nullptr) {
-        Announce(RevocationEvent::SessionRevoked(*replaced,
-                                                 RevocationCause::kRevoked));
+      bool orphan_rotated = false;
+      if (replaced.has_value()) {
+        orphan_rotated = !RemoveOrphan(*replaced, orphan);
       }
-      // On a replica the change feed may have applied an eviction of it
-      // already (creates_in_flight.h): then it stays out, and its caller
-      // gets a token of a session that was created and evicted since.
-      const CreatesInFlight::Outcome outcome =
-          shared_store_ ? creates_in_flight_.Finish(index_, session, true)
-          : index_.Insert(session) ? CreatesInFlight::Outcome::kInserted
-                                   : CreatesInFlight::Outcome::kCollision;
-      if (outcome == CreatesInFlight::Outcome::kCollision) {
-        // 2^-128 odds; refuse rather than shadow another session.
-        status = absl::InternalError("session id collision");
+      if (orphan_rotated) {
+        // A rotation of it committed first, in this batch: the store kept
+        // the rotated session (expected_digest) and wrote this one, whose
+        // token no one will get.
+        status = absl::FailedPreconditionError(kRotatedSince);
+        DiscardUnanswered(record);
+      } else {
+        // On a replica the change feed may have applied an eviction of it
+        // already (creates_in_flight.h): then it stays out, and its caller
+        // gets a token of a session that was created and evicted since.
+        const CreatesInFlight::Outcome outcome =
+            shared_store_ ? creates_in_flight_.Finish(index_, session, true)
+            : index_.Insert(session) ? CreatesInFlight::Outcome::kInserted
+                                     : CreatesInFlight::Outcome::kCollision;
+        if (outcome == CreatesInFlight::Outcome::kCollision) {
+          // 2^-128 odds; refuse rather than shadow another session.
+          status = absl::InternalError("session id collision");
+        }
       }
     } else if (shared_store_) {
       creates_in_flight_.Finish(index_, session, false);
@@ -328,6 +343,34 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
         [done = std::move(done), session, text = std::move(text)]() mutable {
           std::move(done)(IssuedSession{std::move(session), std::move(text)});
         });
+  });
+}
+
+bool SessionManager::RemoveOrphan(const Selector& selector,
+                                  const LiveSessionPtr& orphan) {
+  // A shared store decided in the database (unless_rotated): the row is
+  // gone, whatever this index holds. One node's store deleted it only while
+  // it was still `orphan` (expected_digest).
+  const bool by_selector = shared_store_ || orphan == nullptr;
+  if ((by_selector ? index_.Remove(selector) : index_.RemoveIfStill(orphan)) !=
+      nullptr) {
+    Announce(
+        RevocationEvent::SessionRevoked(selector, RevocationCause::kRevoked));
+    return true;
+  }
+  // Gone (revoked or swept meanwhile), or rotated: only a rotation kept it.
+  return by_selector || index_.Find(selector) == nullptr;
+}
+
+void SessionManager::DiscardUnanswered(const SessionRecord& record) {
+  const Selector selector = record.selector;
+  store_.Write({DeleteSession{KeyOf(record)}}, [selector](absl::Status status) {
+    if (!status.ok()) {
+      LogError(
+          "session %s, written for a retried request_id that a rotation "
+          "overtook, stays stored (no one holds its token): %s",
+          EncodeSessionId(selector), status.ToString());
+    }
   });
 }
 

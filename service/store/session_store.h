@@ -94,15 +94,18 @@ struct DeleteSession {
   Why why = Why::kRevoked;
   // Why a revoked session ended, as other replicas announce it.
   RevocationCause cause = RevocationCause::kRevoked;
-  // Only with Why::kExpired (the sweeper's deletes; ignored otherwise): the
-  // row goes only while its verifier is still this one. A rotation committed
-  // first (just before the idle timeout, its write ahead of the sweep's)
-  // renewed the session.
+  // With Why::kExpired (the sweeper's deletes), or with unless_rotated on a
+  // store with no other writer; ignored otherwise: the row goes only while
+  // its verifier is still this one. A rotation committed first (just before
+  // the idle timeout, its write ahead of the sweep's) renewed the session.
   std::optional<VerifierDigest> expected_digest = std::nullopt;
   // An idempotent create's replacement of a session whose token was lost:
-  // a shared store leaves the session if it was ever rotated (whoever
-  // rotated it holds a token; another replica may have done it a moment
-  // ago). A store with no other writer may ignore it: its index knew.
+  // the store leaves the session if it was rotated (whoever rotated it holds
+  // a token). A shared store checks for any rotation (another replica may
+  // have done it a moment ago); a store with no other writer deletes the
+  // row in place only while its verifier is still expected_digest (a
+  // rotation on this node may commit just before, in the same batch), and
+  // does not log it as a revocation.
   bool unless_rotated = false;
 };
 

@@ -162,6 +162,91 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartLeavesARotatedSessionAlone) {
   EXPECT_THAT(Create(request), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// An orphan whose token `token` is: as OrphanOf, for a test that rotates it.
+SessionRecord OrphanHolding(const Token& token, const NewSession& request,
+                            const RequestDigests& digests, absl::Time now) {
+  SessionRecord orphan = OrphanOf(request, digests, now);
+  orphan.selector = token.selector;
+  orphan.verifier_digest = HashVerifier(token.verifier);
+  return orphan;
+}
+
+// Review finding: on one node the retry looked for a rotation of its orphan
+// in the index, which learns of a rotation only when it commits. A rotation
+// queued just before, committed in the same batch, was answered, and then
+// the retry's replacement ended the session it had rotated.
+TEST_F(SessionManagerTest, RequestIdRetryOvertakenByARotationLeavesItAlone) {
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  const Token token = *GenerateToken();
+  const SessionRecord orphan =
+      OrphanHolding(token, request, digests, clock_.Now());
+  store_.SetLoadable({orphan});
+  ASSERT_THAT(manager_->Load(), IsOk());
+
+  store_.Hold();  // one batch: the rotation first, then the retry
+  std::optional<absl::StatusOr<IssuedSession>> rotated, retried;
+  manager_->Rotate(manager_->codec().Encode(token), std::nullopt,
+                   [&](absl::StatusOr<IssuedSession> r) { rotated = r; });
+  manager_->Create(request,
+                   [&](absl::StatusOr<IssuedSession> r) { retried = r; });
+  // The store deletes the orphan only while its digest is the one the
+  // index knew (SQLite's test: AnOrphansDeleteLeavesARotationCommittedFirst).
+  bool conditional = false;
+  for (const StoreOp& op : store_.held_ops()) {
+    if (const auto* remove = std::get_if<DeleteSession>(&op)) {
+      conditional = remove->unless_rotated &&
+                    remove->expected_digest == orphan.verifier_digest;
+    }
+  }
+  EXPECT_TRUE(conditional);
+  store_.Release();
+
+  ASSERT_TRUE(rotated.has_value() && retried.has_value());
+  ASSERT_THAT(*rotated, IsOk());
+  EXPECT_THAT(*retried, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(manager_->Validate((*rotated)->token).valid());
+  EXPECT_EQ(manager_->live_count(), 1u);
+  // The session written for the retry goes again: no one got its token.
+  const std::vector<StoreOp> committed = store_.committed();
+  const auto* discarded = std::get_if<DeleteSession>(&committed.back());
+  ASSERT_NE(discarded, nullptr);
+  EXPECT_NE(discarded->key.selector, orphan.selector);
+  EXPECT_EQ(discarded->key.selector,
+            std::get<InsertSession>(committed[committed.size() - 2])
+                .record->selector);
+  // The key is not stuck in progress: a retry is answered the same way.
+  EXPECT_THAT(Create(request), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// The other order: the retry's write first, so the rotation finds its
+// session replaced (as any rotation of a revoked session would).
+TEST_F(SessionManagerTest, ARotationAfterTheRetryFindsTheSessionReplaced) {
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  const Token token = *GenerateToken();
+  store_.SetLoadable({OrphanHolding(token, request, digests, clock_.Now())});
+  ASSERT_THAT(manager_->Load(), IsOk());
+
+  store_.Hold();
+  std::optional<absl::StatusOr<IssuedSession>> rotated, retried;
+  manager_->Create(request,
+                   [&](absl::StatusOr<IssuedSession> r) { retried = r; });
+  manager_->Rotate(manager_->codec().Encode(token), std::nullopt,
+                   [&](absl::StatusOr<IssuedSession> r) { rotated = r; });
+  store_.Release();
+
+  ASSERT_TRUE(rotated.has_value() && retried.has_value());
+  ASSERT_THAT(*retried, IsOk());
+  EXPECT_THAT(*rotated, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(manager_->Validate((*retried)->token).valid());
+  EXPECT_EQ(manager_->live_count(), 1u);
+}
+
 // Review finding: at the subject's cap, replacing the orphan also evicted
 // the subject's oldest other session, though the orphan made room itself.
 TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtTheCapEvictsNoOther) {
@@ -187,6 +272,31 @@ TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtTheCapEvictsNoOther) {
       EXPECT_EQ(removed->key.selector, orphan.selector);
     }
   }
+}
+
+// Review finding: a server holding exactly --max_sessions refused the late
+// retry that replaces its own orphan, though the replacement takes the
+// orphan's place.
+TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtMaxSessionsIsAllowed) {
+  ManagerOptions options;
+  options.max_sessions = 2;
+  Reset(options);
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  NewSession other;
+  other.subject = "bob";
+  other.request_id = "req-2";
+  store_.SetLoadable({OrphanOf(request, digests, clock_.Now()),
+                      OrphanOf(other, digests, clock_.Now())});
+  ASSERT_THAT(manager_->Load(), IsOk());
+  ASSERT_EQ(manager_->live_count(), 2u);
+
+  EXPECT_THAT(Create(request), IsOk());
+  EXPECT_EQ(manager_->live_count(), 2u);
+  // Anything new is still refused.
+  EXPECT_THAT(Create("carol"), StatusIs(absl::StatusCode::kResourceExhausted));
 }
 
 // The record the store receives holds digests, never the request id.

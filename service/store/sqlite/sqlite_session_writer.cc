@@ -27,6 +27,14 @@ absl::Status WriteFailure(const absl::Status& cause) {
       absl::StrCat("session store cannot write: ", cause.message()));
 }
 
+// Whether `remove` is appended to the revocation log (the row stays until
+// its expiry) rather than deleted in place: a revocation is, unless the
+// disk is out of room (deleting frees pages) or the delete is conditional.
+bool LogsRevocation(const DeleteSession& remove, bool revoke_in_place) {
+  return remove.why == DeleteSession::Why::kRevoked && !remove.unless_rotated &&
+         !revoke_in_place;
+}
+
 }  // namespace
 
 bool SqliteSessionStore::WriterHasWork() const {
@@ -292,8 +300,7 @@ absl::Status SqliteSessionStore::CommitBatch(
   for (const PendingWrite& write : batch) {
     for (const StoreOp& op : write.ops) {
       if (const auto* remove = std::get_if<DeleteSession>(&op)) {
-        appended +=
-            remove->why == DeleteSession::Why::kRevoked && !revoke_in_place_;
+        appended += LogsRevocation(*remove, revoke_in_place_);
       }
       recount |= std::holds_alternative<DeleteIssuedBefore>(op);
     }
@@ -371,17 +378,17 @@ absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
   } else if (const auto* remove = std::get_if<DeleteSession>(&op)) {
     // A revocation is appended to the log (the row goes at its expiry); an
     // expired session's row is among the oldest, deleted where it is. Out of
-    // room, revocations are deleted in place too: that frees pages.
-    const bool revoked =
-        remove->why == DeleteSession::Why::kRevoked && !revoke_in_place_;
-    if (revoked) {
+    // room, revocations are deleted in place too: that frees pages. A delete
+    // on condition (the sweeper's, an orphan's replacement) is in place.
+    if (LogsRevocation(*remove, revoke_in_place_)) {
       stmt = &rows.revoke;
       s = BindSessionKey(remove->key, *stmt);
       if (s.ok()) {
         s = stmt->BindInt64(":expire_us",
                             absl::ToUnixMicros(remove->key.expire_time));
       }
-    } else if (remove->why == DeleteSession::Why::kExpired &&
+    } else if ((remove->why == DeleteSession::Why::kExpired ||
+                remove->unless_rotated) &&
                remove->expected_digest.has_value()) {
       stmt = &rows.remove_unrotated;
       s = BindUnrotatedSessionKey(remove->key, *remove->expected_digest, *stmt);

@@ -83,6 +83,39 @@ TEST_F(SqliteSessionStoreTest, RevocationsAreLoggedThenTrimmedAtExpiry) {
             0);
 }
 
+// An idempotent retry's delete of its orphan is on condition: a rotation
+// committed first in the same batch (the index had not learnt of it yet)
+// keeps the session; otherwise the row goes in place, not to the log.
+TEST_F(SqliteSessionStoreTest, AnOrphansDeleteLeavesARotationCommittedFirst) {
+  const SessionRecord orphan = SampleRecord(1, kNow);
+  const SessionRecord unrotated = SampleRecord(2, kNow);
+  auto replace = [](const SessionRecord& record) {
+    DeleteSession remove{KeyOf(record)};
+    remove.unless_rotated = true;
+    remove.expected_digest = record.verifier_digest;
+    return remove;
+  };
+  SessionRecord rotated = orphan;
+  rotated.verifier_digest.fill(0x5a);
+  {
+    auto store = Open();
+    ASSERT_THAT(WriteAndWait(*store, Insert(orphan)), IsOk());
+    ASSERT_THAT(WriteAndWait(*store, Insert(unrotated)), IsOk());
+    ASSERT_THAT(
+        WriteAndWait(*store,
+                     {UpdateSession{std::make_shared<SessionRecord>(rotated),
+                                    orphan.verifier_digest},
+                      replace(orphan), replace(unrotated)}),
+        IsOk());
+  }
+  SqliteDb db = OtherConnection();
+  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM sessions"), 1);
+  EXPECT_EQ(*db.QueryInt64("SELECT count(*) FROM revocations"), 0);
+  std::vector<SessionRecord> loaded = Reload();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].verifier_digest, rotated.verifier_digest);
+}
+
 // A log past its bound loses its oldest entries (with their rows) early.
 TEST_F(SqliteSessionStoreTest, RevocationLogPastItsBoundIsWorkedOff) {
   SqliteStoreOptions options = Options();
