@@ -11,6 +11,14 @@
 namespace sessiond {
 namespace {
 
+// The create the tests here retry: alice's, with request id "req-1".
+NewSession AlicesCreate() {
+  NewSession request;
+  request.subject = "alice";
+  request.request_id = "req-1";
+  return request;
+}
+
 // A session `request` made just before a restart, as the store keeps it
 // (digests under the store's secret): its token was never stored, so a
 // retry cannot be answered with it.
@@ -46,9 +54,7 @@ TEST_F(SessionManagerTest, RequestIdMakesCreateIdempotent) {
 TEST_F(SessionManagerTest, RequestIdRetryWhileInFlightIsUnavailable) {
   store_.Hold();
   std::optional<absl::StatusOr<IssuedSession>> first;
-  NewSession request;
-  request.subject = "alice";
-  request.request_id = "req-1";
+  NewSession request = AlicesCreate();
   manager_->Create(
       request, [&](absl::StatusOr<IssuedSession> r) { first = std::move(r); });
   EXPECT_THAT(CreateWithId("alice", "req-1"),
@@ -103,9 +109,7 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartReplacesTheOrphanedSession) {
 // Audit finding 2 (issue 13): any caller that presented a known
 // (subject, request_id) got the first caller's token back.
 TEST_F(SessionManagerTest, RequestIdReplayFromAnotherCallerGetsNoToken) {
-  NewSession request;
-  request.subject = "alice";
-  request.request_id = "req-1";
+  NewSession request = AlicesCreate();
   request.caller = "login.internal";
   absl::StatusOr<IssuedSession> first = Create(request);
   ASSERT_THAT(first, IsOk());
@@ -124,9 +128,7 @@ TEST_F(SessionManagerTest, RequestIdReplayFromAnotherCallerGetsNoToken) {
 
 TEST_F(SessionManagerTest, RequestIdAfterRestartIsReplacedOnlyByItsCaller) {
   RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
-  NewSession request;
-  request.subject = "alice";
-  request.request_id = "req-1";
+  NewSession request = AlicesCreate();
   request.caller = "login.internal";
   const SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
   store_.SetLoadable({orphan});
@@ -146,9 +148,7 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartIsReplacedOnlyByItsCaller) {
 // had been rotated since, ending the login of whoever holds the new token.
 TEST_F(SessionManagerTest, RequestIdAfterRestartLeavesARotatedSessionAlone) {
   RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
-  NewSession request;
-  request.subject = "alice";
-  request.request_id = "req-1";
+  NewSession request = AlicesCreate();
   SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
   orphan.extras.Mutable().rotated_digests.push_back(
       HashVerifier(GenerateToken()->verifier));
@@ -162,88 +162,92 @@ TEST_F(SessionManagerTest, RequestIdAfterRestartLeavesARotatedSessionAlone) {
   EXPECT_THAT(Create(request), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
-// An orphan whose token `token` is: as OrphanOf, for a test that rotates it.
-SessionRecord OrphanHolding(const Token& token, const NewSession& request,
-                            const RequestDigests& digests, absl::Time now) {
-  SessionRecord orphan = OrphanOf(request, digests, now);
-  orphan.selector = token.selector;
-  orphan.verifier_digest = HashVerifier(token.verifier);
-  return orphan;
-}
+// A rotation of an orphan and a late retry of the create that made it, as
+// one node meets them: queued in one batch of the store, in either order.
+class RetryAndRotationTest : public SessionManagerTest {
+ protected:
+  struct Outcome {
+    std::optional<absl::StatusOr<IssuedSession>> rotated, retried;
+    std::vector<StoreOp> batch;  // what the two wrote, in order
+  };
+
+  // Loads the orphan (token_'s), queues both while the store holds its
+  // writes, then commits them together.
+  Outcome RotateAndRetry(bool rotation_first) {
+    RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+    orphan_ = OrphanOf(AlicesCreate(), digests, clock_.Now());
+    orphan_.selector = token_.selector;
+    orphan_.verifier_digest = HashVerifier(token_.verifier);
+    store_.SetLoadable({orphan_});
+    EXPECT_THAT(manager_->Load(), IsOk());
+    store_.Hold();
+    Outcome outcome;
+    auto rotate = [&] {
+      manager_->Rotate(
+          manager_->codec().Encode(token_), std::nullopt,
+          [&outcome](absl::StatusOr<IssuedSession> r) { outcome.rotated = r; });
+    };
+    auto retry = [&] {
+      manager_->Create(
+          AlicesCreate(),
+          [&outcome](absl::StatusOr<IssuedSession> r) { outcome.retried = r; });
+    };
+    if (rotation_first) {
+      rotate();
+      retry();
+    } else {
+      retry();
+      rotate();
+    }
+    outcome.batch = store_.held_ops();
+    store_.Release();
+    EXPECT_TRUE(outcome.rotated.has_value() && outcome.retried.has_value());
+    return outcome;
+  }
+
+  const Token token_ = *GenerateToken();
+  SessionRecord orphan_;
+};
 
 // Review finding: on one node the retry looked for a rotation of its orphan
 // in the index, which learns of a rotation only when it commits. A rotation
 // queued just before, committed in the same batch, was answered, and then
 // the retry's replacement ended the session it had rotated.
-TEST_F(SessionManagerTest, RequestIdRetryOvertakenByARotationLeavesItAlone) {
-  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
-  NewSession request;
-  request.subject = "alice";
-  request.request_id = "req-1";
-  const Token token = *GenerateToken();
-  const SessionRecord orphan =
-      OrphanHolding(token, request, digests, clock_.Now());
-  store_.SetLoadable({orphan});
-  ASSERT_THAT(manager_->Load(), IsOk());
-
-  store_.Hold();  // one batch: the rotation first, then the retry
-  std::optional<absl::StatusOr<IssuedSession>> rotated, retried;
-  manager_->Rotate(manager_->codec().Encode(token), std::nullopt,
-                   [&](absl::StatusOr<IssuedSession> r) { rotated = r; });
-  manager_->Create(request,
-                   [&](absl::StatusOr<IssuedSession> r) { retried = r; });
+TEST_F(RetryAndRotationTest, ARotationCommittedFirstIsLeftAlone) {
+  Outcome outcome = RotateAndRetry(/*rotation_first=*/true);
   // The store deletes the orphan only while its digest is the one the
   // index knew (SQLite's test: AnOrphansDeleteLeavesARotationCommittedFirst).
   bool conditional = false;
-  for (const StoreOp& op : store_.held_ops()) {
+  for (const StoreOp& op : outcome.batch) {
     if (const auto* remove = std::get_if<DeleteSession>(&op)) {
       conditional = remove->unless_rotated &&
-                    remove->expected_digest == orphan.verifier_digest;
+                    remove->expected_digest == orphan_.verifier_digest;
     }
   }
   EXPECT_TRUE(conditional);
-  store_.Release();
-
-  ASSERT_TRUE(rotated.has_value() && retried.has_value());
-  ASSERT_THAT(*rotated, IsOk());
-  EXPECT_THAT(*retried, StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_TRUE(manager_->Validate((*rotated)->token).valid());
+  ASSERT_THAT(*outcome.rotated, IsOk());
+  EXPECT_THAT(*outcome.retried,
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(manager_->Validate((*outcome.rotated)->token).valid());
   EXPECT_EQ(manager_->live_count(), 1u);
   // The session written for the retry goes again: no one got its token.
   const std::vector<StoreOp> committed = store_.committed();
   const auto* discarded = std::get_if<DeleteSession>(&committed.back());
   ASSERT_NE(discarded, nullptr);
-  EXPECT_NE(discarded->key.selector, orphan.selector);
   EXPECT_EQ(discarded->key.selector,
-            std::get<InsertSession>(committed[committed.size() - 2])
-                .record->selector);
+            std::get<InsertSession>(outcome.batch.back()).record->selector);
   // The key is not stuck in progress: a retry is answered the same way.
-  EXPECT_THAT(Create(request), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Create(AlicesCreate()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 // The other order: the retry's write first, so the rotation finds its
 // session replaced (as any rotation of a revoked session would).
-TEST_F(SessionManagerTest, ARotationAfterTheRetryFindsTheSessionReplaced) {
-  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
-  NewSession request;
-  request.subject = "alice";
-  request.request_id = "req-1";
-  const Token token = *GenerateToken();
-  store_.SetLoadable({OrphanHolding(token, request, digests, clock_.Now())});
-  ASSERT_THAT(manager_->Load(), IsOk());
-
-  store_.Hold();
-  std::optional<absl::StatusOr<IssuedSession>> rotated, retried;
-  manager_->Create(request,
-                   [&](absl::StatusOr<IssuedSession> r) { retried = r; });
-  manager_->Rotate(manager_->codec().Encode(token), std::nullopt,
-                   [&](absl::StatusOr<IssuedSession> r) { rotated = r; });
-  store_.Release();
-
-  ASSERT_TRUE(rotated.has_value() && retried.has_value());
-  ASSERT_THAT(*retried, IsOk());
-  EXPECT_THAT(*rotated, StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_TRUE(manager_->Validate((*retried)->token).valid());
+TEST_F(RetryAndRotationTest, ARotationAfterTheRetryFindsTheSessionReplaced) {
+  Outcome outcome = RotateAndRetry(/*rotation_first=*/false);
+  ASSERT_THAT(*outcome.retried, IsOk());
+  EXPECT_THAT(*outcome.rotated, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(manager_->Validate((*outcome.retried)->token).valid());
   EXPECT_EQ(manager_->live_count(), 1u);
 }
 
@@ -254,9 +258,7 @@ TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtTheCapEvictsNoOther) {
   options.max_sessions_per_subject = 2;
   Reset(options);
   RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
-  NewSession request;
-  request.subject = "alice";
-  request.request_id = "req-1";
+  NewSession request = AlicesCreate();
   SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
   SessionRecord older = OrphanOf(request, digests, clock_.Now());
   older.create_time -= absl::Minutes(1);
@@ -282,9 +284,7 @@ TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtMaxSessionsIsAllowed) {
   options.max_sessions = 2;
   Reset(options);
   RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
-  NewSession request;
-  request.subject = "alice";
-  request.request_id = "req-1";
+  NewSession request = AlicesCreate();
   NewSession other;
   other.subject = "bob";
   other.request_id = "req-2";
