@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "service/common/log.h"
 #include "service/common/option_checks.h"
 
 namespace sessiond {
@@ -57,8 +58,28 @@ void FeedSubscription::Wake() {
   if (waker_) waker_();
 }
 
+namespace {
+// A refused client may ask again at once, and may never get a stream: its
+// cache stays off. Who it is matters to an operator; a line per attempt
+// does not.
+constexpr int64_t kRefusalLinesPerCaller = 5;
+}  // namespace
+
 RevocationFeed::RevocationFeed(RevocationFeedOptions options, uint64_t epoch)
-    : options_(options), epoch_(epoch) {}
+    : options_(options),
+      epoch_(epoch),
+      refusals_log_(log_clock_, LogLevel::kWarning,
+                    "refused revocation streams") {}
+
+absl::Status RevocationFeed::Refuse(absl::string_view caller,
+                                    absl::string_view limit, absl::Status why) {
+  if (refusals_log_.Admit(
+          {{absl::StrCat("caller ", caller), kRefusalLinesPerCaller}})) {
+    LogEvent(LogLevel::kWarning, "watch.refused",
+             {{"caller", caller}, {"limit", limit}});
+  }
+  return why;
+}
 
 std::string RevocationFeed::CursorAt(uint64_t seq) const {
   return absl::StrCat(absl::Hex(epoch_, absl::kZeroPad16), "-", seq);
@@ -121,21 +142,26 @@ absl::StatusOr<std::shared_ptr<FeedSubscription>> RevocationFeed::Subscribe(
   }
   std::shared_ptr<FeedSubscription> subscription(
       new FeedSubscription(*this, std::move(waker)));
-  absl::MutexLock lock(&mu_);
+  absl::ReleasableMutexLock lock(&mu_);
   if (closed_) return absl::UnavailableError("the server is shutting down");
   if (watchers_.size() >= options_.max_watchers) {
     ++refusals_.server_full;
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the server already streams revocations to ",
-                     options_.max_watchers, " watchers (--max_watchers)"));
+    lock.Release();
+    return Refuse(caller, "max_watchers",
+                  absl::ResourceExhaustedError(absl::StrCat(
+                      "the server already streams revocations to ",
+                      options_.max_watchers, " watchers (--max_watchers)")));
   }
   size_t& held = watchers_by_caller_[caller];
   if (options_.max_watchers_per_caller > 0 &&
       held >= options_.max_watchers_per_caller) {
     ++refusals_.caller_full;
-    return absl::ResourceExhaustedError(
-        absl::StrCat("this caller already holds ", held,
-                     " revocation streams (--max_watchers_per_caller)"));
+    const size_t holds = held;
+    lock.Release();
+    return Refuse(caller, "max_watchers_per_caller",
+                  absl::ResourceExhaustedError(absl::StrCat(
+                      "this caller already holds ", holds,
+                      " revocation streams (--max_watchers_per_caller)")));
   }
   ++held;
   Position position;

@@ -38,6 +38,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/common/clock.h"
+#include "service/common/log_rate_limiter.h"
 #include "service/common/revocation_event.h"
 
 namespace sessiond {
@@ -111,7 +113,8 @@ class RevocationFeed final : public RevocationSink {
   // Subscribe starts a watch for `caller` after `cursor` (empty: from now).
   // `waker` runs on a publishing thread when Next has something after
   // returning nothing. RESOURCE_EXHAUSTED at max_watchers, or at
-  // max_watchers_per_caller for `caller`; UNAVAILABLE once closed.
+  // max_watchers_per_caller for `caller` (and a watch.refused line, a few a
+  // minute per caller); UNAVAILABLE once closed.
   [[nodiscard]] absl::StatusOr<std::shared_ptr<FeedSubscription>> Subscribe(
       absl::string_view cursor, absl::string_view caller,
       absl::AnyInvocable<void()> waker);
@@ -156,12 +159,17 @@ class RevocationFeed final : public RevocationSink {
   // Disarms the armed subscriptions and returns them, to wake outside mu_.
   std::vector<std::shared_ptr<FeedSubscription>> TakeArmed()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Logs who was refused under which limit (rate-limited); returns `why`.
+  absl::Status Refuse(absl::string_view caller, absl::string_view limit,
+                      absl::Status why);
   // Wakes `armed` subscriptions, outside mu_.
   static void WakeAll(
       const std::vector<std::shared_ptr<FeedSubscription>>& armed);
 
   const RevocationFeedOptions options_;
   const uint64_t epoch_;
+  const SystemClock log_clock_;
+  LogRateLimiter refusals_log_;
   mutable absl::Mutex mu_;
   std::deque<RevocationEvent> history_ ABSL_GUARDED_BY(mu_);
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;  // history_.back()'s number

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/log_capture.h"
 #include "tests/testing/test_util.h"
 
 namespace sessiond {
@@ -224,6 +225,45 @@ TEST_F(RevocationFeedTest, OneCallerHoldsAtMostItsShareOfWatchers) {
   (*first)->Cancel();
   EXPECT_THAT(feed.Subscribe("", "greedy", [] {}), IsOk());
   EXPECT_EQ(feed.watchers(), 3);
+}
+
+// Review finding: a refused stream was counted in the metrics but not
+// logged, so nobody could tell whose cache stayed off. Each refusal names its
+// caller and limit now, a few lines a minute per caller.
+TEST_F(RevocationFeedTest, ARefusalIsLoggedWithItsCallerAFewTimesAMinute) {
+  RevocationFeedOptions options;
+  options.max_watchers = 4;
+  options.max_watchers_per_caller = 1;
+  RevocationFeed feed(options, 7);
+  LogCapture log;
+  std::vector<std::shared_ptr<FeedSubscription>> held;
+  for (const char* caller : {"greedy", "backend-a", "backend-b"}) {
+    absl::StatusOr<std::shared_ptr<FeedSubscription>> sub =
+        feed.Subscribe("", caller, [] {});
+    ASSERT_THAT(sub, IsOk()) << caller;
+    held.push_back(*std::move(sub));
+  }
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THAT(feed.Subscribe("", "greedy", [] {}),
+                StatusIs(absl::StatusCode::kResourceExhausted));
+  }
+  absl::StatusOr<std::shared_ptr<FeedSubscription>> last =
+      feed.Subscribe("", "backend-c", [] {});
+  ASSERT_THAT(last, IsOk());  // the server's last slot
+  EXPECT_THAT(feed.Subscribe("", "late", [] {}),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+
+  const std::vector<std::string> greedy =
+      log.LinesWith("watch.refused caller=\"greedy\"");
+  ASSERT_EQ(greedy.size(), 5u);
+  EXPECT_THAT(greedy[0],
+              ::testing::HasSubstr(" WARNING watch.refused caller=\"greedy\" "
+                                   "limit=\"max_watchers_per_caller\""));
+  const std::vector<std::string> late =
+      log.LinesWith("watch.refused caller=\"late\"");
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_THAT(late[0], ::testing::HasSubstr("limit=\"max_watchers\""));
+  EXPECT_EQ(feed.refusals().caller_full, 20);
 }
 
 // Review finding: a default share of 16 per caller refused the 17th caching
