@@ -161,7 +161,7 @@ class RevocationFeed final : public RevocationSink {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Logs who was refused under which limit (rate-limited); returns `why`.
   absl::Status Refuse(absl::string_view caller, absl::string_view limit,
-                      absl::Status why);
+                      absl::Status why) ABSL_LOCKS_EXCLUDED(mu_);
   // Wakes `armed` subscriptions, outside mu_.
   static void WakeAll(
       const std::vector<std::shared_ptr<FeedSubscription>>& armed);

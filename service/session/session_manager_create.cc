@@ -82,17 +82,6 @@ void SessionManager::Create(NewSession request, CreateCallback done) {
       return;
     }
     case IdempotencyClaim::kReplace:
-      // Its token was lost here, but whoever rotated it holds the new one: a
-      // late retry of the create must not end that login.
-      if (LiveSessionPtr orphan = index_.Find(claim.selector);
-          orphan != nullptr &&
-          !orphan->record().extras->rotated_digests.empty()) {
-        idempotency_.Abort(tag.key);
-        std::move(done)(absl::FailedPreconditionError(kRotatedSince));
-        return;
-      }
-      LogInfo("request_id retried after a restart: replacing session %s",
-              EncodeSessionId(claim.selector));
       WriteNewSession(std::move(request), std::move(tag), claim.selector,
                       std::move(done));
       return;
@@ -126,9 +115,23 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   };
   const absl::Time now = clock_.Now();
   // The orphan an idempotent retry replaces takes no other session's place:
-  // not in its subject's share, not in --max_sessions.
+  // not in its subject's share, not in --max_sessions or
+  // --max_session_bytes.
   LiveSessionPtr orphan =
       replaced.has_value() ? index_.Find(*replaced) : nullptr;
+  if (replaced.has_value()) {
+    // Its token was lost here, but whoever rotated it holds the new one: a
+    // late retry of the create must not end that login. Checked on the
+    // session the delete below names (expected_digest), so a rotation that
+    // commits after this check keeps the row and the commit says so.
+    if (orphan != nullptr &&
+        !orphan->record().extras->rotated_digests.empty()) {
+      fail(absl::FailedPreconditionError(kRotatedSince));
+      return;
+    }
+    LogInfo("request_id retried after a restart: replacing session %s",
+            EncodeSessionId(*replaced));
+  }
   // Reserve a place first so concurrent creates cannot overshoot the limit.
   size_t pending = pending_creates_.fetch_add(1) + 1;
   if (index_.size() + pending >
@@ -176,12 +179,13 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
   }
   auto session = std::make_shared<LiveSession>(std::move(record));
 
-  // The byte budget, net of what this write's evictions free.
+  // The byte budget, net of what this write's evictions and orphan free.
   size_t cost = MemoryCostOf(session->record());
   size_t freed = 0;
   for (const LiveSessionPtr& victim : slot->evicted) {
     freed += MemoryCostOf(victim->record());
   }
+  if (orphan != nullptr) freed += MemoryCostOf(orphan->record());
   cost = cost > freed ? cost - freed : 0;
   const size_t pending_bytes = pending_bytes_.fetch_add(cost) + cost;
   if (index_.bytes() + pending_bytes > session_bytes_budget_) {
@@ -368,7 +372,9 @@ void SessionManager::DiscardUnanswered(const SessionRecord& record) {
     if (!status.ok()) {
       LogError(
           "session %s, written for a retried request_id that a rotation "
-          "overtook, stays stored (no one holds its token): %s",
+          "overtook, could not be deleted; no one holds its token, but it "
+          "loads again after a restart (until it expires, or a retry of the "
+          "same request_id replaces it): %s",
           EncodeSessionId(selector), status.ToString());
     }
   });

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/session/session_manager.h"
 #include "tests/testing/session_manager_fixture.h"
@@ -297,6 +298,26 @@ TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtMaxSessionsIsAllowed) {
   EXPECT_EQ(manager_->live_count(), 2u);
   // Anything new is still refused.
   EXPECT_THAT(Create("carol"), StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+// Review finding: so did a server at --max_session_bytes.
+TEST_F(SessionManagerTest, RequestIdReplacingAnOrphanAtTheByteBudgetIsAllowed) {
+  RequestDigests digests(*store_.LoadSecret(kRequestDigestSecretName));
+  const NewSession request = AlicesCreate();
+  const SessionRecord orphan = OrphanOf(request, digests, clock_.Now());
+  ManagerOptions options;
+  // Room for the orphan and a quarter more: not for a second session.
+  options.max_session_bytes = MemoryCostOf(orphan) + MemoryCostOf(orphan) / 4;
+  Reset(options);
+  store_.SetLoadable({orphan});
+  ASSERT_THAT(manager_->Load(), IsOk());
+
+  EXPECT_THAT(Create(request), IsOk());
+  EXPECT_EQ(manager_->live_count(), 1u);
+  absl::StatusOr<IssuedSession> another = Create("carol");
+  EXPECT_THAT(another, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(another.status().message(),
+              ::testing::HasSubstr("--max_session_bytes"));
 }
 
 // The record the store receives holds digests, never the request id.
