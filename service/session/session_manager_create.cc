@@ -208,9 +208,8 @@ void SessionManager::WriteNewSession(NewSession request, IdempotencyTag tag,
     // shared store, which deletes by selector alone; and there another
     // replica may have rotated it a moment ago: then it stays, keeps the
     // request key, and the insert's conflict says so (RequestKeyHeldBy).
-    StoredSessionKey key;
-    key.selector = *replaced;
-    DeleteSession remove{orphan != nullptr ? KeyOf(orphan->record()) : key};
+    DeleteSession remove{orphan != nullptr ? KeyOf(orphan->record())
+                                           : StoredSessionKey{*replaced}};
     remove.unless_rotated = true;
     // This index learns of a rotation when it commits: one queued before
     // this write, in the same batch, is known to the store only.

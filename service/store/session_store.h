@@ -76,8 +76,8 @@ struct UpdateSession {
 // revoked session's record until its expiry.
 struct StoredSessionKey {
   Selector selector{};
-  absl::Time create_time;
-  absl::Time expire_time;
+  absl::Time create_time = {};
+  absl::Time expire_time = {};
 };
 
 inline StoredSessionKey KeyOf(const SessionRecord& record) {
@@ -94,18 +94,19 @@ struct DeleteSession {
   Why why = Why::kRevoked;
   // Why a revoked session ended, as other replicas announce it.
   RevocationCause cause = RevocationCause::kRevoked;
-  // With Why::kExpired (the sweeper's deletes), or with unless_rotated on a
-  // store with no other writer; ignored otherwise: the row goes only while
-  // its verifier is still this one. A rotation committed first (just before
-  // the idle timeout, its write ahead of the sweep's) renewed the session.
+  // When set, a store with no other writer deletes the row (in place, not
+  // as a logged revocation) only while its verifier is still this one: a
+  // rotation committed first renewed the session. Set by the sweeper (a
+  // rotation just before the idle timeout, its write ahead of the sweep's)
+  // and by an idempotent create's replacement (below). A shared store
+  // ignores it.
   std::optional<VerifierDigest> expected_digest = std::nullopt;
   // An idempotent create's replacement of a session whose token was lost:
   // the store leaves the session if it was rotated (whoever rotated it holds
   // a token). A shared store checks for any rotation (another replica may
-  // have done it a moment ago); a store with no other writer deletes the
-  // row in place only while its verifier is still expected_digest (a
-  // rotation on this node may commit just before, in the same batch), and
-  // does not log it as a revocation.
+  // have done it a moment ago); a store with no other writer relies on
+  // expected_digest, since a rotation on this node may commit just before,
+  // in the same batch.
   bool unless_rotated = false;
 };
 

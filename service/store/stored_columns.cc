@@ -51,14 +51,9 @@ absl::Status DecodeRotatedDigests(absl::string_view bytes,
         absl::StrCat("session ", EncodeSessionId(record.selector),
                      " has a malformed rotation history"));
   }
-  if (bytes.empty()) {
-    if (record.extras.has_value())
-      record.extras.Mutable().rotated_digests.clear();
-    return absl::OkStatus();
-  }
+  if (bytes.empty()) return absl::OkStatus();  // nothing to box
   std::vector<VerifierDigest>& rotated =
       record.extras.Mutable().rotated_digests;
-  rotated.clear();
   for (size_t i = 0; i < bytes.size(); i += kDigestSize) {
     VerifierDigest& old = rotated.emplace_back();
     std::memcpy(old.data(), bytes.data() + i, kDigestSize);
@@ -68,7 +63,7 @@ absl::Status DecodeRotatedDigests(absl::string_view bytes,
 
 void DecodeRequestKeyColumns(absl::string_view key, absl::string_view binding,
                              SessionRecord& record) {
-  if (key.empty() && binding.empty() && !record.extras.has_value()) return;
+  if (key.empty() && binding.empty()) return;
   record.extras.Mutable().request_key = std::string(key);
   record.extras.Mutable().request_binding = std::string(binding);
 }

@@ -30,14 +30,15 @@ std::string EncodeRotatedDigests(const SessionRecord& record);
                                             absl::string_view digest,
                                             SessionRecord& record);
 
-// DecodeRotatedDigests fills `record.extras->rotated_digests`; DATA_LOSS,
-// naming the session, when the bytes are not whole digests. No history
-// leaves the record's extras unset.
+// DecodeRotatedDigests fills `record.extras->rotated_digests` of a record
+// being decoded (none yet); DATA_LOSS, naming the session, when the bytes
+// are not whole digests. No history leaves the record's extras unset.
 [[nodiscard]] absl::Status DecodeRotatedDigests(absl::string_view bytes,
                                                 SessionRecord& record);
 
-// DecodeRequestKeyColumns sets an idempotent create's key and binding; empty
-// columns (a create without a request id) leave the record's extras unset.
+// DecodeRequestKeyColumns sets an idempotent create's key and binding on a
+// record being decoded; empty columns (a create without a request id) leave
+// the record's extras unset.
 void DecodeRequestKeyColumns(absl::string_view key, absl::string_view binding,
                              SessionRecord& record);
 

@@ -29,10 +29,11 @@ absl::Status WriteFailure(const absl::Status& cause) {
 
 // Whether `remove` is appended to the revocation log (the row stays until
 // its expiry) rather than deleted in place: a revocation is, unless the
-// disk is out of room (deleting frees pages) or the delete is conditional.
+// disk is out of room (deleting frees pages) or the delete is conditional
+// (expected_digest), which only the row itself can decide.
 bool LogsRevocation(const DeleteSession& remove, bool revoke_in_place) {
-  return remove.why == DeleteSession::Why::kRevoked && !remove.unless_rotated &&
-         !revoke_in_place;
+  return remove.why == DeleteSession::Why::kRevoked &&
+         !remove.expected_digest.has_value() && !revoke_in_place;
 }
 
 }  // namespace
@@ -387,9 +388,7 @@ absl::Status SqliteSessionStore::ApplyOp(const StoreOp& op) {
         s = stmt->BindInt64(":expire_us",
                             absl::ToUnixMicros(remove->key.expire_time));
       }
-    } else if ((remove->why == DeleteSession::Why::kExpired ||
-                remove->unless_rotated) &&
-               remove->expected_digest.has_value()) {
+    } else if (remove->expected_digest.has_value()) {
       stmt = &rows.remove_unrotated;
       s = BindUnrotatedSessionKey(remove->key, *remove->expected_digest, *stmt);
     } else {
