@@ -48,7 +48,7 @@ void SessionIndex::DropIfEmpty(
     absl::flat_hash_map<std::string, Subject>::iterator it) {
   const Subject& subject = it->second;
   if (subject.sessions.empty() && subject.pending_creates == 0 &&
-      subject.evicting.empty()) {
+      !subject.evicting.has_value()) {
     shard.subjects.erase(it);
   }
 }
@@ -176,7 +176,7 @@ LiveSessionPtr SessionIndex::RemoveMatching(const Selector& selector,
     subject->second.sessions.erase(PositionOf(found->record()));
     // A victim of a create still in flight no longer counts against the cap
     // once it is gone: ReserveSlot counts the sessions less their victims.
-    subject->second.evicting.erase(selector);
+    subject->second.UnmarkEvicting(selector);
     DropIfEmpty(subjects, subject);
   }
   size_.fetch_sub(1, std::memory_order_relaxed);

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "service/common/boxed.h"
 #include "service/session/live_session.h"
 #include "service/session/session_listing.h"
 
@@ -175,12 +176,28 @@ class SessionIndex {
   struct Subject {
     absl::btree_set<ListPosition> sessions;
     int pending_creates = 0;
-    absl::flat_hash_set<Selector, SelectorHash> evicting;
+    // Victims and replaced sessions of creates still in flight. Empty but
+    // during such creates, so boxed: 8 bytes per subject rather than 40.
+    Boxed<absl::flat_hash_set<Selector, SelectorHash>> evicting;
     // No session of the subject can have expired before this: the earliest
     // deadline (absolute or idle) as of the last check, lowered by every
     // insert. Activity only moves deadlines later, so it stays a lower
     // bound, and a create at the cap before it needs no liveness check.
     absl::Time all_live_until = absl::InfinitePast();
+
+    bool IsEvicting(const Selector& selector) const {
+      return evicting->contains(selector);
+    }
+    // Whether the selector was not marked before.
+    bool MarkEvicting(const Selector& selector) {
+      return evicting.Mutable().insert(selector).second;
+    }
+    // Frees the set once its last create is done.
+    void UnmarkEvicting(const Selector& selector) {
+      if (!evicting.has_value()) return;
+      evicting.Mutable().erase(selector);
+      if (evicting->empty()) evicting.reset();
+    }
   };
 
   struct SubjectShard {

@@ -73,7 +73,7 @@ absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
   // is neither counted below nor chosen by another create.
   if (replacing != nullptr &&
       entry.sessions.contains(PositionOf(replacing->record())) &&
-      entry.evicting.insert(replacing->record().selector).second) {
+      entry.MarkEvicting(replacing->record().selector)) {
     slot.replaced = replacing;
   }
   // Every session held (live, expired or being evicted) bounds the live
@@ -89,12 +89,12 @@ absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
   if (now < entry.all_live_until) {
     // None can have expired: count without looking, and fetch only the
     // oldest few.
-    live_count = entry.sessions.size() - entry.evicting.size();
+    live_count = entry.sessions.size() - entry.evicting->size();
     const size_t wanted =
         live_count + pending + 1 - std::min(live_count + pending + 1, cap);
     for (auto it = entry.sessions.begin();
          it != entry.sessions.end() && live.size() < wanted; ++it) {
-      if (entry.evicting.contains(it->selector)) continue;
+      if (entry.IsEvicting(it->selector)) continue;
       if (LiveSessionPtr session = Find(it->selector)) {
         live.push_back(std::move(session));
       }
@@ -102,7 +102,7 @@ absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
   } else {
     absl::Time earliest = absl::InfiniteFuture();
     for (const ListPosition& position : entry.sessions) {
-      if (entry.evicting.contains(position.selector)) continue;
+      if (entry.IsEvicting(position.selector)) continue;
       LiveSessionPtr session = Find(position.selector);
       if (session == nullptr || !is_live(*session)) continue;
       earliest = std::min(earliest, DeadlineOf(*session));
@@ -115,7 +115,7 @@ absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
   if (count >= cap) {
     if (!evict_oldest) {
       if (slot.replaced != nullptr) {
-        entry.evicting.erase(slot.replaced->record().selector);
+        entry.UnmarkEvicting(slot.replaced->record().selector);
       }
       auto it = subjects.subjects.find(subject);
       DropIfEmpty(subjects, it);
@@ -128,7 +128,7 @@ absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
     const size_t excess = count + 1 - cap;
     if (excess > live.size()) {
       if (slot.replaced != nullptr) {
-        entry.evicting.erase(slot.replaced->record().selector);
+        entry.UnmarkEvicting(slot.replaced->record().selector);
       }
       // Only creates still in flight are left to evict.
       return absl::AbortedError(
@@ -136,7 +136,7 @@ absl::StatusOr<SessionIndex::Slot> SessionIndex::ReserveSlot(
     }
     slot.evicted.assign(live.begin(), live.begin() + excess);
     for (const LiveSessionPtr& victim : slot.evicted) {
-      entry.evicting.insert(victim->record().selector);
+      entry.MarkEvicting(victim->record().selector);
     }
   }
   entry.pending_creates += 1;
@@ -150,10 +150,10 @@ void SessionIndex::ReleaseSlot(const std::string& subject, const Slot& slot) {
   if (it == subjects.subjects.end()) return;
   it->second.pending_creates -= 1;
   for (const LiveSessionPtr& victim : slot.evicted) {
-    it->second.evicting.erase(victim->record().selector);
+    it->second.UnmarkEvicting(victim->record().selector);
   }
   if (slot.replaced != nullptr) {
-    it->second.evicting.erase(slot.replaced->record().selector);
+    it->second.UnmarkEvicting(slot.replaced->record().selector);
   }
   DropIfEmpty(subjects, it);
 }

@@ -204,6 +204,44 @@ TEST(SessionIndexTest, AReplacedSessionMakesRoomForItsReplacementOnce) {
   EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
+// Victims stay marked while their create is in flight and count again once
+// it is released unused: releasing one create's victim leaves another
+// create's victim marked, and releasing the last leaves none marked.
+TEST(SessionIndexTest, ReleasedVictimsCountAgainOneCreateAtATime) {
+  SessionIndex index;
+  for (uint8_t id = 1; id <= 3; ++id) {
+    ASSERT_TRUE(index.Insert(MakeSession(id, "alice")));
+  }
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  auto live = [](const LiveSession&) { return true; };
+  auto reserve = [&](bool evict_oldest) {
+    return index.ReserveSlot("alice", /*cap=*/3, evict_oldest, now, live);
+  };
+  absl::StatusOr<SessionIndex::Slot> first = reserve(true);
+  absl::StatusOr<SessionIndex::Slot> second = reserve(true);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_EQ(first->evicted.size(), 1u);
+  ASSERT_EQ(second->evicted.size(), 1u);
+
+  // The second's victim (not the oldest) is free again; the first's, the
+  // oldest, is not.
+  index.ReleaseSlot("alice", *second);
+  absl::StatusOr<SessionIndex::Slot> third = reserve(true);
+  ASSERT_TRUE(third.ok()) << third.status();
+  ASSERT_EQ(third->evicted.size(), 1u);
+  EXPECT_EQ(third->evicted[0], second->evicted[0]);
+
+  index.ReleaseSlot("alice", *first);
+  index.ReleaseSlot("alice", *third);
+  EXPECT_EQ(reserve(false).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  for (uint8_t id = 1; id <= 3; ++id) index.Remove(SelectorOf(id));
+  absl::StatusOr<SessionIndex::Slot> empty = reserve(false);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->evicted.empty());
+  index.ReleaseSlot("alice", *empty);
+}
+
 TEST(LiveSessionTest, MarkActiveOnlyMovesForward) {
   LiveSessionPtr session = MakeSession(1, "alice");
   absl::Time t = absl::FromUnixSeconds(1000);
