@@ -150,6 +150,14 @@ def sessiond_repositories():
         deps = {"microhttpd": [":gnutls"]},
         debian_packages = ["libmicrohttpd-dev", "libgnutls28-dev", "pkg-config"],
     )
+    # gperftools' tcmalloc, linked into the sessiond binary as its allocator
+    # (CMake's SESSIOND_TCMALLOC).
+    maybe(
+        system_library_repository,
+        name = "system_tcmalloc",
+        libraries = {"tcmalloc_minimal": ["libtcmalloc_minimal"]},
+        debian_packages = ["libgoogle-perftools-dev", "pkg-config"],
+    )
     maybe(
         system_library_repository,
         name = "system_zlib",

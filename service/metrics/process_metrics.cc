@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "service/common/version.h"
+#include "service/metrics/allocator.h"
 #include "service/metrics/metric_families.h"
 
 namespace sessiond {
@@ -117,9 +119,13 @@ std::vector<MetricFamily> CollectProcessMetrics() {
                       MetricType::Gauge, *max_fds);
   }
   MetricFamily build = MakeFamily(
-      "sessiond_build_info", "Always 1; the version of sessiond in a label.",
+      "sessiond_build_info",
+      "Always 1; the version of sessiond and its allocator in labels.",
       MetricType::Gauge);
-  AddValue(build, {{"version", kSessiondVersion}}, 1);
+  AddValue(build,
+           {{"allocator", std::string(AllocatorName())},
+            {"version", kSessiondVersion}},
+           1);
   families.push_back(std::move(build));
   return families;
 }

@@ -3,7 +3,7 @@
 // scrape:
 //   process_resident_memory_bytes, process_cpu_seconds_total,
 //   process_open_fds, process_max_fds, process_start_time_seconds,
-// and sessiond_build_info{version}.
+// and sessiond_build_info{allocator, version}.
 //
 // While the process is out of descriptors, /proc/self/fd cannot be opened
 // either: process_open_fds is then reported as process_max_fds (the truth,

@@ -138,7 +138,9 @@ TEST_F(ServerMetricsTest, SessionAndStoreValuesByExactDeltas) {
   EXPECT_EQ(Sample(after, "sessiond_store_writable"), 1);
   EXPECT_EQ(Sample(after, R"(sessiond_store_errors_total{code="UNAVAILABLE"})"),
             0);
-  EXPECT_EQ(Sample(after, absl::StrCat(R"(sessiond_build_info{version=")",
+  // Test binaries link the library without tcmalloc (only sessiond does).
+  EXPECT_EQ(Sample(after, absl::StrCat(R"(sessiond_build_info{)",
+                                       R"(allocator="system",version=")",
                                        kSessiondVersion, R"("})")),
             1);
 }

@@ -13,10 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/common/version.h"
 #include "service/store/sqlite/sqlite_db.h"
 #include "session/v1/session.grpc.pb.h"
 #include "tests/testing/http_client.h"
@@ -129,6 +132,25 @@ TEST_F(MetricsEndToEndTest, CountersMoveByExactlyWhatClientsDid) {
 
   CommandResult check = RunCommand({"promtool", "check", "metrics"}, after);
   EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
+// The binary reports the allocator it runs on, and it is the one the build
+// linked: tcmalloc's library is mapped into the process exactly when the
+// label says tcmalloc (a linker that dropped it would show here).
+TEST_F(MetricsEndToEndTest, BuildInfoNamesTheAllocatorTheProcessRunsOn) {
+  StartSessiond();
+  const std::string metrics = Scrape();
+  const std::string expected = SessiondBinaryAllocator();
+  ASSERT_FALSE(expected.empty()) << "the build did not say which allocator";
+  EXPECT_EQ(Sample(metrics,
+                   absl::StrCat(R"(sessiond_build_info{allocator=")", expected,
+                                R"(",version=")", kSessiondVersion, R"("})")),
+            1)
+      << metrics;
+  const std::string maps =
+      ReadFileOrEmpty(absl::StrCat("/proc/", process_.pid(), "/maps"));
+  ASSERT_FALSE(maps.empty());
+  EXPECT_EQ(absl::StrContains(maps, "libtcmalloc"), expected == "tcmalloc");
 }
 
 // Found in review: Envoy's Check was counted as an unknown service, out of

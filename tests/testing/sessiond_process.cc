@@ -26,6 +26,16 @@ std::string SessiondBinary() {
 #endif
 }
 
+std::string SessiondBinaryAllocator() {
+  const char* from_env = std::getenv("SESSIOND_BINARY_ALLOCATOR");
+  if (from_env != nullptr) return from_env;
+#ifdef SESSIOND_BINARY_ALLOCATOR
+  return SESSIOND_BINARY_ALLOCATOR;
+#else
+  return "";
+#endif
+}
+
 SessiondProcess::SessiondProcess(std::string binary, std::string log_path,
                                  std::vector<std::string> prefix)
     : binary_(std::move(binary)),

@@ -59,6 +59,11 @@ class SessiondProcess {
 // The path of the sessiond binary under test (from the build system).
 std::string SessiondBinary();
 
+// The allocator that binary was built with, as sessiond_build_info names it
+// ("tcmalloc" or "system"; from the build system, or SESSIOND_BINARY_ALLOCATOR
+// in the environment), or "" when the build did not say.
+std::string SessiondBinaryAllocator();
+
 }  // namespace sessiond
 
 #endif  // SESSIOND_TESTS_TESTING_SESSIOND_PROCESS_H_

@@ -1,0 +1,20 @@
+// The allocator the process's heap comes from, as sessiond_build_info
+// {allocator} reports it: "tcmalloc" when gperftools' tcmalloc was linked
+// into the binary (the default build: CMake's SESSIOND_TCMALLOC), else
+// "system" (glibc's malloc, or a sanitizer's).
+//
+// Example:
+//   AddValue(build, {{"allocator", std::string(AllocatorName())}}, 1);
+
+#ifndef SESSIOND_SERVICE_METRICS_ALLOCATOR_H_
+#define SESSIOND_SERVICE_METRICS_ALLOCATOR_H_
+
+#include "absl/strings/string_view.h"
+
+namespace sessiond {
+
+absl::string_view AllocatorName();
+
+}  // namespace sessiond
+
+#endif  // SESSIOND_SERVICE_METRICS_ALLOCATOR_H_
