@@ -1,7 +1,8 @@
-// The allocator the process's heap comes from, as sessiond_build_info
-// {allocator} reports it: "tcmalloc" when gperftools' tcmalloc was linked
-// into the binary (the default build: CMake's SESSIOND_TCMALLOC), else
-// "system" (glibc's malloc, or a sanitizer's).
+// The allocator as sessiond_build_info{allocator} reports it: "tcmalloc"
+// when gperftools' tcmalloc is loaded in the process (linked into the
+// binary by the default build: CMake's SESSIOND_TCMALLOC), else "system"
+// (glibc's malloc, or a sanitizer's). It tells what was linked or loaded;
+// an allocator preloaded over it would not show.
 //
 // Example:
 //   AddValue(build, {{"allocator", std::string(AllocatorName())}}, 1);
