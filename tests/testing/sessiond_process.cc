@@ -16,24 +16,31 @@
 
 namespace sessiond {
 
-std::string SessiondBinary() {
-  const char* from_env = std::getenv("SESSIOND_BINARY");
-  if (from_env != nullptr) return from_env;
-#ifdef SESSIOND_BINARY_PATH
-  return SESSIOND_BINARY_PATH;
-#else
-  return "sessiond";
+// What the build system says, unless the environment says otherwise (as
+// Bazel's tests do).
+#ifndef SESSIOND_BINARY_PATH
+#define SESSIOND_BINARY_PATH "sessiond"
 #endif
+#ifndef SESSIOND_BINARY_ALLOCATOR
+#define SESSIOND_BINARY_ALLOCATOR ""
+#endif
+
+namespace {
+
+std::string FromEnvironmentOr(const char* name, const char* otherwise) {
+  const char* from_env = std::getenv(name);
+  return from_env != nullptr ? from_env : otherwise;
+}
+
+}  // namespace
+
+std::string SessiondBinary() {
+  return FromEnvironmentOr("SESSIOND_BINARY", SESSIOND_BINARY_PATH);
 }
 
 std::string SessiondBinaryAllocator() {
-  const char* from_env = std::getenv("SESSIOND_BINARY_ALLOCATOR");
-  if (from_env != nullptr) return from_env;
-#ifdef SESSIOND_BINARY_ALLOCATOR
-  return SESSIOND_BINARY_ALLOCATOR;
-#else
-  return "";
-#endif
+  return FromEnvironmentOr("SESSIOND_BINARY_ALLOCATOR",
+                           SESSIOND_BINARY_ALLOCATOR);
 }
 
 SessiondProcess::SessiondProcess(std::string binary, std::string log_path,
