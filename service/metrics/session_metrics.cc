@@ -92,6 +92,10 @@ std::vector<MetricFamily> CollectSessionMetrics(const SessionManager& manager,
       families, "sessiond_sessions_active",
       "Sessions held in memory (live, or expired and not yet swept).",
       MetricType::Gauge, static_cast<double>(manager.live_count()));
+  AddOneValueFamily(
+      families, "sessiond_subjects_active",
+      "Subjects (users) holding a session in memory or a create in flight.",
+      MetricType::Gauge, static_cast<double>(manager.subject_count()));
   AddOneValueFamily(families, "sessiond_sessions_created_total",
                     "Sessions created since start.", MetricType::Counter,
                     Double(counters.created()));

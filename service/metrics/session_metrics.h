@@ -1,7 +1,8 @@
 // Session and store metrics, read from the session manager's and the
 // store's own counters at each scrape (so recording them takes no lock and
 // no prometheus-cpp call on the request path):
-//   sessiond_sessions_active, sessiond_sessions_created_total,
+//   sessiond_sessions_active, sessiond_subjects_active,
+//   sessiond_sessions_created_total,
 //   sessiond_sessions_revoked_total{reason},
 //   sessiond_validations_total{result}, sessiond_token_reuse_total,
 //   sessiond_guess_alerts_total, sessiond_store_commit_seconds,

@@ -144,6 +144,11 @@ class SessionIndex {
   void ForEach(absl::FunctionRef<bool(const LiveSessionPtr&)> visit) const;
 
   size_t size() const { return size_.load(std::memory_order_relaxed); }
+  // Subjects with an entry: holding a session, or a reservation of a create
+  // in flight. An entry goes with the last of both, so subjects whose
+  // sessions all ended hold no memory. Takes each subject shard's lock in
+  // turn (for metrics and tests, not the call path).
+  size_t subject_count() const;
   // The memory the indexed sessions hold (MemoryCostOf each).
   size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 

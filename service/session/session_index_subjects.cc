@@ -10,6 +10,16 @@
 
 namespace sessiond {
 
+size_t SessionIndex::subject_count() const {
+  size_t count = 0;
+  for (size_t i = 0; i <= subject_mask_; ++i) {
+    SubjectShard& shard = subject_shards_[i];
+    absl::MutexLock lock(&shard.mu);
+    count += shard.subjects.size();
+  }
+  return count;
+}
+
 std::vector<LiveSessionPtr> SessionIndex::FindBySubject(
     absl::string_view subject) const {
   std::vector<LiveSessionPtr> found;

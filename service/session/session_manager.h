@@ -235,6 +235,8 @@ class SessionManager {
   int64_t replica_reads_refused() const;
 
   size_t live_count() const { return index_.size(); }
+  // Subjects holding a session in memory or a create in flight.
+  size_t subject_count() const { return index_.subject_count(); }
   // Rotated-out tokens presented again since start.
   int64_t reuse_count() const { return reuse_count_.load(); }
   // Creates, revocations and validations since start (lock-free).

@@ -129,6 +129,7 @@ TEST_F(ServerMetricsTest, SessionAndStoreValuesByExactDeltas) {
   };
   EXPECT_EQ(delta("sessiond_sessions_created_total"), 2);
   EXPECT_EQ(delta("sessiond_sessions_active"), 2);
+  EXPECT_EQ(delta("sessiond_subjects_active"), 2);
   EXPECT_EQ(delta(R"(sessiond_validations_total{result="valid"})"), 1);
   EXPECT_EQ(delta(R"(sessiond_validations_total{result="malformed"})"), 1);
   EXPECT_EQ(delta(R"(sessiond_validations_total{result="unknown"})"), 0);

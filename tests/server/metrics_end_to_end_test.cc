@@ -118,6 +118,7 @@ TEST_F(MetricsEndToEndTest, CountersMoveByExactlyWhatClientsDid) {
   };
   EXPECT_EQ(delta("sessiond_sessions_created_total"), kCreates);
   EXPECT_EQ(delta("sessiond_sessions_active"), kCreates - 1);
+  EXPECT_EQ(delta("sessiond_subjects_active"), 1);  // alice
   EXPECT_EQ(delta(R"(sessiond_sessions_revoked_total{reason="logout"})"), 1);
   EXPECT_EQ(delta(R"(sessiond_validations_total{result="valid"})"), 1);
   EXPECT_EQ(delta(R"(sessiond_validations_total{result="malformed"})"), 1);

@@ -242,6 +242,49 @@ TEST(SessionIndexTest, ReleasedVictimsCountAgainOneCreateAtATime) {
   index.ReleaseSlot("alice", *empty);
 }
 
+// A subject's entry holds memory for as long as it has a session, a
+// reservation or a victim marked: once all are gone the entry must go too,
+// or every subject that ever held a session would stay in memory.
+TEST(SessionIndexTest, ASubjectsEntryGoesWithItsLastSessionAndReservation) {
+  SessionIndex index;
+  EXPECT_EQ(index.subject_count(), 0u);
+  ASSERT_TRUE(index.Insert(MakeSession(1, "alice")));
+  ASSERT_TRUE(index.Insert(MakeSession(2, "alice")));
+  ASSERT_TRUE(index.Insert(MakeSession(3, "bob")));
+  EXPECT_EQ(index.subject_count(), 2u);
+  index.Remove(SelectorOf(3));
+  EXPECT_EQ(index.subject_count(), 1u);
+
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  auto live = [](const LiveSession&) { return true; };
+  // A reservation alone keeps an entry; released unused, it goes.
+  absl::StatusOr<SessionIndex::Slot> carol =
+      index.ReserveSlot("carol", /*cap=*/3, /*evict_oldest=*/false, now, live);
+  ASSERT_TRUE(carol.ok()) << carol.status();
+  EXPECT_EQ(index.subject_count(), 2u);
+  index.ReleaseSlot("carol", *carol);
+  EXPECT_EQ(index.subject_count(), 1u);
+
+  // A create at the cap marks a victim; the create lands, the victim goes.
+  absl::StatusOr<SessionIndex::Slot> evicting =
+      index.ReserveSlot("alice", /*cap=*/2, /*evict_oldest=*/true, now, live);
+  ASSERT_TRUE(evicting.ok()) << evicting.status();
+  ASSERT_EQ(evicting->evicted.size(), 1u);
+  ASSERT_NE(index.Remove(evicting->evicted[0]->record().selector), nullptr);
+  ASSERT_TRUE(index.Insert(MakeSession(4, "alice")));
+  index.ReleaseSlot("alice", *evicting);
+  // One marked and released unused.
+  absl::StatusOr<SessionIndex::Slot> unused =
+      index.ReserveSlot("alice", /*cap=*/2, /*evict_oldest=*/true, now, live);
+  ASSERT_TRUE(unused.ok()) << unused.status();
+  index.ReleaseSlot("alice", *unused);
+  EXPECT_EQ(index.subject_count(), 1u);
+
+  for (const uint8_t id : {1, 2, 4}) index.Remove(SelectorOf(id));
+  EXPECT_EQ(index.size(), 0u);
+  EXPECT_EQ(index.subject_count(), 0u);
+}
+
 TEST(LiveSessionTest, MarkActiveOnlyMovesForward) {
   LiveSessionPtr session = MakeSession(1, "alice");
   absl::Time t = absl::FromUnixSeconds(1000);
