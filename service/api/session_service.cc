@@ -79,9 +79,9 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
   CountedCall call(counters_.validate);
-  // The call is answered before this returns, so the request lives on an
-  // arena whose first block is on the stack: no allocation for it unless
-  // the token is far longer than a real one.
+  // The call is answered before this returns, so the request message lives
+  // on an arena whose first block is on the stack (the token's bytes, longer
+  // than a short string, are still allocated).
   StackArena<512> arena;
   auto* request = arena.Create<sessiond::api::ValidateSessionWireRequest>();
   if (!ParseBytes(*request_bytes, *request)) {
@@ -99,7 +99,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ValidateSession(
       verdict.reason == InvalidReason::kUnknown) {
     guesses_.RecordFailure(CallerOf(context));
   }
-  *response_bytes = EncodeValidateResponse(verdict);
+  // Swapped in: ByteBuffer's assignment would copy.
+  EncodeValidateResponse(verdict).Swap(response_bytes);
   return call.FinishNow(context, grpc::Status::OK);
 }
 

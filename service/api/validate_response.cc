@@ -9,9 +9,12 @@
 #include <string>
 
 #include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "service/api/session_proto.h"
 #include "service/common/log.h"
+#include "service/common/session_id.h"
 
 namespace sessiond {
 namespace {
@@ -117,52 +120,56 @@ class SecondsAndNanos {
   int64_t nanos_;
 };
 
-// Everything a valid session's Session message holds, measured once.
-struct SessionFields {
+// Everything a valid session's Session message holds, read once (the
+// activity time may move meanwhile), so that size() and Write() agree.
+class SessionFields {
+ public:
   explicit SessionFields(const LiveSession& session)
-      : record(session.record()),
-        id(EncodeSessionId(record.selector)),
-        create_time(SecondsAndNanos::Timestamp(record.create_time)),
-        expire_time(SecondsAndNanos::Timestamp(record.expire_time)),
-        idle_timeout(SecondsAndNanos::Duration(record.idle_timeout)),
-        last_active(SecondsAndNanos::Timestamp(session.last_active())) {}
-
-  bool has_idle_timeout() const {
-    return record.idle_timeout > absl::ZeroDuration();
-  }
+      : record_(session.record()),
+        id_(EncodeSessionId(record_.selector)),
+        create_time_(SecondsAndNanos::Timestamp(record_.create_time)),
+        expire_time_(SecondsAndNanos::Timestamp(record_.expire_time)),
+        idle_timeout_(SecondsAndNanos::Duration(record_.idle_timeout)),
+        last_active_(SecondsAndNanos::Timestamp(session.last_active())) {}
 
   size_t size() const {
-    return BytesFieldSize(id.size()) +
-           (record.subject.empty() ? 0
-                                   : BytesFieldSize(record.subject.size())) +
-           record.details.encoded().size() +
-           BytesFieldSize(create_time.size()) +
-           BytesFieldSize(expire_time.size()) +
-           (has_idle_timeout() ? BytesFieldSize(idle_timeout.size()) : 0) +
-           BytesFieldSize(last_active.size());
+    return BytesFieldSize(id_.size()) +
+           (record_.subject.empty() ? 0
+                                    : BytesFieldSize(record_.subject.size())) +
+           record_.details.encoded().size() +
+           BytesFieldSize(create_time_.size()) +
+           BytesFieldSize(expire_time_.size()) +
+           (has_idle_timeout() ? BytesFieldSize(idle_timeout_.size()) : 0) +
+           BytesFieldSize(last_active_.size());
   }
 
   uint8_t* Write(uint8_t* out) const {
-    out = WriteBytesField(kIdField, id, out);
-    if (!record.subject.empty()) {
-      out = WriteBytesField(kSubjectField, record.subject, out);
+    out = WriteBytesField(kIdField, id_, out);
+    if (!record_.subject.empty()) {
+      out = WriteBytesField(kSubjectField, record_.subject, out);
     }
-    const std::string& details = record.details.encoded();
+    const std::string& details = record_.details.encoded();
     std::memcpy(out, details.data(), details.size());
     out += details.size();
-    out = create_time.WriteField(kCreateTimeField, out);
-    out = expire_time.WriteField(kExpireTimeField, out);
-    if (has_idle_timeout())
-      out = idle_timeout.WriteField(kIdleTimeoutField, out);
-    return last_active.WriteField(kLastActiveTimeField, out);
+    out = create_time_.WriteField(kCreateTimeField, out);
+    out = expire_time_.WriteField(kExpireTimeField, out);
+    if (has_idle_timeout()) {
+      out = idle_timeout_.WriteField(kIdleTimeoutField, out);
+    }
+    return last_active_.WriteField(kLastActiveTimeField, out);
   }
 
-  const SessionRecord& record;
-  const std::string id;
-  const SecondsAndNanos create_time;
-  const SecondsAndNanos expire_time;
-  const SecondsAndNanos idle_timeout;
-  const SecondsAndNanos last_active;
+ private:
+  bool has_idle_timeout() const {
+    return record_.idle_timeout > absl::ZeroDuration();
+  }
+
+  const SessionRecord& record_;
+  const std::string id_;
+  const SecondsAndNanos create_time_;
+  const SecondsAndNanos expire_time_;
+  const SecondsAndNanos idle_timeout_;
+  const SecondsAndNanos last_active_;
 };
 
 grpc::ByteBuffer WithinOneSlice(size_t size,

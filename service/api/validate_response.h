@@ -8,9 +8,11 @@
 // stored bytes are copied as they are and the few other fields are written
 // around them, into one slice of exactly the right size.
 //
-// The bytes parse to the same message ToProto(LiveSession) builds. They
-// differ from protobuf's own serializer only in field order (the details'
-// fields come before the timestamps), which every protobuf parser accepts.
+// The bytes parse to the same message ToProto(LiveSession) builds, since
+// stored details hold only attributes and client (SessionDetails::Decode
+// drops any other field). They differ from protobuf's own serializer only in
+// field order (the details' fields come before the timestamps), which every
+// protobuf parser accepts.
 //
 // Example:
 //   grpc::ByteBuffer bytes = EncodeValidateResponse(verdict);

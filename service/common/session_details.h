@@ -4,8 +4,8 @@
 // protobuf encoding the store writes instead of maps and strings: one
 // allocation per session instead of several per attribute, and nothing to
 // decode when sessions are loaded. The encoding uses the field numbers of
-// session.v1.Session (attributes = 3, client = 8), so the gRPC edge merges it
-// straight into a response.
+// session.v1.Session (attributes = 3, client = 8), so the gRPC edge copies
+// it straight into a response; it holds no other field.
 //
 // Example:
 //   SessionDetails details({{"role", "admin"}}, {"203.0.113.7", "curl/8"});
@@ -28,7 +28,8 @@ class SessionDetails {
   SessionDetails() = default;  // no attributes, unknown client
   SessionDetails(const Attributes& attributes, const ClientInfo& client);
 
-  // Decode accepts bytes made by encoded(); DATA_LOSS for anything else.
+  // Decode accepts bytes made by encoded(); DATA_LOSS for bytes that are not
+  // a SessionDetails. Fields other than attributes and client are dropped.
   [[nodiscard]] static absl::StatusOr<SessionDetails> Decode(
       std::string encoded);
 

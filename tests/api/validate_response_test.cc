@@ -113,6 +113,14 @@ TEST(ValidateResponseTest, TimesBeforeTheEpochKeepNanosPositive) {
   ExpectSameAnswer(Valid(std::move(record)));
 }
 
+// Seconds zero (left out) but nanos not.
+TEST(ValidateResponseTest, UnderASecondAfterTheEpoch) {
+  SessionRecord record = TypicalRecord();
+  record.create_time = absl::FromUnixMicros(250);
+  record.idle_timeout = absl::Microseconds(999'999);
+  ExpectSameAnswer(Valid(std::move(record)));
+}
+
 TEST(ValidateResponseTest, LengthsOfSeveralVarintBytes) {
   SessionRecord record = TypicalRecord();
   record.subject = std::string(300, 's');

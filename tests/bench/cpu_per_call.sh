@@ -31,14 +31,14 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     --in_flight=*) in_flight=${1#*=} ;;
     --generator=sessiond_load | --generator=h2load) generator=${1#*=} ;;
     *)
-      echo "usage: $0 [--rounds=N] [--seconds=S] [--sessions=N] MODE" \
-        "[FLAGS...]" >&2
+      echo "usage: $0 [--rounds=N] [--seconds=S] [--sessions=N]" \
+        "[--in_flight=N] [--generator=h2load] MODE [FLAGS...]" >&2
       exit 2
       ;;
   esac
   shift
 done
-mode=${1:?usage: $0 [--rounds=N] [--seconds=S] [--sessions=N] MODE [FLAGS...]}
+mode=${1:?usage: $0 [--rounds=N] [--seconds=S] [--sessions=N] [--in_flight=N] [--generator=h2load] MODE [FLAGS...]}
 shift
 work=$(mktemp -d)
 server=""
@@ -48,9 +48,13 @@ ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 load_flags=()
-if [ "$generator" = h2load ] && [ "$mode" != ping ] && [ "$mode" != validate ]; then
-  echo "--generator=h2load loads ping or validate only" >&2
-  exit 2
+if [ "$generator" = h2load ]; then
+  if [ "$mode" != ping ] && [ "$mode" != validate ]; then
+    echo "--generator=h2load loads ping or validate only" >&2
+    exit 2
+  fi
+  command -v h2load >/dev/null ||
+    { echo "h2load not found (scripts/install-deps --bench)" >&2; exit 1; }
 fi
 case $mode in
   ping | create) ;;
@@ -70,26 +74,33 @@ esac
 # sets rps and calls (every call answered, counted from the server's start
 # of load to its end, the span whose CPU is read).
 h2load_round() {
-  local out path body=$work/validate-valid.bin
+  local out path body=$work/validate-valid.bin ms
   path=/session.v1.SessionService/ValidateSession
   if [ "$mode" = ping ]; then
     path=/sessiond.bench.v1.BaselineService/Ping body=$work/ping.bin
   fi
-  out=$(h2load -c 4 -m $((in_flight / 4)) -t 1 -D "$seconds" \
+  ms=$(awk -v s="$seconds" 'BEGIN { printf "%d", s * 1000 }')
+  if ! out=$(h2load -c 4 -m $((in_flight / 4)) -t 1 -D "${ms}ms" \
     -H 'content-type: application/grpc' -H 'te: trailers' -d "$body" \
-    "http://127.0.0.1:$port$path" 2>&1)
+    "http://127.0.0.1:$port$path" 2>&1); then
+    echo "h2load failed: $out" >&2
+    exit 1
+  fi
   rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
   calls=$(sed -n 's/^requests: .* \([0-9]*\) succeeded, \([0-9]*\) failed.*/\1 \2/p' <<<"$out")
-  if [ -z "$calls" ] || [ "${calls#* }" != 0 ]; then
+  if [ -z "$calls" ] || [ "${calls#* }" != 0 ] || [ "${calls% *}" = 0 ]; then
     echo "h2load: $out" >&2
     exit 1
   fi
   calls=${calls% *}
 }
 
+# shellcheck source=tests/bench/replayed_token.sh
+source "$root/tests/bench/replayed_token.sh"
+
 if [ "$generator" = h2load ] && [ "$mode" = ping ]; then
-  "$bin/tests/bench_fill" --sessions=1 --db="$work/ping-fill.db" \
-    --tokens="$work/ping-fill.tokens" --h2load_dir="$work" 2>"$work/fill.log"
+  # An empty PingRequest, gRPC-framed: no compression, length 0.
+  printf '\0\0\0\0\0' >"$work/ping.bin"
 fi
 
 for round in $(seq 1 "$rounds"); do
@@ -117,12 +128,16 @@ for round in $(seq 1 "$rounds"); do
   before=$(cpu_ticks "$server")
   if [ "$generator" = h2load ]; then
     h2load_round
+    # Read before the check's own calls; the check comes after.
+    after=$(cpu_ticks "$server")
+    [ "$mode" = ping ] ||
+      replayed_token_validates "$bin" "$port" "$work/tokens" "$work"
   else
     line=$(/usr/bin/time -f "%U %S" -o "$work/time" "$bin/tests/sessiond_load" \
       --target="127.0.0.1:$port" --mode="$mode" --seconds="$seconds" \
       --warmup=0 --concurrency="$in_flight" --connections=4 "${load_flags[@]}")
+    after=$(cpu_ticks "$server")
   fi
-  after=$(cpu_ticks "$server")
   kill "$server"
   wait "$server" 2>/dev/null || true
   server=""

@@ -74,6 +74,8 @@ results=$work/results.jsonl
 : >"$results"
 # shellcheck source=tests/bench/bench_lib.sh
 source "$root/tests/bench/bench_lib.sh"
+# shellcheck source=tests/bench/replayed_token.sh
+source "$root/tests/bench/replayed_token.sh"
 trap 'stop_all; rm -rf "$work"' EXIT
 section() { echo "== [$(($(date +%s) - begin)) s] $*"; }
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -133,22 +135,7 @@ validate_metrics_off() {
 h2_validate() {
   h2 main /session.v1.SessionService/ValidateSession \
     "$work/validate-valid.bin" 64
-  replayed_token_validates
-}
-# h2load cannot read a verdict: the token it replays (bench_fill writes the
-# first of main.tokens) must still be valid after the round, or the round
-# timed the unknown-token path.
-replayed_token_validates() {
-  local line
-  head -1 "$work/main.tokens" >"$work/replayed.token"
-  line=$("$bin/tests/sessiond_load" --target="127.0.0.1:${port[main]}" \
-    --mode=validate --tokens="$work/replayed.token" --seconds=0.2 \
-    --warmup=0 --concurrency=1 --connections=1)
-  if ! grep -q '"calls": [1-9][0-9]*, "errors": 0,' <<<"$line"; then
-    echo "the token h2load replays no longer validates: its rounds timed" \
-      "another path" >&2
-    exit 1
-  fi
+  replayed_token_validates "$bin" "${port[main]}" "$work/main.tokens" "$work"
 }
 invalid() { sl main invalid 64; }
 writer_main() { fresh writer "$work/stores/main.db"; }

@@ -33,6 +33,19 @@ TEST(SessionDetailsTest, RefusesBytesItDidNotMake) {
               StatusIs(absl::StatusCode::kDataLoss));
 }
 
+// ValidateSession copies the stored bytes into its answer, where a stray
+// field 4 would merge into the session's create_time: only attributes (3)
+// and client (8) may be kept.
+TEST(SessionDetailsTest, DropsFieldsItNeverWrites) {
+  std::string bytes = Typical().encoded();
+  bytes.append("\x22\x02\x10\x05", 4);  // field 4: {nanos: 5}
+  bytes.append("\xf8\x06\x01", 3);      // field 111: 1
+  absl::StatusOr<SessionDetails> decoded = SessionDetails::Decode(bytes);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->encoded(), Typical().encoded());
+  EXPECT_EQ(decoded->encoded().capacity(), decoded->encoded().size());
+}
+
 // Found measuring memory per session: the output stream grew the string as
 // a buffer (92 bytes of details held 120), kept for the session's life.
 TEST(SessionDetailsTest, TheEncodingHoldsNoSpareRoom) {
