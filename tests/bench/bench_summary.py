@@ -65,6 +65,11 @@ MEASURES = [
      "CreateSession on the memory store (nothing written), a new subject "
      "each, vs baseline: the most any store can give", "rps", None,
      "create_memory"),
+    ("committed_ping", "Empty RPC, group commit",
+     "The empty RPC answered after a group commit (1,400 bytes a call "
+     "written and fdatasync()ed, answered from another thread, as "
+     "sessiond's durable writes are) vs baseline: the most a durable write "
+     "can give", "rps", None, "committed_ping"),
     ("revoke", "Revoke",
      "RevokeSession, {revoke_size} sessions, vs baseline",
      "rps", (">=", 0.5), "revoke"),
