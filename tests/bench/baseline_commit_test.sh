@@ -13,12 +13,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/testing/wait_for_port.sh
 source "$repo/tests/testing/wait_for_port.sh"
 work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -z "$pid" ] || { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+pid=  # the server running, if any: a failed check leaves it to the trap
+trap '[ -z "$pid" ] || kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # start FLAGS...: a baseline server; sets $pid and $port.

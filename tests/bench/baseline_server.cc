@@ -3,7 +3,7 @@
 // ratios to it. Prints "serving on ... (port N)" like sessiond; stops on
 // SIGTERM/SIGINT. With --commit_to, the same empty RPC is answered only
 // after a group commit to that file (group_commit_answers.h): the most a
-// durable write can reach on the machine.
+// durable write answered that way can reach on the machine.
 
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>

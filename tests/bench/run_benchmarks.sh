@@ -10,7 +10,8 @@
 #     (sessiond with its metrics on, as by default); CreateSession on the
 #     memory store too, what is left of a create when nothing is written;
 #     and the baseline's own empty RPC answered after a group commit
-#     (baseline_server --commit_to), the most a durable write can give here;
+#     (baseline_server --commit_to), the most a durable write answered that
+#     way can give here;
 #   - ValidateSession with metrics on (--http_listen) vs off (empty);
 #   - CreateSession for one subject at the per-subject cap (100, each create
 #     evicting the oldest) vs the baseline;
@@ -25,7 +26,7 @@
 #   - the micro-benchmarks (Google Benchmark).
 # Writes bench-results.json (one object per measurement) and
 # bench-results.md (the tables of docs/performance.md), and draws the
-# pictures into docs/images/. Takes about 13 minutes on 2 cores.
+# pictures into docs/images/. Takes about 15 minutes on 2 cores.
 #
 # Usage: tests/bench/run_benchmarks.sh [--quick | --metrics | --only=check]
 #   --quick       a 1-2 minute smoke run: 1 s loads, 2 rounds, 10k sessions
@@ -156,7 +157,7 @@ create() { sl_written writer create 64; }
 create_memory() { sl memory create 64; }
 # The empty RPC answered as a durable write is: after its record is written
 # and fdatasync()ed with the others of its batch, from another thread. What
-# Create and Revoke cannot pass on this machine whatever sessiond does.
+# Create and Revoke cannot pass while they are answered that way.
 committed_ping() { sl committed ping 64; }
 create_capped() { sl writer create 64 --subject=capped; }
 create_big() { sl writer create 64 --subject=big; }
