@@ -16,6 +16,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "tests/bench/baseline.grpc.pb.h"
 #include "tests/bench/group_commit_answers.h"

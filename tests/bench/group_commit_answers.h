@@ -42,7 +42,8 @@ class GroupCommitAnswers {
   static absl::StatusOr<std::unique_ptr<GroupCommitAnswers>> Open(
       const std::string& path, size_t record_bytes, size_t file_bytes);
 
-  // Answers every call submitted before it returns.
+  // Answers every call submitted before destruction begins; Submit must not
+  // race with it (baseline_server destroys it after Server::Shutdown).
   ~GroupCommitAnswers();
 
   GroupCommitAnswers(const GroupCommitAnswers&) = delete;

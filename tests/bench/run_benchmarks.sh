@@ -193,7 +193,8 @@ section "Create, Revoke, Create at the cap, the mix vs baseline"
 rounds create "$count" writer_main ping create
 rounds create_memory "$count" writer_memory ping create_memory
 stop memory
-start committed "$bin/tests/baseline_server" --commit_to="$work/commits"
+start committed "$bin/tests/baseline_server" --commit_to="$work/commits" \
+  --commit_record_bytes=1400
 rounds committed_ping "$count" : ping committed_ping
 stop committed
 rounds revoke "$count" writer_revoke ping revoke
