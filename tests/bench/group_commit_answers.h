@@ -5,8 +5,10 @@
 // then the completion thread) with no SQLite and no session work at all.
 //
 // The suite loads it against the same empty RPC answered at once: the ratio
-// is the most any durable write can reach through this shape on the machine
-// that ran it, the ceiling CreateSession and RevokeSession are read against.
+// is what this shape reaches on the machine that ran it, the reference
+// CreateSession and RevokeSession are read against. One pwrite a call, not
+// one a batch, since SQLite's WAL too takes a write per frame header and one
+// per page rather than one per transaction.
 //
 // Example:
 //   absl::StatusOr<std::unique_ptr<GroupCommitAnswers>> answers =

@@ -10,8 +10,8 @@
 #     (sessiond with its metrics on, as by default); CreateSession on the
 #     memory store too, what is left of a create when nothing is written;
 #     and the baseline's own empty RPC answered after a group commit
-#     (baseline_server --commit_to), the most a durable write answered that
-#     way can give here;
+#     (baseline_server --commit_to), a reference for durable writes
+#     answered that way on this host;
 #   - ValidateSession with metrics on (--http_listen) vs off (empty);
 #   - CreateSession for one subject at the per-subject cap (100, each create
 #     evicting the oldest) vs the baseline;

@@ -17,7 +17,8 @@
 //
 // An answer other than the one the mode times counts as an error, not as a
 // call: a Check denial, a Validate verdict that is not valid (valid, for
-// `invalid`), a Revoke of no live session.
+// `invalid`), a Revoke of no live session. The result names the status of
+// the first error ("first_error": "INTERNAL", or "OK" for such an answer).
 //
 // With --server_pid it also reports what that process wrote while the calls
 // were counted: the growth of `wchar` in /proc/PID/io (every write(2): the
@@ -49,6 +50,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -101,6 +103,8 @@ struct Run {
   Clock::time_point counted_from;  // end of the warm-up
   Clock::time_point end;
   std::atomic<int64_t> errors{0};
+  // The first counted error's status code, -1 while there is none.
+  std::atomic<int> first_error_code{-1};
   std::atomic<bool> exhausted{false};  // revoke ran out of tokens
   std::atomic<int> active{0};
   absl::Notification done;
@@ -206,6 +210,9 @@ class Slot {
         latencies_.push_back(static_cast<uint32_t>(micros));
       } else {
         run_.errors.fetch_add(1);
+        int none = -1;
+        run_.first_error_code.compare_exchange_strong(none,
+                                                      status.error_code());
       }
     }
     Issue();
@@ -311,6 +318,13 @@ uint32_t Percentile(const std::vector<uint32_t>& sorted, double p) {
   return sorted[index];
 }
 
+// The first counted error's status code by name, or empty if none.
+std::string FirstError(const Run& run) {
+  const int code = run.first_error_code.load();
+  if (code < 0) return "";
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
 int Main() {
   Run run;
   run.mode = absl::GetFlag(FLAGS_mode);
@@ -410,11 +424,12 @@ int Main() {
       << absl::StrFormat(
              "{\"generator\": \"sessiond_load\", \"mode\": \"%s\", "
              "\"label\": \"%s\", \"concurrency\": %d, \"connections\": %d, "
-             "\"calls\": %d, \"errors\": %d, \"seconds\": %.3f, "
+             "\"calls\": %d, \"errors\": %d, \"first_error\": \"%s\", "
+             "\"seconds\": %.3f, "
              "\"rps\": %.0f, \"p50_us\": %d, \"p90_us\": %d, "
              "\"p99_us\": %d, \"p999_us\": %d, \"ran_out_of_tokens\": %s%s}",
              run.mode, absl::GetFlag(FLAGS_label), concurrency, connections,
-             all.size(), run.errors.load(), elapsed,
+             all.size(), run.errors.load(), FirstError(run), elapsed,
              static_cast<double>(all.size()) / elapsed, Percentile(all, 0.5),
              Percentile(all, 0.9), Percentile(all, 0.99),
              Percentile(all, 0.999), run.exhausted ? "true" : "false", written)
