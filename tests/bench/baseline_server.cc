@@ -2,8 +2,8 @@
 // the same flags as sessiond, so benchmarks can report sessiond's figures as
 // ratios to it. Prints "serving on ... (port N)" like sessiond; stops on
 // SIGTERM/SIGINT. With --commit_to, the same empty RPC is answered only
-// after a group commit to that file (group_commit_answers.h): the most a
-// durable write answered that way can reach on the machine.
+// after a group commit to that file (group_commit_answers.h): the reference
+// the suite reads durable writes against.
 
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>

@@ -69,7 +69,8 @@ MEASURES = [
      "The empty RPC answered after a group commit (1,400 bytes a call "
      "written and fdatasync()ed, answered from another thread, as "
      "sessiond's durable writes are) vs baseline: a reference for Create "
-     "and Revoke, that shape with no session work", "rps", None, "committed_ping"),
+     "and Revoke, that shape with no session work", "rps", None,
+     "committed_ping"),
     ("revoke", "Revoke",
      "RevokeSession, {revoke_size} sessions, vs baseline",
      "rps", (">=", 0.5), "revoke"),

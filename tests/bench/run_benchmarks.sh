@@ -156,8 +156,8 @@ writer_memory() {
 create() { sl_written writer create 64; }
 create_memory() { sl memory create 64; }
 # The empty RPC answered as a durable write is: after its record is written
-# and fdatasync()ed with the others of its batch, from another thread. What
-# Create and Revoke cannot pass while they are answered that way.
+# and fdatasync()ed with the others of its batch, from another thread: the
+# reference Create and Revoke are read against.
 committed_ping() { sl committed ping 64; }
 create_capped() { sl writer create 64 --subject=capped; }
 create_big() { sl writer create 64 --subject=big; }
