@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "service/common/file_reader.h"
@@ -29,9 +30,9 @@ namespace {
 // TLS 1.2 and 1.3 only, as gRPC's port.
 constexpr char kTlsPriorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
-// Most bytes of a request body read and dropped before the connection is
-// closed unanswered: no route uses a body, and a client should not keep the
-// listener busy with one.
+// Most bytes of a request body read and dropped (past them the request is
+// refused and its connection closed): no route uses a body, and a client
+// should not keep the listener busy with one.
 constexpr uintptr_t kMaxDroppedBodyBytes = 1 << 20;
 
 // Lines of libmicrohttpd's own log per minute (a client can provoke them).
@@ -106,18 +107,44 @@ struct HttpCallbacks {
     // to kMaxDroppedBodyBytes; `state` holds one more than the bytes read.
     if (*state == nullptr) {
       *state = reinterpret_cast<void*>(uintptr_t{1});
+      // A body declared too long is refused before it is read (a client
+      // still sending it may see the reset rather than the 413).
+      const char* length = MHD_lookup_connection_value(
+          connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+      uint64_t declared = 0;
+      if (length != nullptr && absl::SimpleAtoi(length, &declared) &&
+          declared > kMaxDroppedBodyBytes) {
+        return Send(connection,
+                    {MHD_HTTP_CONTENT_TOO_LARGE, "text/plain; charset=utf-8",
+                     "a request body may be at most 1 MiB\n"});
+      }
       return MHD_YES;
     }
     if (*upload_data_size != 0) {
       const uintptr_t read =
           reinterpret_cast<uintptr_t>(*state) + *upload_data_size;
       *upload_data_size = 0;
-      if (read > kMaxDroppedBodyBytes + 1) return MHD_NO;
+      if (read > kMaxDroppedBodyBytes + 1) {
+        // A chunked body, whose length is known only as it comes. No answer
+        // can be queued in the middle of a body: the connection is closed,
+        // which libmicrohttpd logs as an "internal error"; this says why.
+        auto* listener = static_cast<HttpListener*>(self);
+        if (listener->library_log_.Admit(
+                {{"request body", kLibraryLinesPerMinute}})) {
+          LogWarning(
+              "HTTP listener: a chunked request body passed 1 MiB; its "
+              "connection is closed unanswered");
+        }
+        return MHD_NO;
+      }
       *state = reinterpret_cast<void*>(read);
       return MHD_YES;
     }
-    HttpResponse answer =
-        static_cast<const HttpListener*>(self)->Route(connection, url, method);
+    return Send(connection, static_cast<const HttpListener*>(self)->Route(
+                                connection, url, method));
+  }
+
+  static MHD_Result Send(MHD_Connection* connection, HttpResponse answer) {
     ResponsePtr response(MHD_create_response_from_buffer(
         answer.body.size(), answer.body.data(), MHD_RESPMEM_MUST_COPY));
     if (response == nullptr) return MHD_NO;

@@ -56,7 +56,7 @@ TEST_F(ForwardAuthHttpEndToEndTest, NoJunkOrRevokedSessionGets401) {
   EXPECT_EQ(Curl(AuthUrl()).status, 401);
   EXPECT_EQ(Curl(AuthUrl(), {Cookie("sess_junk")}).status, 401);
   EXPECT_EQ(Curl(AuthUrl(), {}, "POST").status, 401);
-  // A body (Caddy passes the client's on) is dropped, not an error.
+  // A body is read and dropped, not an error.
   CommandResult with_body =
       RunCommand({"curl", "--silent", "--output", "/dev/null", "--write-out",
                   "%{http_code}", "--data-binary", "@-", "--header",

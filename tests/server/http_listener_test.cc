@@ -1,8 +1,8 @@
 // HttpListener on its own: routing, methods, TLS (checked with curl, TLS 1.1
 // refused), client certificates under mTLS, the connection cap and the idle
-// timeout, request bodies read and dropped before the answer (up to 1 MiB);
-// and the real binary keeps serving HTTP after a flood at its descriptor
-// limit, as its gRPC port does.
+// timeout, request bodies read and dropped before the answer (past 1 MiB
+// refused); and the real binary keeps serving HTTP after a flood at its
+// descriptor limit, as its gRPC port does.
 
 #include "service/server/http_listener.h"
 
@@ -160,45 +160,81 @@ TEST(HttpListenerTest, BodiesAreReadAndDroppedAndTheConnectionStays) {
   EXPECT_EQ(reply.output, "200 1\n200 0\n200 0\n");
 }
 
-// A body past 1 MiB is not read to its end: the connection is closed
-// without an answer, long before its idle timeout, and the listener goes on.
-TEST(HttpListenerTest, ABodyPastTheLimitClosesTheConnection) {
-  HttpOptions options = Loopback();
-  options.connection_timeout = absl::Hours(1);
-  absl::StatusOr<std::unique_ptr<HttpListener>> http =
-      HttpListener::Start(options, TlsFiles(), AnyMethod());
-  ASSERT_THAT(http, IsOk());
-  absl::StatusOr<RawConnection> connection =
-      RawConnection::Connect((*http)->port());
-  ASSERT_THAT(connection, IsOk());
-  const int fd = connection->fd();
-  // A server that stopped reading, or answered and kept the connection,
-  // fails the sends or the reads here at a timeout instead of blocking them.
-  const timeval patience = {20, 0};
+// RawConnection with send and receive timeouts: a server that stopped
+// reading, or answered and kept the connection, fails a test's sends or
+// reads at `patience` instead of blocking them.
+RawConnection PatientConnection(int port, int patience_seconds = 20) {
+  absl::StatusOr<RawConnection> connection = RawConnection::Connect(port);
+  EXPECT_THAT(connection, IsOk());
+  const timeval patience = {patience_seconds, 0};
   for (int option : {SO_SNDTIMEO, SO_RCVTIMEO}) {
-    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, option, &patience, sizeof(patience)),
+    EXPECT_EQ(setsockopt(connection->fd(), SOL_SOCKET, option, &patience,
+                         sizeof(patience)),
               0);
   }
-  const std::string head =
-      "POST /any HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n";
-  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(head.size()));
-  const std::string chunk(64 * 1024, 'x');
-  for (int i = 0; i < 64; ++i) {
-    if (send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
-  }
+  return std::move(*connection);
+}
+
+// Whatever the server sends until it closes: true in `closed` if it closed
+// (end of file or reset) rather than the receive timeout passing.
+std::string ReadUntilClosed(int fd, bool& closed) {
   std::string received;
   char buffer[4096];
   ssize_t n = 0;
   while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) {
     received.append(buffer, static_cast<size_t>(n));
   }
-  // End of file or a reset, not the receive timeout.
-  EXPECT_TRUE(n == 0 || errno == ECONNRESET) << strerror(errno);
+  closed = n == 0 || errno == ECONNRESET;
+  return received;
+}
+
+bool SendAll(int fd, const std::string& bytes) {
+  return send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+         static_cast<ssize_t>(bytes.size());
+}
+
+// A body past 1 MiB is refused: declared so, with a 413 before it is read;
+// chunked, by closing the connection once 1 MiB came (no answer can start
+// mid-body). Either way long before the idle timeout, and the listener goes
+// on.
+TEST(HttpListenerTest, ABodyPastTheLimitIsRefused) {
+  HttpOptions options = Loopback();
+  options.connection_timeout = absl::Hours(1);
+  absl::StatusOr<std::unique_ptr<HttpListener>> http =
+      HttpListener::Start(options, TlsFiles(), AnyMethod());
+  ASSERT_THAT(http, IsOk());
+  const int port = (*http)->port();
+
+  RawConnection declared = PatientConnection(port);
+  ASSERT_TRUE(SendAll(declared.fd(),
+                      "POST /any HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Length: 1048577\r\n\r\n"));
+  bool closed = false;
+  std::string received = ReadUntilClosed(declared.fd(), closed);
+  EXPECT_TRUE(closed);
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 413 "));
+  EXPECT_THAT(received, HasSubstr("at most 1 MiB"));
+
+  RawConnection chunked = PatientConnection(port);
+  ASSERT_TRUE(SendAll(chunked.fd(),
+                      "POST /any HTTP/1.1\r\nHost: x\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
+  for (int i = 0; i < 64 && SendAll(chunked.fd(), chunk); ++i) {
+  }
+  received = ReadUntilClosed(chunked.fd(), closed);
+  EXPECT_TRUE(closed) << strerror(errno);
   EXPECT_THAT(received, Not(HasSubstr("200 OK")));
-  absl::StatusOr<HttpReply> after = HttpGet((*http)->port(), "/any");
-  ASSERT_THAT(after, IsOk());
-  EXPECT_EQ(after->status, 200);
+
+  // 1 MiB exactly is read, dropped and answered.
+  RawConnection at_limit = PatientConnection(port);
+  ASSERT_TRUE(SendAll(at_limit.fd(),
+                      "POST /any HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                      "Content-Length: 1048576\r\n\r\n" +
+                          std::string(1 << 20, 'x')));
+  received = ReadUntilClosed(at_limit.fd(), closed);
+  EXPECT_TRUE(closed);
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 200 OK"));
 }
 
 TEST(HttpListenerTest, ShedsBeyondTheCapAndClosesIdleConnections) {
