@@ -19,6 +19,7 @@
 #include "absl/strings/substitute.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/forward_auth_fixture.h"
 #include "tests/testing/script_certs.h"
 
@@ -66,7 +67,7 @@ class ProxyForwardAuthTest : public HttpForwardAuthFixture {
     EXPECT_THAT(reply.body, Not(HasSubstr("mallory")));
     EXPECT_THAT(reply.body, HasSubstr("x-session-id: "));
     EXPECT_EQ(upstream_.requests(), 1);
-    // A bearer token, and a POST with a body (the auth call has none).
+    // A bearer token, and a POST.
     reply = Curl(ProxyUrl(), {"Authorization: Bearer " + token}, "POST");
     EXPECT_EQ(reply.status, 200) << reply.headers << reply.body;
     EXPECT_THAT(reply.body, HasSubstr("x-session-subject: alice\n"));
@@ -98,10 +99,21 @@ class ProxyForwardAuthTest : public HttpForwardAuthFixture {
               absl::StrCat(kLoginUrl, "?return_to=http%3A%2F%2F127.0.0.1%3A",
                            proxy_port_, "%2Fpage%3Fx%3D1"));
 
+    // An upload larger than /auth takes (1 MiB) reaches the backend whole:
+    // the proxy asks /auth without the body.
+    CommandResult upload = RunCommand(
+        {"curl", "--silent", "--show-error", "--max-time", "20", "--header",
+         "Authorization: Bearer " + token, "--data-binary", "@-", ProxyUrl()},
+        std::string(2 << 20, 'x'));
+    EXPECT_EQ(upload.exit_code, 0) << upload.output;
+    EXPECT_THAT(upload.output, HasSubstr("x-session-subject: alice\n"));
+    EXPECT_THAT(upload.output, HasSubstr("content-length: 2097152\n"));
+    EXPECT_EQ(upstream_.requests(), 4);
+
     // Revoked: 401 from then on.
     Revoke(token);
     EXPECT_EQ(Curl(ProxyUrl(), {Cookie(token)}).status, 401);
-    EXPECT_EQ(upstream_.requests(), 3);
+    EXPECT_EQ(upstream_.requests(), 4);
   }
 
   EchoUpstream upstream_;
@@ -127,6 +139,8 @@ pid $0/nginx.pid;
 events { worker_connections 64; }
 http {
   access_log off;
+  # Past its 1 MiB default, for the upload check.
+  client_max_body_size 4m;
   client_body_temp_path $0/nginx-body;
   proxy_temp_path $0/nginx-proxy;
   fastcgi_temp_path $0/nginx-fastcgi;
