@@ -207,6 +207,11 @@ ABSL_FLAG(int64_t, http_max_connections,
           Int(ServerDefaults().http.max_connections),
           "Most HTTP connections open at once; new ones beyond it are closed "
           "at once.");
+ABSL_FLAG(int64_t, http_max_body_bytes,
+          Int(ServerDefaults().http.max_body_bytes),
+          "Most bytes of an HTTP request body read and dropped (no route uses "
+          "one) before the request is refused: 413, or a closed connection "
+          "for a chunked body; 0 refuses any body (0 to 64 MiB).");
 ABSL_FLAG(absl::Duration, http_connection_timeout,
           ServerDefaults().http.connection_timeout,
           "An HTTP connection idle this long is closed (whole seconds, "
@@ -383,6 +388,8 @@ absl::Status ServerFromFlags(ServerOptions& server) {
       {FLAGS_max_connections, "max_connections", &server.max_connections},
       {FLAGS_http_max_connections, "http_max_connections",
        &server.http.max_connections},
+      {FLAGS_http_max_body_bytes, "http_max_body_bytes",
+       &server.http.max_body_bytes},
       {FLAGS_max_receive_message_bytes, "max_receive_message_bytes",
        &server.max_receive_message_bytes},
       {FLAGS_max_concurrent_streams, "max_concurrent_streams",

@@ -30,11 +30,6 @@ namespace {
 // TLS 1.2 and 1.3 only, as gRPC's port.
 constexpr char kTlsPriorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
-// Most bytes of a request body read and dropped (past them the request is
-// refused and its connection closed): no route uses a body, and a client
-// should not keep the listener busy with one.
-constexpr uintptr_t kMaxDroppedBodyBytes = 1 << 20;
-
 // Lines of libmicrohttpd's own log per minute (a client can provoke them).
 constexpr int64_t kLibraryLinesPerMinute = 10;
 
@@ -104,7 +99,9 @@ struct HttpCallbacks {
     // kernel then resets it: a client whose read comes after the reset
     // never sees the answer (curl posting 900 kB to /auth, four at a time,
     // got a reset once in 800 requests). So a body is read and dropped, up
-    // to kMaxDroppedBodyBytes; `state` holds one more than the bytes read.
+    // to --http_max_body_bytes; `state` holds one more than the bytes read.
+    auto* listener = static_cast<HttpListener*>(self);
+    const uintptr_t limit = listener->options_.max_body_bytes;
     if (*state == nullptr) {
       *state = reinterpret_cast<void*>(uintptr_t{1});
       // A body declared too long is refused before it is read (a client
@@ -113,10 +110,11 @@ struct HttpCallbacks {
           connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
       uint64_t declared = 0;
       if (length != nullptr && absl::SimpleAtoi(length, &declared) &&
-          declared > kMaxDroppedBodyBytes) {
+          declared > limit) {
         return Send(connection,
                     {MHD_HTTP_CONTENT_TOO_LARGE, "text/plain; charset=utf-8",
-                     "a request body may be at most 1 MiB\n"});
+                     absl::StrCat("a request body may be at most ", limit,
+                                  " bytes\n")});
       }
       return MHD_YES;
     }
@@ -124,24 +122,27 @@ struct HttpCallbacks {
       const uintptr_t read =
           reinterpret_cast<uintptr_t>(*state) + *upload_data_size;
       *upload_data_size = 0;
-      if (read > kMaxDroppedBodyBytes + 1) {
+      if (read > limit + 1) {
         // A chunked body, whose length is known only as it comes. No answer
         // can be queued in the middle of a body: the connection is closed,
         // which libmicrohttpd logs as an "internal error"; this says why.
-        auto* listener = static_cast<HttpListener*>(self);
         if (listener->library_log_.Admit(
                 {{"request body", kLibraryLinesPerMinute}})) {
+          const MHD_ConnectionInfo* peer = MHD_get_connection_info(
+              connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
           LogWarning(
-              "HTTP listener: a chunked request body passed 1 MiB; its "
-              "connection is closed unanswered");
+              "HTTP listener: a chunked request body from %s passed %d "
+              "bytes (--http_max_body_bytes); its connection is closed "
+              "unanswered",
+              Quoted(peer == nullptr ? "" : AddressText(peer->client_addr)),
+              limit);
         }
         return MHD_NO;
       }
       *state = reinterpret_cast<void*>(read);
       return MHD_YES;
     }
-    return Send(connection, static_cast<const HttpListener*>(self)->Route(
-                                connection, url, method));
+    return Send(connection, listener->Route(connection, url, method));
   }
 
   static MHD_Result Send(MHD_Connection* connection, HttpResponse answer) {
@@ -195,6 +196,7 @@ absl::Status ValidateHttpOptions(const HttpOptions& o) {
   }
   for (const absl::Status& s : {
            CheckSize("http_max_connections", o.max_connections, 1, 65536),
+           CheckSize("http_max_body_bytes", o.max_body_bytes, 0, 64 << 20),
        }) {
     if (!s.ok()) return s;
   }

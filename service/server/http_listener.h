@@ -12,7 +12,10 @@
 //
 // A route serves GET and HEAD (405 otherwise) unless it accepts any method
 // (/auth: nginx's auth_request keeps the original request's method); an
-// unknown path gets 404. A request body is never read: no route needs one.
+// unknown path gets 404. No route uses a request body, but one is read and
+// dropped before the answer (up to `max_body_bytes`): answered before it, a
+// connection is closed with the body unread and reset, and the client may
+// lose the answer.
 // With a client CA, every request must come with a client certificate that
 // CA signed (403 otherwise), as on the gRPC port, and the handler learns the
 // identities it names.
@@ -57,6 +60,10 @@ struct HttpOptions {
   // An HTTP connection with no request for this long is closed. Whole
   // seconds (libmicrohttpd's unit).
   absl::Duration connection_timeout = absl::Seconds(10);
+  // Most bytes of a request body read (and dropped: no route uses one)
+  // before the request is refused: 413 when its Content-Length says more, a
+  // closed connection when a chunked body passes it. 0 refuses any body.
+  size_t max_body_bytes = 1 << 20;
   // Serve /metrics only to clients on loopback (127.0.0.0/8, ::1).
   bool metrics_loopback_only = true;
 };

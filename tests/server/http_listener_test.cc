@@ -63,6 +63,10 @@ TEST(HttpOptionsTest, EachBadOptionNamesItsFlag) {
   EXPECT_THAT(std::string(ValidateHttpOptions(options).message()),
               HasSubstr("--http_max_connections"));
   options = HttpOptions();
+  options.max_body_bytes = (64 << 20) + 1;
+  EXPECT_THAT(std::string(ValidateHttpOptions(options).message()),
+              HasSubstr("--http_max_body_bytes"));
+  options = HttpOptions();
   options.connection_timeout = absl::Milliseconds(10);
   EXPECT_THAT(std::string(ValidateHttpOptions(options).message()),
               HasSubstr("--http_connection_timeout"));
@@ -145,7 +149,7 @@ TEST(HttpListenerTest, BodiesAreReadAndDroppedAndTheConnectionStays) {
       absl::StrCat("http://127.0.0.1:", (*http)->port(), "/any");
   const std::vector<std::string> quiet = {"-s", "-o", "/dev/null", "-w",
                                           "%{http_code} %{num_connects}\n"};
-  std::vector<std::string> argv = {"curl"};
+  std::vector<std::string> argv = {"curl", "--max-time", "20"};
   auto add = [&argv](std::vector<std::string> args) {
     argv.insert(argv.end(), args.begin(), args.end());
   };
@@ -162,17 +166,18 @@ TEST(HttpListenerTest, BodiesAreReadAndDroppedAndTheConnectionStays) {
 
 // RawConnection with send and receive timeouts: a server that stopped
 // reading, or answered and kept the connection, fails a test's sends or
-// reads at `patience` instead of blocking them.
-RawConnection PatientConnection(int port, int patience_seconds = 20) {
+// reads after 20 s instead of blocking them.
+absl::StatusOr<RawConnection> PatientConnection(int port) {
   absl::StatusOr<RawConnection> connection = RawConnection::Connect(port);
-  EXPECT_THAT(connection, IsOk());
-  const timeval patience = {patience_seconds, 0};
+  if (!connection.ok()) return connection;
+  const timeval patience = {20, 0};
   for (int option : {SO_SNDTIMEO, SO_RCVTIMEO}) {
-    EXPECT_EQ(setsockopt(connection->fd(), SOL_SOCKET, option, &patience,
-                         sizeof(patience)),
-              0);
+    if (setsockopt(connection->fd(), SOL_SOCKET, option, &patience,
+                   sizeof(patience)) != 0) {
+      return absl::ErrnoToStatus(errno, "setsockopt");
+    }
   }
-  return std::move(*connection);
+  return connection;
 }
 
 // Whatever the server sends until it closes: true in `closed` if it closed
@@ -193,10 +198,10 @@ bool SendAll(int fd, const std::string& bytes) {
          static_cast<ssize_t>(bytes.size());
 }
 
-// A body past 1 MiB is refused: declared so, with a 413 before it is read;
-// chunked, by closing the connection once 1 MiB came (no answer can start
-// mid-body). Either way long before the idle timeout, and the listener goes
-// on.
+// A body past the limit (by default 1 MiB) is refused: declared so, with a
+// 413 before it is read; chunked, by closing the connection once 1 MiB came
+// (no answer can start mid-body). Either way long before the idle timeout,
+// and the listener goes on.
 TEST(HttpListenerTest, ABodyPastTheLimitIsRefused) {
   HttpOptions options = Loopback();
   options.connection_timeout = absl::Hours(1);
@@ -205,36 +210,58 @@ TEST(HttpListenerTest, ABodyPastTheLimitIsRefused) {
   ASSERT_THAT(http, IsOk());
   const int port = (*http)->port();
 
-  RawConnection declared = PatientConnection(port);
-  ASSERT_TRUE(SendAll(declared.fd(),
+  absl::StatusOr<RawConnection> declared = PatientConnection(port);
+  ASSERT_THAT(declared, IsOk());
+  ASSERT_TRUE(SendAll(declared->fd(),
                       "POST /any HTTP/1.1\r\nHost: x\r\n"
                       "Content-Length: 1048577\r\n\r\n"));
   bool closed = false;
-  std::string received = ReadUntilClosed(declared.fd(), closed);
+  std::string received = ReadUntilClosed(declared->fd(), closed);
   EXPECT_TRUE(closed);
   EXPECT_THAT(received, HasSubstr("HTTP/1.1 413 "));
-  EXPECT_THAT(received, HasSubstr("at most 1 MiB"));
+  EXPECT_THAT(received, HasSubstr("at most 1048576 bytes"));
 
-  RawConnection chunked = PatientConnection(port);
-  ASSERT_TRUE(SendAll(chunked.fd(),
+  absl::StatusOr<RawConnection> chunked = PatientConnection(port);
+  ASSERT_THAT(chunked, IsOk());
+  ASSERT_TRUE(SendAll(chunked->fd(),
                       "POST /any HTTP/1.1\r\nHost: x\r\n"
                       "Transfer-Encoding: chunked\r\n\r\n"));
   const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
-  for (int i = 0; i < 64 && SendAll(chunked.fd(), chunk); ++i) {
+  for (int i = 0; i < 64 && SendAll(chunked->fd(), chunk); ++i) {
   }
-  received = ReadUntilClosed(chunked.fd(), closed);
+  received = ReadUntilClosed(chunked->fd(), closed);
   EXPECT_TRUE(closed) << strerror(errno);
   EXPECT_THAT(received, Not(HasSubstr("200 OK")));
 
   // 1 MiB exactly is read, dropped and answered.
-  RawConnection at_limit = PatientConnection(port);
-  ASSERT_TRUE(SendAll(at_limit.fd(),
+  absl::StatusOr<RawConnection> at_limit = PatientConnection(port);
+  ASSERT_THAT(at_limit, IsOk());
+  ASSERT_TRUE(SendAll(at_limit->fd(),
                       "POST /any HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                       "Content-Length: 1048576\r\n\r\n" +
                           std::string(1 << 20, 'x')));
-  received = ReadUntilClosed(at_limit.fd(), closed);
+  received = ReadUntilClosed(at_limit->fd(), closed);
   EXPECT_TRUE(closed);
   EXPECT_THAT(received, HasSubstr("HTTP/1.1 200 OK"));
+}
+
+// max_body_bytes 0 (--http_max_body_bytes=0) refuses any body; requests
+// without one are answered.
+TEST(HttpListenerTest, NoBodyBytesRefusesEveryBody) {
+  HttpOptions options = Loopback();
+  options.max_body_bytes = 0;
+  absl::StatusOr<std::unique_ptr<HttpListener>> http =
+      HttpListener::Start(options, TlsFiles(), AnyMethod());
+  ASSERT_THAT(http, IsOk());
+  const std::string url =
+      absl::StrCat("http://127.0.0.1:", (*http)->port(), "/any");
+  CommandResult post =
+      RunCommand({"curl", "--max-time", "20", "-s", "-o", "/dev/null", "-w",
+                  "%{http_code}", "--data-binary", "x", url});
+  EXPECT_EQ(post.output, "413");
+  absl::StatusOr<HttpReply> bodiless = HttpGet((*http)->port(), "/any", "POST");
+  ASSERT_THAT(bodiless, IsOk());
+  EXPECT_EQ(bodiless->status, 200);
 }
 
 TEST(HttpListenerTest, ShedsBeyondTheCapAndClosesIdleConnections) {
@@ -278,13 +305,14 @@ class HttpTlsTest : public ::testing::Test {
   }
 
   // curl's HTTP status ("000" when the handshake failed) and exit code.
-  static CommandResult Curl(int port, std::vector<std::string> extra) {
+  static CommandResult Curl(int port, std::vector<std::string> extra,
+                            const std::string& input = "") {
     std::vector<std::string> argv = {"curl",      "-s",          "-o",
                                      "/dev/null", "-w",          "%{http_code}",
                                      "--cacert",  Cert("ca.pem")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(absl::StrCat("https://127.0.0.1:", port, "/hello"));
-    return RunCommand(argv);
+    return RunCommand(argv, input);
   }
 };
 
@@ -296,6 +324,12 @@ TEST_F(HttpTlsTest, ServesTlsTwelveAndUp) {
   CommandResult ok = Curl((*http)->port(), {});
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_EQ(ok.output, "200");
+  // A body is read through TLS too before the answer (/hello takes GET
+  // only: 405).
+  CommandResult with_body =
+      Curl((*http)->port(), {"--max-time", "20", "--data-binary", "@-"},
+           std::string(200000, 'x'));
+  EXPECT_EQ(with_body.output, "405");
   // TLS 1.1 is refused by the server (the client is told to allow it),
   // TLS 1.2 accepted.
   auto handshake = [&](const char* version) {

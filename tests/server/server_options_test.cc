@@ -110,6 +110,7 @@ TEST(ServerOptionsTest, BinaryExitsTwoNamingTheFlag) {
         "--sqlite_max_revocation_log=0", "--cookie_name=session",
         "--sqlite_synchronous=sometimes", "--http_listen=nonsense",
         "--http_max_connections=0", "--http_connection_timeout=0s",
+        "--http_max_body_bytes=-1", "--http_max_body_bytes=67108865",
         "--log_format=xml"}) {
     SessiondProcess process(SessiondBinary(), dir.File("log"));
     absl::Status started =
