@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -37,7 +38,8 @@ absl::Status RawConnection::ConnectTo(int port) {
   return absl::OkStatus();
 }
 
-bool RawConnection::AwaitClosedByPeer(absl::Duration timeout) {
+bool RawConnection::AwaitClosedByPeer(absl::Duration timeout,
+                                      std::string* received) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     const absl::Duration left = deadline - absl::Now();
@@ -49,6 +51,9 @@ bool RawConnection::AwaitClosedByPeer(absl::Duration timeout) {
     if (ready <= 0) continue;
     char buffer[4096];
     const ssize_t n = ::recv(fd_.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n > 0 && received != nullptr) {
+      received->append(buffer, static_cast<size_t>(n));
+    }
     if (n == 0) return true;  // orderly close
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       return true;  // reset

@@ -9,6 +9,7 @@
 #ifndef SESSIOND_TESTS_TESTING_RAW_CONNECTION_H_
 #define SESSIOND_TESTS_TESTING_RAW_CONNECTION_H_
 
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -31,10 +32,11 @@ class RawConnection {
   // the handshake before the server accepts).
   absl::Status ConnectTo(int port);
 
-  // Reads and discards whatever the server sends until it closes the
-  // connection (end of file or reset): true if that happens within
-  // `timeout`.
-  bool AwaitClosedByPeer(absl::Duration timeout);
+  // Reads whatever the server sends until it closes the connection (end of
+  // file or reset): true if that happens within `timeout`. What was read is
+  // appended to `received` when given, else discarded.
+  bool AwaitClosedByPeer(absl::Duration timeout,
+                         std::string* received = nullptr);
 
   int fd() const { return fd_.get(); }
 
